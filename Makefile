@@ -1,0 +1,101 @@
+# forksan — build, test, demo, bench and install.
+#
+#   make            build build/bin/forksan and build/lib/libforksan.so
+#   make deps       install the Debian packages the build needs (when missing)
+#   make check      unit tests (cmocka) and scenario tests under forksan run
+#   make demo       run forksan on the bundled example and print the report
+#   make bench      bare vs forksan ratios for the budgets in DESIGN §9
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+BUILD  ?= build
+CC     ?= cc
+
+VERSION := 0.1.0
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+BASEFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -DFORKSAN_VERSION='"$(VERSION)"' -Iprobes -Ianalyzer -Ireports
+
+# The runtime: position independent, everything hidden except the interposers
+# and the public API (probes/fsan.h marks those with FSAN_EXPORT).
+RT_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec
+RT_LDFLAGS := -shared -Wl,-z,initfirst -Wl,-z,now -Wl,--no-undefined
+RT_LIBS := -lunwind -ldl -pthread
+
+RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c probes/options.c \
+           probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
+           probes/locks.c probes/fork.c probes/child.c
+AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c analyzer/model.c \
+           analyzer/symbolize.c analyzer/rules.c analyzer/traceset.c probes/options.c \
+           reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c
+AN_LIBS := -ldw -lelf
+
+RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/rt/%.o)
+AN_OBJS := $(AN_SRCS:%.c=$(BUILD)/an/%.o)
+
+RUNTIME := $(BUILD)/lib/libforksan.so
+CLI     := $(BUILD)/bin/forksan
+
+.PHONY: all deps check unit scenarios demo bench install clean
+
+all: $(RUNTIME) $(CLI)
+
+$(BUILD)/rt/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/an/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -MMD -MP -c $< -o $@
+
+$(RUNTIME): $(RT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_LDFLAGS) -o $@ $^ $(RT_LIBS)
+
+$(CLI): $(AN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(AN_LIBS)
+
+-include $(RT_OBJS:.o=.d) $(AN_OBJS:.o=.d)
+
+# ---- dependencies --------------------------------------------------------
+# Installs what the build and the tests need, only when something is missing.
+deps:
+	@sh tests/install-deps.sh
+
+# ---- tests ---------------------------------------------------------------
+include tests/tests.mk
+
+check: all unit scenarios
+
+# ---- demo ----------------------------------------------------------------
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -g -O0 -pthread -o $@ $<
+
+demo: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/examples/demo
+	@echo "== forksan run -- $(BUILD)/examples/demo"
+	-@$(CLI) run -- $(BUILD)/examples/demo
+
+# ---- bench ---------------------------------------------------------------
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -pthread -o $@ $<
+
+bench: all $(BUILD)/bench/lockloop $(BUILD)/bench/forkloop
+	@sh bench/run.sh $(BUILD)
+
+# ---- install -------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	           $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	           $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/forksan
+	install -m 0755 $(RUNTIME) $(DESTDIR)$(PREFIX)/lib/libforksan.so
+	install -m 0644 probes/forksan.h $(DESTDIR)$(PREFIX)/include/forksan.h
+	install -m 0644 man/forksan.1 $(DESTDIR)$(PREFIX)/share/man/man1/forksan.1
+	install -m 0644 man/forksan-trace.5 $(DESTDIR)$(PREFIX)/share/man/man5/forksan-trace.5
+	install -m 0644 man/forksan.7 $(DESTDIR)$(PREFIX)/share/man/man7/forksan.7
+
+clean:
+	rm -rf $(BUILD)

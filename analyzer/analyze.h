@@ -1,0 +1,26 @@
+/* analyze.h — from traces to a report: loading a trace directory and
+ * applying the rules. */
+#ifndef FSAN_ANALYZE_H
+#define FSAN_ANALYZE_H
+
+#include "model.h"
+#include "symbolize.h"
+#include "tracefile.h"
+
+struct fsan_trace_set {
+    struct fsan_trace *traces;
+    size_t ntraces;
+    char **notices; /* unreadable or truncated traces, in words */
+    size_t nnotices;
+};
+
+/* Reads every forksan.*.trace in dir.  Unreadable traces become notices
+ * (nothing else is lost); returns 0, or a negative errno when the directory
+ * itself cannot be read (err says why). */
+int fsan_load_dir(const char *dir, struct fsan_trace_set *set, char *err, size_t errlen);
+void fsan_trace_set_free(struct fsan_trace_set *set);
+
+/* Applies the rules.  The report takes over set->notices. */
+int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct fsan_report *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* cli.h — the forksan command's pieces. */
+#ifndef FSAN_CLI_H
+#define FSAN_CLI_H
+
+#include "model.h"
+
+enum fsan_format { FSAN_FORMAT_TEXT, FSAN_FORMAT_JSON };
+
+struct fsan_cli {
+    enum fsan_format format;
+    const char *output;        /* NULL: stderr; "-": stdout */
+    enum fsan_severity fail_on;
+    int mode;                  /* FSAN_MODE_OBSERVE / STRICT */
+    int exitcode;
+    const char *trace_dir;     /* --trace-dir */
+    int keep_traces;
+    char **argv;               /* run: the command */
+    int argc;
+};
+
+/* Both return the process exit status for forksan. */
+int fsan_cmd_run(struct fsan_cli *cli);
+int fsan_cmd_report(struct fsan_cli *cli, const char *dir);
+
+/* Analyze dir and render; *worst receives the highest severity found. */
+int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum fsan_severity *worst);
+
+#define FSAN_EXIT_USAGE 2
+
+#endif

@@ -1,0 +1,384 @@
+/* cli_run.c — `forksan run` and `forksan report`.
+ *
+ * run: make a private trace directory (0700), preload the runtime, run the
+ * command with our signals forwarded to it, wait, then analyze the traces
+ * and render the report.
+ *
+ * DESIGN
+ * The command's own stdout is never touched: the report goes to stderr (or
+ * -o FILE), like a sanitizer's.  Before launching, forksan checks what it
+ * can check cheaply and says so in one line, but still runs the program: a
+ * statically linked or setuid executable cannot load the runtime (the
+ * dynamic loader ignores LD_PRELOAD for them), a missing command is an
+ * error (127, like env and the shells).  Nothing is lost: if the report
+ * cannot be produced the trace directory is kept and named.
+ */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "cli.h"
+#include "options.h"
+
+/* ---- locating things ------------------------------------------------------- */
+
+/* The runtime sits at ../lib/libforksan.so from the command, both in the
+ * build tree and after make install; FORKSAN_RUNTIME overrides. */
+static int find_runtime(char *out, size_t len)
+{
+    const char *env = getenv("FORKSAN_RUNTIME");
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+    } else {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n < 0)
+            return -errno;
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = '\0';
+        if (snprintf(out, len, "%s/../lib/libforksan.so", self) >= (int)len)
+            return -ENAMETOOLONG;
+    }
+    char real[PATH_MAX];
+    if (!realpath(out, real))
+        return -errno;
+    snprintf(out, len, "%s", real);
+    return access(out, R_OK) == 0 ? 0 : -errno;
+}
+
+/* PATH lookup as execvp does it, to diagnose before forking. */
+static int resolve_command(const char *cmd, char *out, size_t len)
+{
+    if (strchr(cmd, '/')) {
+        snprintf(out, len, "%s", cmd);
+        return access(out, F_OK) == 0 ? (access(out, X_OK) == 0 ? 0 : -EACCES) : -ENOENT;
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int saw_noexec = 0;
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t n = colon ? (size_t)(colon - path) : strlen(path);
+        snprintf(out, len, "%.*s%s%s", (int)n, path, n ? "/" : "", cmd);
+        struct stat st;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            saw_noexec = 1;
+        }
+        path = colon ? colon + 1 : path + n;
+    }
+    return saw_noexec ? -EACCES : -ENOENT;
+}
+
+/* 1 when the ELF file has no program interpreter (static), 0 when it has,
+ * -1 when it is not an ELF file we can read (a script: not our concern). */
+static int is_static_elf(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    Elf64_Ehdr eh;
+    int result = -1;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+        result = 1;
+        for (int i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != (ssize_t)sizeof ph)
+                break;
+            if (ph.p_type == PT_INTERP) {
+                result = 0;
+                break;
+            }
+        }
+    }
+    close(fd);
+    return result;
+}
+
+static void warn_unwatchable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) && geteuid() != 0)
+        fprintf(stderr, "forksan: warning: '%s' is set-user-ID or set-group-ID: the dynamic loader ignores LD_PRELOAD for it, so forksan cannot watch it (its children that exec other programs are still watched); running it anyway\n", path);
+    if (is_static_elf(path) == 1)
+        fprintf(stderr, "forksan: warning: '%s' is statically linked: LD_PRELOAD cannot load the runtime into it, so forksan cannot watch it (dynamically linked programs it runs are still watched); running it anyway\n", path);
+}
+
+/* ---- the trace directory ------------------------------------------------------- */
+
+static int make_trace_dir(struct fsan_cli *cli, char *out, size_t len, int *temporary)
+{
+    if (cli->trace_dir) {
+        snprintf(out, len, "%s", cli->trace_dir);
+        *temporary = 0;
+        if (mkdir(out, 0700) < 0 && errno != EEXIST) {
+            fprintf(stderr, "forksan: cannot create trace directory '%s': %s (choose another with --trace-dir)\n", out, strerror(errno));
+            return -1;
+        }
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(out, len, "%s/forksan.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        *temporary = !cli->keep_traces;
+        if (!mkdtemp(out)) {
+            fprintf(stderr, "forksan: cannot create a trace directory from '%s': %s (set TMPDIR or use --trace-dir)\n", out, strerror(errno));
+            return -1;
+        }
+    }
+    char real[PATH_MAX];
+    if (realpath(out, real))
+        snprintf(out, len, "%s", real);
+    if (access(out, W_OK | X_OK) < 0) {
+        fprintf(stderr, "forksan: trace directory '%s' is not writable: %s (choose another with --trace-dir)\n", out, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void remove_trace_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    char path[PATH_MAX];
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "forksan.", 8) != 0)
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path)
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* ---- environment ---------------------------------------------------------------- */
+
+static int set_environment(struct fsan_cli *cli, const char *runtime, const char *dir)
+{
+    const char *old_preload = getenv("LD_PRELOAD");
+    char *preload = NULL;
+    if (asprintf(&preload, "%s%s%s", runtime, old_preload && *old_preload ? ":" : "",
+                 old_preload ? old_preload : "") < 0)
+        return -ENOMEM;
+    const char *old_opts = getenv("FORKSAN_OPTIONS");
+    char *opts = NULL;
+    if (asprintf(&opts, "%s%strace_dir=%s:mode=%s:exitcode=%d", old_opts && *old_opts ? old_opts : "",
+                 old_opts && *old_opts ? ":" : "", dir, cli->mode == FSAN_MODE_STRICT ? "strict" : "observe",
+                 cli->exitcode) < 0) {
+        free(preload);
+        return -ENOMEM;
+    }
+    setenv("LD_PRELOAD", preload, 1);
+    setenv("FORKSAN_OPTIONS", opts, 1);
+    free(preload);
+    free(opts);
+    return 0;
+}
+
+/* The user's FORKSAN_OPTIONS are checked here, before anything runs, so a
+ * typo is a usage error of forksan rather than a dying program. */
+static int check_user_options(void)
+{
+    struct fsan__options o;
+    char err[512];
+    fsan__options_defaults(&o);
+    if (fsan__options_parse(&o, getenv("FORKSAN_OPTIONS"), err, sizeof err, NULL) < 0) {
+        fprintf(stderr, "forksan: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- running ---------------------------------------------------------------------- */
+
+static volatile sig_atomic_t child_pid;
+
+static void forward_signal(int sig)
+{
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
+}
+
+static int wait_for(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return 1;
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return 1;
+}
+
+static int launch(struct fsan_cli *cli, const char *path)
+{
+    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "forksan: cannot start '%s': %s\n", cli->argv[0], strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        execv(path, cli->argv);
+        fprintf(stderr, "forksan: cannot run '%s': %s\n", cli->argv[0], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    child_pid = pid;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaction(forwarded[i], &sa, NULL);
+    return wait_for(pid);
+}
+
+static int decide_exit(struct fsan_cli *cli, int status, enum fsan_severity worst)
+{
+    if (cli->fail_on != FSAN_SEV_NONE && worst >= cli->fail_on)
+        return cli->exitcode;
+    return status;
+}
+
+int fsan_cmd_run(struct fsan_cli *cli)
+{
+    if (check_user_options() < 0)
+        return FSAN_EXIT_USAGE;
+    char runtime[PATH_MAX];
+    int rc = find_runtime(runtime, sizeof runtime);
+    if (rc < 0) {
+        fprintf(stderr, "forksan: cannot find the runtime '%s': %s (build it with 'make', or set FORKSAN_RUNTIME)\n", runtime, strerror(-rc));
+        return FSAN_EXIT_USAGE;
+    }
+    char path[PATH_MAX];
+    rc = resolve_command(cli->argv[0], path, sizeof path);
+    if (rc == -ENOENT) {
+        fprintf(stderr, "forksan: cannot run '%s': command not found\n", cli->argv[0]);
+        return 127;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "forksan: cannot run '%s': %s\n", cli->argv[0], strerror(-rc));
+        return 126;
+    }
+    warn_unwatchable(path);
+    char dir[PATH_MAX];
+    int temporary;
+    if (make_trace_dir(cli, dir, sizeof dir, &temporary) < 0)
+        return FSAN_EXIT_USAGE;
+    if (set_environment(cli, runtime, dir) < 0) {
+        fprintf(stderr, "forksan: out of memory\n");
+        return 1;
+    }
+    int status = launch(cli, path);
+    if (status < 0)
+        return 126;
+    enum fsan_severity worst = FSAN_SEV_NONE;
+    if (fsan_report_dir(cli, dir, status, &worst) < 0) {
+        fprintf(stderr, "forksan: the traces are kept in '%s' (forksan report %s)\n", dir, dir);
+        return status;
+    }
+    if (temporary)
+        remove_trace_dir(dir);
+    else if (cli->keep_traces || cli->trace_dir)
+        fprintf(stderr, "forksan: traces kept in '%s'\n", dir);
+    return decide_exit(cli, status, worst);
+}
+
+int fsan_cmd_report(struct fsan_cli *cli, const char *dir)
+{
+    enum fsan_severity worst = FSAN_SEV_NONE;
+    int rc = fsan_report_dir(cli, dir, -1, &worst);
+    if (rc == -ENOENT || rc == -ENOTDIR || rc == -EACCES)
+        return FSAN_EXIT_USAGE;
+    if (rc < 0)
+        return 1;
+    return decide_exit(cli, 0, worst);
+}
+
+/* ---- analysis and output -------------------------------------------------------------- */
+
+static FILE *open_output(const char *output)
+{
+    if (!output)
+        return stderr;
+    if (strcmp(output, "-") == 0)
+        return stdout;
+    FILE *f = fopen(output, "w");
+    if (!f)
+        fprintf(stderr, "forksan: cannot write the report to '%s': %s\n", output, strerror(errno));
+    return f;
+}
+
+static int copy_command(struct fsan_cli *cli, struct fsan_report *r)
+{
+    if (cli->argc <= 0)
+        return 0;
+    r->command = calloc((size_t)cli->argc, sizeof *r->command);
+    if (!r->command)
+        return -ENOMEM;
+    for (int i = 0; i < cli->argc; i++) {
+        r->command[i] = strdup(cli->argv[i]);
+        if (!r->command[i])
+            return -ENOMEM;
+        r->ncommand++;
+    }
+    return 0;
+}
+
+int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum fsan_severity *worst)
+{
+    struct fsan_trace_set set = {0};
+    char err[1024];
+    int rc = fsan_load_dir(dir, &set, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "forksan: %s\n", err);
+        return rc;
+    }
+    struct fsan_report report = {0};
+    report.tool_version = FORKSAN_VERSION;
+    report.exit_status = exit_status;
+    struct fsan_symbolizer *sym = fsan_symbolizer_new();
+    rc = sym ? fsan_analyze(&set, sym, &report) : -ENOMEM;
+    if (rc == 0)
+        rc = copy_command(cli, &report);
+    FILE *out = rc == 0 ? open_output(cli->output) : NULL;
+    if (rc < 0)
+        fprintf(stderr, "forksan: analysis failed: %s\n", strerror(-rc));
+    if (out) {
+        rc = cli->format == FSAN_FORMAT_JSON ? fsan_render_json(out, &report)
+                                             : fsan_render_text(out, &report, (int)getpid());
+        if (fflush(out) != 0 || rc < 0)
+            rc = rc < 0 ? rc : -EIO;
+        if (out != stderr && out != stdout)
+            rc = fclose(out) != 0 && rc == 0 ? -EIO : rc;
+        if (rc < 0)
+            fprintf(stderr, "forksan: writing the report failed: %s\n", strerror(-rc));
+    } else if (rc == 0) {
+        rc = -EIO;
+    }
+    for (size_t i = 0; i < report.nfindings; i++)
+        if (report.findings[i].severity > *worst)
+            *worst = report.findings[i].severity;
+    fsan_report_free(&report);
+    fsan_symbolizer_free(sym);
+    fsan_trace_set_free(&set);
+    return rc;
+}

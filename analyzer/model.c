@@ -1,0 +1,141 @@
+/* model.c — the small amount of behaviour that belongs to the report model
+ * itself: naming and parsing severities, and freeing a finished report.
+ *
+ * Severity names appear in three places that must agree: the text report
+ * (upper-cased), the JSON report, and the `--fail-on` option.  Keeping the
+ * spelling here, next to the enum, means a renderer and the option parser
+ * cannot drift apart.
+ *
+ * DESIGN
+ * fsan_report_free() releases what the report owns and then zeroes the
+ * struct, but it does not free the struct itself.  model.h does not say
+ * whether a report lives on the stack or the heap, and this choice is the
+ * one that is correct for both: a caller with a heap report frees the
+ * shell after this call, a caller with a stack report does nothing more.
+ * Zeroing makes a second call harmless, which is cheap insurance on error
+ * paths where several owners might try to clean up.  Every array is walked
+ * with its own count, so a partly built report (an allocation failed in the
+ * middle of the analysis, leaving NULLs and short counts) frees cleanly as
+ * long as each count never exceeds what was actually stored.  Strings the
+ * model documents as static (tool_version, rule, role, language, exit how)
+ * are never freed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+/* ---- severities ---------------------------------------------------------- */
+
+const char *fsan_severity_name(enum fsan_severity s)
+{
+    switch (s) {
+    case FSAN_SEV_NONE:
+        return "none";
+    case FSAN_SEV_NOTE:
+        return "note";
+    case FSAN_SEV_WARNING:
+        return "warning";
+    case FSAN_SEV_ERROR:
+        return "error";
+    }
+    /* An out-of-range value is a bug elsewhere; a renderer still needs a
+     * printable string rather than NULL. */
+    return "unknown";
+}
+
+/* The words `--fail-on` accepts.  "never" is what a user types to say no
+ * finding should fail the run; "none" is accepted as well because it is the
+ * name fsan_severity_name() gives FSAN_SEV_NONE, so that every name this file
+ * prints can also be read back. */
+static const struct {
+    const char *word;
+    enum fsan_severity severity;
+} severity_words[] = {
+    {"error", FSAN_SEV_ERROR},
+    {"warning", FSAN_SEV_WARNING},
+    {"note", FSAN_SEV_NOTE},
+    {"never", FSAN_SEV_NONE},
+    {"none", FSAN_SEV_NONE},
+};
+
+int fsan_severity_parse(const char *text, enum fsan_severity *out)
+{
+    if (text == NULL || out == NULL)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof severity_words / sizeof severity_words[0]; i++) {
+        if (strcmp(text, severity_words[i].word) == 0) {
+            *out = severity_words[i].severity;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* ---- freeing ------------------------------------------------------------- */
+
+static void free_strings(char **strings, size_t n)
+{
+    if (strings == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(strings[i]);
+    free(strings);
+}
+
+static void free_frames(struct fsan_frame *frames, size_t n)
+{
+    if (frames == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(frames[i].function);
+        free(frames[i].file);
+        free(frames[i].module);
+    }
+    free(frames);
+}
+
+static void free_locations(struct fsan_location *locations, size_t n)
+{
+    if (locations == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(locations[i].thread_name);
+        free(locations[i].description);
+        free_frames(locations[i].frames, locations[i].nframes);
+    }
+    free(locations);
+}
+
+static void free_findings(struct fsan_finding *findings, size_t n)
+{
+    if (findings == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(findings[i].message);
+        free(findings[i].pids);
+        free_locations(findings[i].locations, findings[i].nlocations);
+    }
+    free(findings);
+}
+
+static void free_processes(struct fsan_process *processes, size_t n)
+{
+    if (processes == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(processes[i].exe);
+    free(processes);
+}
+
+void fsan_report_free(struct fsan_report *r)
+{
+    if (r == NULL)
+        return;
+    free_strings(r->command, r->ncommand);
+    free_processes(r->processes, r->nprocesses);
+    free_findings(r->findings, r->nfindings);
+    free_strings(r->notices, r->nnotices);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,586 @@
+/* rules.c — the rules of DESIGN §4 that the runtime core can decide:
+ * child-deadlock, orphaned-lock, inherited-held-lock, threads-at-fork; and
+ * the process tree.
+ *
+ * DESIGN
+ * The runtime records facts (the fork snapshot, what the child did with the
+ * locks it inherited, a deadlock it caught before blocking); the verdicts
+ * are made here, offline, where a mistake costs nothing at run time and the
+ * rules can be tested on synthetic traces.  Precision first: a lock the
+ * child released, re-initialised or destroyed is not reported, a child that
+ * execs leaves its inherited locks behind, a process-shared lock is never
+ * orphaned (another process can release it), and a latent finding about a
+ * lock is dropped when the same lock already produced a child-deadlock in
+ * that child.  threads-at-fork is a warning only when a vanished thread left
+ * a lock behind: a multi-threaded fork whose threads held nothing (the
+ * pthread_atfork idiom makes exactly that true) is a note.  This refines
+ * DESIGN §4, which says "warning" for any thread; the runtime-core issue
+ * requires the atfork-protected program to produce nothing above note.
+ *
+ * Identical findings from many processes (a pool forking 1,000 workers)
+ * merge into one with a count: the fingerprint is the rule plus the
+ * symbolized sites that identify it (function, file and line, or module and
+ * offset — never raw addresses, which change with ASLR), so it is stable
+ * across runs and usable for baselines.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+
+struct ctx {
+    struct fsan_symbolizer *sym;
+    struct fsan_report *r;
+    size_t findings_cap;
+    int oom;
+};
+
+static char *xstrdup(struct ctx *c, const char *s)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        c->oom = 1;
+    return d;
+}
+
+static char *xprintf(struct ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) {
+        s = NULL;
+        c->oom = 1;
+    }
+    va_end(ap);
+    return s;
+}
+
+static const char *basename_of(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    return slash ? slash + 1 : path;
+}
+
+static int is_runtime_module(const char *module)
+{
+    const char *b = basename_of(module);
+    return b && strncmp(b, "libforksan", 10) == 0;
+}
+
+static void symbolize_frame(struct ctx *c, const struct fsan_trace *t, uint64_t addr, int is_ret,
+                            struct fsan_frame *f)
+{
+    memset(f, 0, sizeof *f);
+    f->address = addr;
+    f->language = "c";
+    struct fsan_symbol s = {0};
+    if (t->maps_len)
+        fsan_symbolize(c->sym, t->maps, t->maps_len, addr, is_ret, &s);
+    f->function = xstrdup(c, s.function);
+    f->file = xstrdup(c, s.file);
+    f->line = s.line;
+    f->module = xstrdup(c, s.module);
+    f->module_offset = s.module_offset;
+}
+
+static void free_frame(struct fsan_frame *f)
+{
+    free(f->function);
+    free(f->file);
+    free(f->module);
+}
+
+/* The frames of a site, runtime frames trimmed so #0 is the caller of the
+ * intercepted function. */
+static void site_frames(struct ctx *c, const struct fsan_trace *t, uint32_t site_id, struct fsan_location *loc)
+{
+    const struct fsan_trace_site *s = fsan_trace_site(t, site_id);
+    if (!s || s->nframes == 0)
+        return;
+    loc->frames = calloc(s->nframes, sizeof *loc->frames);
+    if (!loc->frames) {
+        c->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < s->nframes; i++) {
+        struct fsan_frame *f = &loc->frames[loc->nframes];
+        symbolize_frame(c, t, s->frames[i], 1, f);
+        if (loc->nframes == 0 && is_runtime_module(f->module)) {
+            free_frame(f);
+            continue;
+        }
+        loc->nframes++;
+    }
+}
+
+static const struct fsan_rec_thread *thread_by_tid(const struct fsan_trace *t, uint32_t tid)
+{
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (t->threads[i].tid == tid)
+            return &t->threads[i];
+    return NULL;
+}
+
+static struct fsan_location *add_location(struct ctx *c, struct fsan_finding *f, const char *role)
+{
+    struct fsan_location *p = realloc(f->locations, (f->nlocations + 1) * sizeof *p);
+    if (!p) {
+        c->oom = 1;
+        return NULL;
+    }
+    f->locations = p;
+    struct fsan_location *loc = &p[f->nlocations++];
+    memset(loc, 0, sizeof *loc);
+    loc->role = role;
+    return loc;
+}
+
+static void set_thread(struct ctx *c, struct fsan_location *loc, const struct fsan_trace *t, uint32_t tid)
+{
+    if (!loc || tid == 0)
+        return;
+    loc->has_thread = 1;
+    loc->tid = (int)tid;
+    const struct fsan_rec_thread *th = thread_by_tid(t, tid);
+    if (th && th->name[0])
+        loc->thread_name = xstrdup(c, th->name);
+}
+
+static struct fsan_location *site_location(struct ctx *c, struct fsan_finding *f, const struct fsan_trace *t,
+                                           const char *role, uint32_t tid, uint32_t site, char *description)
+{
+    struct fsan_location *loc = add_location(c, f, role);
+    if (!loc) {
+        free(description);
+        return NULL;
+    }
+    set_thread(c, loc, t, tid);
+    loc->description = description;
+    site_frames(c, t, site, loc);
+    return loc;
+}
+
+static void fork_location(struct ctx *c, struct fsan_finding *f, const struct fsan_trace *t)
+{
+    const char *how = t->proc.fork_site ? "fork called at:" : "fork made inside libc (no call site recorded):";
+    site_location(c, f, t, "fork", t->proc.forking_tid, t->proc.fork_site, xstrdup(c, how));
+}
+
+static void free_location(struct fsan_location *loc)
+{
+    for (size_t i = 0; i < loc->nframes; i++)
+        free_frame(&loc->frames[i]);
+    free(loc->frames);
+    free(loc->thread_name);
+    free(loc->description);
+}
+
+static void free_finding(struct fsan_finding *f)
+{
+    for (size_t i = 0; i < f->nlocations; i++)
+        free_location(&f->locations[i]);
+    free(f->locations);
+    free(f->message);
+    free(f->pids);
+}
+
+/* ---- fingerprints and merging --------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t hash_frame(uint64_t h, const struct fsan_frame *fr)
+{
+    char buf[64];
+    if (fr->function && fr->file) {
+        h = fnv1a(fnv1a(h, fr->function), fr->file);
+        snprintf(buf, sizeof buf, ":%d", fr->line);
+    } else if (fr->module) {
+        h = fnv1a(h, basename_of(fr->module));
+        snprintf(buf, sizeof buf, "+%llx", (unsigned long long)fr->module_offset);
+    } else {
+        snprintf(buf, sizeof buf, "@%llx", (unsigned long long)fr->address);
+    }
+    return fnv1a(h, buf);
+}
+
+/* Rule + the innermost frame of every identifying location + thread names. */
+static void fingerprint(struct fsan_finding *f)
+{
+    uint64_t h = fnv1a(0xcbf29ce484222325ull, f->rule);
+    for (size_t i = 0; i < f->nlocations; i++) {
+        const struct fsan_location *loc = &f->locations[i];
+        h = fnv1a(fnv1a(h, "|"), loc->role);
+        if (loc->nframes)
+            h = hash_frame(h, &loc->frames[0]);
+        if (strcmp(loc->role, "thread") == 0 && loc->thread_name)
+            h = fnv1a(h, loc->thread_name);
+    }
+    snprintf(f->fingerprint, sizeof f->fingerprint, "%016llx", (unsigned long long)h);
+}
+
+static int add_pid(struct fsan_finding *f, int pid)
+{
+    for (size_t i = 0; i < f->npids; i++)
+        if (f->pids[i] == pid)
+            return 0;
+    int *p = realloc(f->pids, (f->npids + 1) * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    f->pids = p;
+    f->pids[f->npids++] = pid;
+    f->count = (unsigned)f->npids;
+    return 0;
+}
+
+static void commit_finding(struct ctx *c, struct fsan_finding *f, int pid)
+{
+    fingerprint(f);
+    struct fsan_report *r = c->r;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        if (strcmp(r->findings[i].fingerprint, f->fingerprint) == 0) {
+            if (f->severity > r->findings[i].severity)
+                r->findings[i].severity = f->severity;
+            if (add_pid(&r->findings[i], pid) < 0)
+                c->oom = 1;
+            free_finding(f);
+            return;
+        }
+    }
+    if (r->nfindings == c->findings_cap) {
+        size_t cap = c->findings_cap ? c->findings_cap * 2 : 16;
+        struct fsan_finding *p = realloc(r->findings, cap * sizeof *p);
+        if (!p) {
+            c->oom = 1;
+            free_finding(f);
+            return;
+        }
+        r->findings = p;
+        c->findings_cap = cap;
+    }
+    if (add_pid(f, pid) < 0)
+        c->oom = 1;
+    r->findings[r->nfindings++] = *f;
+}
+
+static void start_finding(struct fsan_finding *f, const char *rule, enum fsan_severity sev, char *message)
+{
+    memset(f, 0, sizeof *f);
+    f->rule = rule;
+    f->severity = sev;
+    f->message = message;
+}
+
+/* ---- facts about a child ----------------------------------------------------- */
+
+static const char *lock_noun(uint16_t type)
+{
+    switch (type) {
+    case FSAN_LOCK_MUTEX: return "mutex";
+    case FSAN_LOCK_RWLOCK: return "rwlock";
+    case FSAN_LOCK_SEM: return "semaphore";
+    }
+    return "lock";
+}
+
+static const char *mutex_kind_word(uint16_t type, uint32_t kind)
+{
+    if (type != FSAN_LOCK_MUTEX)
+        return "";
+    switch (kind & FSAN_KIND_TYPE_MASK) {
+    case FSAN_KIND_RECURSIVE: return "recursive ";
+    case FSAN_KIND_ERRORCHECK: return "error-checking ";
+    }
+    return "";
+}
+
+/* The child dealt with the lock: released, re-initialised or destroyed it. */
+static int child_cleared(const struct fsan_trace *t, uint64_t addr)
+{
+    for (size_t i = 0; i < t->nlock_events; i++)
+        if (t->lock_events[i].ev.lock_addr == addr)
+            return 1;
+    return 0;
+}
+
+static int child_deadlocked_on(const struct fsan_trace *t, uint64_t addr)
+{
+    for (size_t i = 0; i < t->ndeadlocks; i++)
+        if (t->deadlocks[i].lock_addr == addr)
+            return 1;
+    return 0;
+}
+
+/* The image with this pid that came after t (an exec), if any. */
+static int has_later_image(const struct fsan_trace_set *set, const struct fsan_trace *t)
+{
+    for (size_t i = 0; i < set->ntraces; i++) {
+        const struct fsan_trace *o = &set->traces[i];
+        if (o != t && o->proc.pid == t->proc.pid && o->proc.kind == FSAN_PROC_START &&
+            o->proc.time_ns >= t->proc.time_ns)
+            return 1;
+    }
+    return 0;
+}
+
+static int child_execed(const struct fsan_trace_set *set, const struct fsan_trace *t)
+{
+    return has_later_image(set, t) || (t->has_exec && t->exec_failed == 0);
+}
+
+static char *thread_label(struct ctx *c, const struct fsan_trace *t, uint32_t tid)
+{
+    const struct fsan_rec_thread *th = thread_by_tid(t, tid);
+    if (th && th->name[0])
+        return xprintf(c, "thread %u \"%s\"", tid, th->name);
+    return xprintf(c, "thread %u", tid);
+}
+
+/* ---- the rules ------------------------------------------------------------- */
+
+static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const struct fsan_rec_deadlock *d)
+{
+    struct fsan_finding f;
+    char *holder = d->holder_tid ? thread_label(c, t, d->holder_tid) : NULL;
+    char *msg;
+    const char *noun = lock_noun(d->lock_type);
+    const char *kw = mutex_kind_word(d->lock_type, d->kind);
+    switch (d->form) {
+    case FSAN_DL_VANISHED_HOLDER:
+        msg = xprintf(c, "forked child blocks forever on %s%s 0x%llx: it was held at fork by %s, which does not exist in the child",
+                      kw, noun, (unsigned long long)d->lock_addr, holder ? holder : "another thread");
+        break;
+    case FSAN_DL_FORKER_REACQUIRE:
+        msg = xprintf(c, "forked child blocks forever on %s%s 0x%llx: the forking thread held it at fork and the child takes it again",
+                      kw, noun, (unsigned long long)d->lock_addr);
+        break;
+    default:
+        msg = xprintf(c, "forked child blocks forever on %s%s 0x%llx: it is unavailable and the child has a single thread, so nobody can release it",
+                      kw, noun, (unsigned long long)d->lock_addr);
+        break;
+    }
+    start_finding(&f, "child-deadlock", FSAN_SEV_ERROR, msg);
+    site_location(c, &f, t, "attempt", d->tid, d->attempt_site,
+                  xprintf(c, "the child tries to take the %s at:", noun));
+    if (d->holder_tid || d->acquire_site) {
+        char *desc = d->form == FSAN_DL_VANISHED_HOLDER
+                         ? xprintf(c, "held at fork by %s (vanished in the child), acquired at:", holder ? holder : "a thread")
+                         : xprintf(c, "held at fork by the forking thread, acquired at:");
+        struct fsan_location *loc = site_location(c, &f, t, "acquired", d->holder_tid, d->acquire_site, desc);
+        if (loc && d->form == FSAN_DL_FORKER_REACQUIRE)
+            set_thread(c, loc, t, 0);
+    }
+    fork_location(c, &f, t);
+    free(holder);
+    commit_finding(c, &f, (int)t->proc.pid);
+}
+
+static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t,
+                      const struct fsan_rec_held *h, int *vanished_left_lock)
+{
+    if ((h->kind & FSAN_KIND_PSHARED) || child_cleared(t, h->lock_addr) || child_deadlocked_on(t, h->lock_addr) ||
+        child_execed(set, t))
+        return;
+    const struct fsan_rec_thread *holder = thread_by_tid(t, h->holder_tid);
+    int by_forker = holder && (holder->flags & FSAN_THREAD_FORKER);
+    const char *noun = lock_noun(h->lock_type);
+    const char *kw = mutex_kind_word(h->lock_type, h->kind);
+    struct fsan_finding f;
+    if (by_forker) {
+        start_finding(&f, "inherited-held-lock", FSAN_SEV_NOTE,
+                      xprintf(c, "%s%s 0x%llx was held by the forking thread at fork and is still held in the child (taking it again there deadlocks)",
+                              kw, noun, (unsigned long long)h->lock_addr));
+        site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
+                      xprintf(c, "acquired by the forking thread at:"));
+    } else {
+        char *label = thread_label(c, t, h->holder_tid);
+        start_finding(&f, "orphaned-lock", FSAN_SEV_WARNING,
+                      xprintf(c, "%s%s 0x%llx was held at fork by %s, which does not exist in the child; the child never re-initialised it, so the first attempt to take it there hangs",
+                              kw, noun, (unsigned long long)h->lock_addr, label ? label : "a thread"));
+        site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
+                      xprintf(c, "acquired by %s at:", label ? label : "the vanished thread"));
+        free(label);
+        *vanished_left_lock = 1;
+    }
+    fork_location(c, &f, t);
+    commit_finding(c, &f, (int)t->proc.pid);
+}
+
+static void thread_location(struct ctx *c, struct fsan_finding *f, const struct fsan_trace *t,
+                            const struct fsan_rec_thread *th)
+{
+    char *start = NULL;
+    if (th->start_routine) {
+        struct fsan_frame fr;
+        symbolize_frame(c, t, th->start_routine, 0, &fr);
+        start = fr.function ? xstrdup(c, fr.function) : xprintf(c, "0x%llx", (unsigned long long)th->start_routine);
+        free_frame(&fr);
+    }
+    char *desc = start ? xprintf(c, "vanished thread %u, start routine %s, created at:", th->tid, start)
+                       : xprintf(c, "vanished thread %u (not created through pthread_create; the main thread or a thread started before forksan)", th->tid);
+    free(start);
+    site_location(c, f, t, "thread", th->tid, th->create_site, desc);
+}
+
+static void rule_threads_at_fork(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t,
+                                 int vanished_left_lock)
+{
+    size_t vanished = 0;
+    for (size_t i = 0; i < t->nthreads; i++)
+        vanished += (t->threads[i].flags & FSAN_THREAD_VANISHED) != 0;
+    if (vanished == 0)
+        return;
+    int execs = child_execed(set, t);
+    enum fsan_severity sev = (!execs && vanished_left_lock) ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
+    const char *why = execs ? "; the child execs, so they matter only until then"
+                    : vanished_left_lock ? "; at least one of them left a lock held"
+                                         : "; none of them held a lock the runtime tracks";
+    struct fsan_finding f;
+    start_finding(&f, "threads-at-fork", sev,
+                  xprintf(c, "%zu other thread%s alive at fork and vanished in the child%s", vanished,
+                          vanished == 1 ? " was" : "s were", why));
+    fork_location(c, &f, t);
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (t->threads[i].flags & FSAN_THREAD_VANISHED)
+            thread_location(c, &f, t, &t->threads[i]);
+    commit_finding(c, &f, (int)t->proc.pid);
+}
+
+static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
+{
+    for (size_t i = 0; i < t->ndeadlocks; i++)
+        rule_child_deadlock(c, t, &t->deadlocks[i]);
+    int vanished_left_lock = 0;
+    for (size_t i = 0; i < t->nheld; i++) {
+        const struct fsan_rec_held *h = &t->held[i];
+        const struct fsan_rec_thread *holder = thread_by_tid(t, h->holder_tid);
+        if (!(h->kind & FSAN_KIND_PSHARED) && holder && (holder->flags & FSAN_THREAD_VANISHED) &&
+            child_deadlocked_on(t, h->lock_addr))
+            vanished_left_lock = 1;
+        rule_held(c, set, t, h, &vanished_left_lock);
+    }
+    for (size_t i = 0; i < t->ndeadlocks; i++)
+        if (t->deadlocks[i].form == FSAN_DL_VANISHED_HOLDER)
+            vanished_left_lock = 1;
+    rule_threads_at_fork(c, set, t, vanished_left_lock);
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+static const char *exit_how(uint32_t how)
+{
+    switch (how) {
+    case FSAN_EXIT_EXIT: return "exit";
+    case FSAN_EXIT__EXIT: return "_exit";
+    case FSAN_EXIT_DESTRUCTOR: return "return";
+    case FSAN_EXIT_STRICT: return "strict";
+    }
+    return "unknown";
+}
+
+static struct fsan_process *process_for(struct ctx *c, int pid)
+{
+    struct fsan_report *r = c->r;
+    for (size_t i = 0; i < r->nprocesses; i++)
+        if (r->processes[i].pid == pid)
+            return &r->processes[i];
+    struct fsan_process *p = realloc(r->processes, (r->nprocesses + 1) * sizeof *p);
+    if (!p) {
+        c->oom = 1;
+        return NULL;
+    }
+    r->processes = p;
+    memset(&p[r->nprocesses], 0, sizeof *p);
+    p[r->nprocesses].pid = pid;
+    return &p[r->nprocesses++];
+}
+
+static void add_process(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
+{
+    struct fsan_process *p = process_for(c, (int)t->proc.pid);
+    if (!p)
+        return;
+    int first = p->exe == NULL && !p->is_fork_child && p->ppid == 0;
+    if (t->proc.kind == FSAN_PROC_FORK) {
+        p->is_fork_child = 1;
+        p->forked_by_tid = (int)t->proc.forking_tid;
+        p->threads_at_fork = (int)t->nthreads;
+        p->ppid = (int)t->proc.ppid;
+    } else if (first) {
+        p->ppid = (int)t->proc.ppid;
+    }
+    if (t->exe && (t->proc.kind == FSAN_PROC_START || !p->exe)) {
+        free(p->exe);
+        p->exe = xstrdup(c, t->exe);
+    }
+    if (child_execed(set, t) || (t->proc.kind == FSAN_PROC_START && p->is_fork_child))
+        p->execed = 1;
+    if (t->has_exit) {
+        p->exit.known = 1;
+        p->exit.how = exit_how(t->exit.how);
+        p->exit.status = t->exit.status;
+    }
+}
+
+/* ---- entry point -------------------------------------------------------------- */
+
+static int cmp_findings(const void *a, const void *b)
+{
+    const struct fsan_finding *x = a, *y = b;
+    if (x->severity != y->severity)
+        return x->severity > y->severity ? -1 : 1;
+    int r = strcmp(x->rule, y->rule);
+    if (r)
+        return r;
+    return (x->pids ? x->pids[0] : 0) - (y->pids ? y->pids[0] : 0);
+}
+
+static int cmp_traces(const void *a, const void *b)
+{
+    const struct fsan_trace *x = a, *y = b;
+    if (x->proc.time_ns != y->proc.time_ns)
+        return x->proc.time_ns < y->proc.time_ns ? -1 : 1;
+    return (int)x->proc.pid - (int)y->proc.pid;
+}
+
+int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct fsan_report *out)
+{
+    struct ctx c = {sym, out, 0, 0};
+    qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
+    for (size_t i = 0; i < set->ntraces; i++) {
+        const struct fsan_trace *t = &set->traces[i];
+        add_process(&c, set, t);
+        if (t->proc.kind == FSAN_PROC_FORK)
+            analyze_child(&c, set, t);
+        if (t->stats.lost_bytes || t->stats.thread_overflow || t->stats.site_overflow || t->stats.held_overflow) {
+            char *n = xprintf(&c, "process %u: %llu trace bytes lost, %u threads, %u call sites and %u lock holds not tracked (tables full)",
+                              t->proc.pid, (unsigned long long)t->stats.lost_bytes, t->stats.thread_overflow,
+                              t->stats.site_overflow, t->stats.held_overflow);
+            char **p = n ? realloc(set->notices, (set->nnotices + 1) * sizeof *p) : NULL;
+            if (p) {
+                set->notices = p;
+                set->notices[set->nnotices++] = n;
+            } else {
+                free(n);
+            }
+        }
+    }
+    qsort(out->findings, out->nfindings, sizeof *out->findings, cmp_findings);
+    out->notices = set->notices;
+    out->nnotices = set->nnotices;
+    set->notices = NULL;
+    set->nnotices = 0;
+    return c.oom ? -ENOMEM : 0;
+}

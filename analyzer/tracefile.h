@@ -1,0 +1,67 @@
+/* tracefile.h — reading one trace file (format: probes/trace_format.h,
+ * man/forksan-trace.5) into memory. */
+#ifndef FSAN_TRACEFILE_H
+#define FSAN_TRACEFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_format.h"
+
+struct fsan_trace_site {
+    uint32_t id;
+    uint16_t language;
+    uint16_t nframes;
+    uint64_t *frames;
+};
+
+struct fsan_trace_lock_event {
+    struct fsan_rec_lock_event ev;
+    uint32_t seq; /* record number in the file, to order against RESUMED */
+};
+
+struct fsan_trace {
+    char *path;
+    int has_process;
+    struct fsan_rec_process proc;
+    char *exe;
+    char *maps;
+    size_t maps_len;
+    struct fsan_trace_site *sites; /* indexed by id, [0, nsites_cap) */
+    size_t nsites_cap;
+    struct fsan_rec_thread *threads;
+    size_t nthreads;
+    struct fsan_rec_held *held;
+    size_t nheld;
+    struct fsan_trace_lock_event *lock_events;
+    size_t nlock_events;
+    uint32_t resumed_seq; /* 0 = fork never returned through the interposer */
+    struct fsan_rec_deadlock *deadlocks;
+    size_t ndeadlocks;
+    int has_exec;
+    char *exec_path;
+    int exec_failed; /* exec attempts that returned */
+    int has_exit;
+    struct fsan_rec_exit exit;
+    struct fsan_rec_stats stats;
+    int truncated;
+    uint64_t truncated_offset;
+};
+
+/* Parse a trace held in memory.  Returns 0 on success; 1 when the trace was
+ * usable but truncated (err holds a warning naming file and offset); a
+ * negative errno when the trace cannot be used (err holds the reason, with
+ * the file and the offset).  *out must be zeroed by the caller and is
+ * released with fsan_trace_free in every case. */
+int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, struct fsan_trace *out,
+                     char *err, size_t errlen);
+
+/* The same, reading the file first. */
+int fsan_trace_read(const char *path, struct fsan_trace *out, char *err, size_t errlen);
+
+void fsan_trace_free(struct fsan_trace *t);
+
+/* The site with this id, or NULL. */
+const struct fsan_trace_site *fsan_trace_site(const struct fsan_trace *t, uint32_t id);
+
+#endif

@@ -1,0 +1,443 @@
+/* child.c — the fork snapshot, and the forked child's watch over the locks
+ * it inherited.
+ *
+ * At fork the child's memory is a frozen, exact copy of the parent's at the
+ * fork instant, and nothing else runs in it yet: the thread table and every
+ * thread's held-lock stack are consistent there, which the parent, whose
+ * other threads keep running, could never guarantee.  So the child writes
+ * the snapshot (DESIGN §3): every thread that was alive (the forking thread
+ * lives on, all others vanished), every lock each of them held and where it
+ * was taken.  It keeps the held locks in a small table to answer, later, one
+ * question quickly: "this lock is unavailable — can anybody release it?"
+ *
+ * DESIGN
+ * Everything here is AS-safe: the snapshot runs as the first atfork child
+ * handler (or straight after _Fork, which runs no handlers), where the only
+ * thread is the forking one and any lock a vanished thread held stays held
+ * forever.  Memory is static and sized at build time.  The child's verdict
+ * is made before the blocking call: a child that then hangs has already
+ * written (and flushed) its explanation.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsan.h"
+
+void fsan__fork_after_child_exit_reset(void);
+
+#define SNAP_MAX_LOCKS 1024
+#define SNAP_INDEX 2048 /* power of two, > 2 * SNAP_MAX_LOCKS */
+#define REPORTED_MAX 64
+
+enum snap_state { SNAP_HELD = 1, SNAP_RELEASED = 2, SNAP_REINIT = 3, SNAP_DESTROYED = 4 };
+
+struct snap_lock {
+    uintptr_t addr;
+    pid_t holder_tid; /* in the parent */
+    uint32_t site;
+    uint32_t kind;
+    uint16_t type;
+    uint8_t vanished;
+    uint8_t state;
+};
+
+struct snap_thread {
+    pid_t tid;
+    uint32_t flags;
+    char name[16];
+};
+
+static struct snap_lock snap_locks[SNAP_MAX_LOCKS];
+static uint16_t snap_index[SNAP_INDEX]; /* index+1 into snap_locks, 0 = empty */
+static uint32_t n_snap_locks;
+static struct snap_thread snap_threads[FSAN_MAX_THREADS];
+static uint32_t n_snap_threads;
+static pid_t snap_forker_tid;  /* the forking thread's tid in the parent */
+static uint32_t snap_fork_site;
+static pid_t snap_parent_pid;
+
+static struct {
+    uintptr_t addr;
+    uint32_t site;
+} reported[REPORTED_MAX];
+static uint32_t n_reported;
+
+static uint32_t addr_hash(uintptr_t addr)
+{
+    return (uint32_t)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> 40) & (SNAP_INDEX - 1);
+}
+
+static struct snap_lock *snap_find(uintptr_t addr)
+{
+    if (n_snap_locks == 0)
+        return NULL;
+    for (uint32_t i = addr_hash(addr), n = 0; n < SNAP_INDEX; n++, i = (i + 1) & (SNAP_INDEX - 1)) {
+        uint16_t idx = snap_index[i];
+        if (idx == 0)
+            return NULL;
+        if (snap_locks[idx - 1].addr == addr)
+            return &snap_locks[idx - 1];
+    }
+    return NULL;
+}
+
+static void snap_add(const struct fsan__held *h, uintptr_t addr, pid_t holder, int vanished)
+{
+    if (n_snap_locks == SNAP_MAX_LOCKS || snap_find(addr))
+        return;
+    struct snap_lock *l = &snap_locks[n_snap_locks++];
+    l->addr = addr;
+    l->holder_tid = holder;
+    l->site = h->site;
+    l->kind = h->kind;
+    l->type = h->type;
+    l->vanished = (uint8_t)vanished;
+    l->state = SNAP_HELD;
+    uint32_t i = addr_hash(addr);
+    while (snap_index[i])
+        i = (i + 1) & (SNAP_INDEX - 1);
+    snap_index[i] = (uint16_t)n_snap_locks;
+}
+
+static const struct snap_thread *snap_thread_by_tid(pid_t tid)
+{
+    for (uint32_t i = 0; i < n_snap_threads; i++)
+        if (snap_threads[i].tid == tid)
+            return &snap_threads[i];
+    return NULL;
+}
+
+/* Reads the kernel's name of a parent thread: pthread_setname_np and
+ * prctl(PR_SET_NAME) both end up there. */
+static void read_comm(pid_t pid, pid_t tid, char name[16])
+{
+    char path[64];
+    struct fsan__sbuf sb = {path, sizeof path - 1, 0};
+    fsan__sb_str(&sb, "/proc/");
+    fsan__sb_dec(&sb, pid);
+    fsan__sb_str(&sb, "/task/");
+    fsan__sb_dec(&sb, tid);
+    fsan__sb_str(&sb, "/comm");
+    path[sb.len] = '\0';
+    char buf[32];
+    ssize_t n = fsan__read_file(path, buf, sizeof buf);
+    size_t len = 0;
+    while (n > 0 && len < (size_t)n && len < 15 && buf[len] != '\n')
+        len++;
+    memcpy(name, buf, len);
+    name[len] = '\0';
+}
+
+static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker, uint32_t *held_total)
+{
+    struct snap_thread *st = n_snap_threads < FSAN_MAX_THREADS ? &snap_threads[n_snap_threads++] : NULL;
+    struct fsan_rec_thread rec;
+    memset(&rec, 0, sizeof rec);
+    rec.tid = (uint32_t)t->tid;
+    rec.flags = t == forker ? FSAN_THREAD_FORKER : FSAN_THREAD_VANISHED;
+    if (t->tid == snap_parent_pid)
+        rec.flags |= FSAN_THREAD_MAIN;
+    rec.start_routine = t->start_routine;
+    rec.create_site = t->create_site;
+    rec.last_site = t->last_site;
+    if (t->name[0])
+        memcpy(rec.name, t->name, sizeof rec.name);
+    else
+        read_comm(snap_parent_pid, t->tid, rec.name);
+    rec.name[15] = '\0';
+    if (st) {
+        st->tid = t->tid;
+        st->flags = rec.flags;
+        memcpy(st->name, rec.name, sizeof st->name);
+    }
+    fsan__trace_record(FSAN_REC_THREAD, &rec, sizeof rec, NULL, 0);
+    fsan__site_write(t->create_site);
+
+    uint32_t count = atomic_load(&t->held_count);
+    for (uint32_t i = 0; i < count && i < FSAN_MAX_HELD; i++) {
+        const struct fsan__held *h = &t->held[i];
+        uintptr_t addr = atomic_load(&h->addr);
+        if (addr == 0)
+            continue;
+        struct fsan_rec_held hr = {
+            .lock_addr = addr,
+            .holder_tid = (uint32_t)t->tid,
+            .acquire_site = h->site,
+            .lock_type = h->type,
+            .mode = h->mode,
+            .kind = h->kind,
+            .depth = h->depth,
+        };
+        fsan__trace_record(FSAN_REC_HELD, &hr, sizeof hr, NULL, 0);
+        fsan__site_write(h->site);
+        if (!(h->kind & FSAN_KIND_PSHARED))
+            snap_add(h, addr, t->tid, t != forker);
+        (*held_total)++;
+    }
+}
+
+/* AS-safe: the first thing a forked child does. */
+void fsan__child_snapshot(struct fsan__thread *forker)
+{
+    int saved = errno;
+    fsan__proc.pid = (pid_t)fsan__sys_getpid();
+    fsan__proc.in_child = 1;
+    fsan__proc.child_live_threads = 1;
+    /* A thread that was inside libunwind may have held its locks. */
+    fsan__proc.unwind_unsafe = atomic_load(&fsan__unwinding) != 0 || fsan__proc.unwind_unsafe;
+    atomic_store(&fsan__unwinding, 0);
+    fsan__trace_after_fork_child();
+    fsan__fork_after_child_exit_reset();
+
+    snap_parent_pid = getppid();
+    snap_forker_tid = forker ? forker->tid : 0;
+    snap_fork_site = forker && forker->in_fork ? forker->fork_site : 0;
+    n_snap_locks = 0;
+    n_snap_threads = 0;
+    n_reported = 0;
+    memset(snap_index, 0, sizeof snap_index);
+
+    fsan__trace_open_process(FSAN_PROC_FORK, (uint32_t)snap_forker_tid, snap_fork_site);
+    fsan__site_write(snap_fork_site);
+
+    uint32_t vanished = 0, held = 0;
+    uint32_t hwm = atomic_load(&fsan__threads_hwm);
+    for (uint32_t i = 0; i < hwm; i++) {
+        struct fsan__thread *t = &fsan__threads[i];
+        if (atomic_load(&t->state) != FSAN_SLOT_LIVE)
+            continue;
+        snapshot_thread(t, forker, &held);
+        if (t != forker)
+            vanished++;
+    }
+    fsan__threads_after_fork_child(forker);
+    if (vanished || held) {
+        /* Something may become a finding: make the file complete now, so
+         * the evidence survives a child that hangs or is killed. */
+        fsan__trace_maps();
+        fsan__trace_flush();
+    }
+    errno = saved;
+}
+
+/* AS-safe: fork() returned in the child; the atfork child handlers (which
+ * release or re-create the locks their prepare handlers took) have run. */
+void fsan__child_resumed(struct fsan__thread *forker)
+{
+    if (!fsan__proc.in_child)
+        return;
+    struct fsan_rec_resumed r = {(uint32_t)fsan__sys_gettid(), 0};
+    fsan__trace_record(FSAN_REC_RESUMED, &r, sizeof r, NULL, 0);
+}
+
+/* AS-safe */
+void fsan__child_lock_event(uintptr_t addr, uint32_t event, uint32_t site)
+{
+    struct snap_lock *l = snap_find(addr);
+    if (!l)
+        return;
+    uint8_t state = event == FSAN_LOCKEV_RELEASED ? SNAP_RELEASED
+                  : event == FSAN_LOCKEV_REINIT   ? SNAP_REINIT
+                                                  : SNAP_DESTROYED;
+    if (l->state == state)
+        return;
+    l->state = state;
+    struct fsan_rec_lock_event ev = {addr, event, (uint32_t)fsan__sys_gettid(), site, 0};
+    fsan__trace_record(FSAN_REC_LOCK_EVENT, &ev, sizeof ev, NULL, 0);
+    fsan__site_write(site);
+}
+
+static int already_reported(uintptr_t addr, uint32_t site)
+{
+    for (uint32_t i = 0; i < n_reported; i++)
+        if (reported[i].addr == addr && reported[i].site == site)
+            return 1;
+    if (n_reported < REPORTED_MAX) {
+        reported[n_reported].addr = addr;
+        reported[n_reported].site = site;
+        n_reported++;
+    }
+    return 0;
+}
+
+/* AS-safe: "(/path/module+0xoff)" for addr, from the maps text. */
+static void describe_address(struct fsan__sbuf *sb, uintptr_t addr)
+{
+    size_t len;
+    const char *maps = fsan__maps_text(&len);
+    const char *p = maps, *end = maps + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        /* start-end perms offset dev inode path */
+        uint64_t start = 0, stop = 0, off = 0;
+        const char *q = p;
+        while (q < eol && *q != '-') start = start * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
+        q++;
+        while (q < eol && *q != ' ') stop = stop * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
+        q++;
+        while (q < eol && *q != ' ') q++; /* perms */
+        q++;
+        while (q < eol && *q != ' ') off = off * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
+        if (addr >= start && addr < stop) {
+            const char *path = memchr(q, '/', (size_t)(eol - q));
+            if (!path)
+                path = memchr(q, '[', (size_t)(eol - q));
+            fsan__sb_str(sb, " (");
+            if (path)
+                fsan__sb_mem(sb, path, (size_t)(eol - path));
+            fsan__sb_str(sb, "+");
+            fsan__sb_hex(sb, addr - start + off);
+            fsan__sb_str(sb, ")");
+            return;
+        }
+        p = eol + 1;
+    }
+}
+
+static void describe_site(struct fsan__sbuf *sb, const char *title, uint32_t site)
+{
+    fsan__sb_str(sb, "  ");
+    fsan__sb_str(sb, title);
+    fsan__sb_str(sb, ":\n");
+    if (site == 0 || site > FSAN_MAX_SITES) {
+        fsan__sb_str(sb, "    (call site not recorded)\n");
+        return;
+    }
+    const struct fsan__site *s = &fsan__sites[site - 1];
+    uint32_t n = atomic_load(&s->nframes);
+    if (n == 0) {
+        fsan__sb_str(sb, "    #0 ");
+        fsan__sb_hex(sb, atomic_load(&s->key));
+        describe_address(sb, atomic_load(&s->key));
+        fsan__sb_str(sb, "\n");
+        return;
+    }
+    for (uint32_t i = 0; i < n && i < 8; i++) {
+        fsan__sb_str(sb, "    #");
+        fsan__sb_dec(sb, i);
+        fsan__sb_str(sb, " ");
+        fsan__sb_hex(sb, s->frames[i]);
+        describe_address(sb, s->frames[i]);
+        fsan__sb_str(sb, "\n");
+    }
+}
+
+static const char *lock_type_name(uint16_t type)
+{
+    switch (type) {
+    case FSAN_LOCK_MUTEX: return "mutex";
+    case FSAN_LOCK_RWLOCK: return "rwlock";
+    default: return "semaphore";
+    }
+}
+
+/* AS-safe: the runtime's own short report, for people without the command
+ * (bare LD_PRELOAD) and for a child that will hang before any report runs. */
+static void print_child_report(const struct fsan_rec_deadlock *d)
+{
+    static char text[8192];
+    struct fsan__sbuf sb = {text, sizeof text - 1, 0};
+    const struct snap_thread *holder = snap_thread_by_tid((pid_t)d->holder_tid);
+    fsan__sb_str(&sb, "==");
+    fsan__sb_dec(&sb, fsan__proc.pid);
+    fsan__sb_str(&sb, "==ERROR: forksan: child-deadlock: the forked child is about to block forever on ");
+    fsan__sb_str(&sb, lock_type_name(d->lock_type));
+    fsan__sb_str(&sb, " ");
+    fsan__sb_hex(&sb, d->lock_addr);
+    fsan__sb_str(&sb, "\n  ");
+    if (d->form == FSAN_DL_VANISHED_HOLDER) {
+        fsan__sb_str(&sb, "it was held at fork by thread ");
+        fsan__sb_dec(&sb, d->holder_tid);
+        if (holder && holder->name[0]) {
+            fsan__sb_str(&sb, " \"");
+            fsan__sb_str(&sb, holder->name);
+            fsan__sb_str(&sb, "\"");
+        }
+        fsan__sb_str(&sb, ", which does not exist in the child");
+    } else if (d->form == FSAN_DL_FORKER_REACQUIRE) {
+        fsan__sb_str(&sb, "the forking thread held it at fork; the child's thread has a new identity and cannot take it again");
+    } else {
+        fsan__sb_str(&sb, "it is unavailable and the child has a single thread: nobody can release it");
+    }
+    fsan__sb_str(&sb, "\n");
+    describe_site(&sb, "the child's attempt", d->attempt_site);
+    if (d->acquire_site)
+        describe_site(&sb, "the lock was acquired in the parent at", d->acquire_site);
+    describe_site(&sb, "fork was called at", snap_fork_site);
+    fsan__sb_str(&sb, "SUMMARY: forksan: child-deadlock");
+    const char *trace = fsan__trace_path();
+    if (trace) {
+        fsan__sb_str(&sb, " (symbolized report: forksan report ");
+        fsan__sb_mem(&sb, fsan__proc.opts.trace_dir, strlen(fsan__proc.opts.trace_dir));
+        fsan__sb_str(&sb, ")");
+    }
+    fsan__sb_str(&sb, "\n");
+    (void)fsan__write_all(2, text, sb.len);
+}
+
+/* AS-safe.  See fsan.h. */
+int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kind, pid_t owner_hint,
+                        uint32_t attempt_site)
+{
+    if (!fsan__proc.in_child || (kind & FSAN_KIND_PSHARED))
+        return 0;
+    int saved = errno;
+    struct fsan_rec_deadlock d;
+    memset(&d, 0, sizeof d);
+    d.lock_addr = addr;
+    d.lock_type = type;
+    d.op = op;
+    d.kind = kind;
+    d.tid = (uint32_t)fsan__sys_gettid();
+    d.attempt_site = attempt_site;
+    const struct snap_lock *l = snap_find(addr);
+    if (l && l->state == SNAP_HELD) {
+        d.form = l->vanished ? FSAN_DL_VANISHED_HOLDER : FSAN_DL_FORKER_REACQUIRE;
+        d.holder_tid = (uint32_t)l->holder_tid;
+        d.acquire_site = l->site;
+    } else if (fsan__proc.child_live_threads <= 1) {
+        /* Not in the snapshot (taken before the runtime saw it, or a hold
+         * a few instructions old): the lock itself may name its owner. */
+        const struct snap_thread *st = owner_hint ? snap_thread_by_tid(owner_hint) : NULL;
+        d.form = !st ? FSAN_DL_UNAVAILABLE
+               : (st->flags & FSAN_THREAD_FORKER) ? FSAN_DL_FORKER_REACQUIRE
+                                                   : FSAN_DL_VANISHED_HOLDER;
+        d.holder_tid = (uint32_t)(st ? owner_hint : 0);
+    } else {
+        errno = saved;
+        return 0; /* a thread of the child's own may release it */
+    }
+    if (!already_reported(addr, attempt_site)) {
+        fsan__site_write(attempt_site);
+        fsan__site_write(d.acquire_site);
+        fsan__site_write(snap_fork_site);
+        fsan__trace_maps();
+        fsan__trace_record(FSAN_REC_DEADLOCK, &d, sizeof d, NULL, 0);
+        fsan__trace_flush();
+        if (fsan__proc.opts.child_report)
+            print_child_report(&d);
+    }
+    errno = saved;
+    return 1;
+}
+
+/* AS-safe: strict mode, the grace period is over and the lock never came. */
+void fsan__child_strict_exit(uintptr_t addr)
+{
+    char msg[160];
+    struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
+    fsan__sb_str(&sb, "strict mode: ending the forked child with exit code ");
+    fsan__sb_dec(&sb, fsan__proc.opts.exitcode);
+    fsan__sb_str(&sb, " instead of letting it hang on ");
+    fsan__sb_hex(&sb, addr);
+    msg[sb.len] = '\0';
+    fsan__log("ERROR", msg);
+    struct fsan_rec_exit e = {FSAN_EXIT_STRICT, fsan__proc.opts.exitcode, 0, (uint32_t)fsan__sys_gettid()};
+    fsan__trace_record(FSAN_REC_EXIT, &e, sizeof e, NULL, 0);
+    fsan__trace_stats();
+    fsan__trace_flush();
+    REAL(_exit)(fsan__proc.opts.exitcode);
+}

@@ -1,0 +1,280 @@
+/* fork.c — interposers for fork, _Fork, the exec family and the exits, so
+ * the runtime knows every fork, where it was called, and each child's fate.
+ *
+ * DESIGN
+ * The snapshot runs in an atfork child handler that the runtime registers
+ * in its constructor, before anything else can: child handlers run in
+ * registration order, so it runs first — before the program's and the
+ * libraries' own handlers re-create their locks — and it also sees forks
+ * that happen inside libc (daemon(), forkpty()) which never pass through
+ * the fork symbol.  The fork() interposer adds only the call site and, once
+ * all child handlers have run, the "resumed" mark that separates locks the
+ * handlers dealt with from locks the child really inherits.  _Fork runs no
+ * handlers, so its interposer takes the snapshot itself.
+ *
+ * vfork is deliberately not interposed: a vfork child borrows the parent's
+ * stack and would return through our frame into the suspended parent.  A
+ * vfork child (or a clone child) that calls exec or _exit through our
+ * interposers is recognised by its pid (not the one the runtime recorded)
+ * and passed straight through, touching nothing shared with the parent.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsan.h"
+
+#define RET_ADDR ((uintptr_t)__builtin_return_address(0))
+
+static int exit_recorded;
+
+/* True in the process whose runtime state this is; false in a vfork or
+ * clone child sharing our memory. AS-safe. */
+static int own_process(void)
+{
+    return fsan__active() && (pid_t)fsan__sys_getpid() == fsan__proc.pid;
+}
+
+static void atfork_child(void)
+{
+    if (fsan__active())
+        fsan__child_snapshot(fsan__self_peek());
+}
+
+void fsan__fork_init(void)
+{
+    pthread_atfork(NULL, NULL, atfork_child);
+}
+
+FSAN_EXPORT pid_t fork(void)
+{
+    if (!fsan__active())
+        return REAL(fork)();
+    int saved = errno;
+    struct fsan__thread *self = fsan__self();
+    if (self) {
+        fsan__guard++;
+        self->fork_site = fsan__site_intern(RET_ADDR);
+        fsan__guard--;
+        self->in_fork = 1;
+    }
+    errno = saved;
+    pid_t pid = REAL(fork)();
+    saved = errno;
+    if (pid == 0)
+        fsan__child_resumed(self);
+    if (self)
+        self->in_fork = 0;
+    errno = saved;
+    return pid;
+}
+
+FSAN_EXPORT pid_t _Fork(void)
+{
+    if (!fsan__active())
+        return REAL(_Fork)();
+    int saved = errno;
+    struct fsan__thread *self = fsan__self();
+    if (self) {
+        fsan__guard++;
+        self->fork_site = fsan__site_intern(RET_ADDR);
+        fsan__guard--;
+        self->in_fork = 1;
+    }
+    errno = saved;
+    pid_t pid = REAL(_Fork)();
+    saved = errno;
+    if (pid == 0) {
+        fsan__child_snapshot(self);
+        fsan__child_resumed(self);
+    }
+    if (self)
+        self->in_fork = 0;
+    errno = saved;
+    return pid;
+}
+
+/* ---- exec ------------------------------------------------------------------ */
+
+/* AS-safe (exec is async-signal-safe, so the path to it must be too). */
+static void before_exec(const char *path)
+{
+    if (!own_process())
+        return;
+    int saved = errno;
+    struct fsan_rec_exec e = {(uint32_t)fsan__sys_gettid(), 0};
+    fsan__trace_record(FSAN_REC_EXEC, &e, sizeof e, path, path ? strlen(path) : 0);
+    fsan__trace_stats();
+    fsan__trace_flush();
+    errno = saved;
+}
+
+static void exec_failed(void)
+{
+    if (!own_process())
+        return;
+    int saved = errno;
+    struct fsan_rec_exec_failed f = {saved, 0};
+    fsan__trace_record(FSAN_REC_EXEC_FAILED, &f, sizeof f, NULL, 0);
+    errno = saved;
+}
+
+FSAN_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    before_exec(path);
+    int rc = REAL(execve)(path, argv, envp);
+    exec_failed();
+    return rc;
+}
+
+FSAN_EXPORT int execv(const char *path, char *const argv[])
+{
+    before_exec(path);
+    int rc = REAL(execv)(path, argv);
+    exec_failed();
+    return rc;
+}
+
+FSAN_EXPORT int execvp(const char *file, char *const argv[])
+{
+    before_exec(file);
+    int rc = REAL(execvp)(file, argv);
+    exec_failed();
+    return rc;
+}
+
+FSAN_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    before_exec(file);
+    int rc = REAL(execvpe)(file, argv, envp);
+    exec_failed();
+    return rc;
+}
+
+FSAN_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    before_exec("(fexecve)");
+    int rc = REAL(fexecve)(fd, argv, envp);
+    exec_failed();
+    return rc;
+}
+
+FSAN_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    before_exec(path);
+    int rc = REAL(execveat)(dirfd, path, argv, envp, flags);
+    exec_failed();
+    return rc;
+}
+
+/* The execl family is variadic; glibc implements it by calling execve
+ * internally (not through the PLT), so it is rebuilt here on the interposed
+ * execv/execvp/execve.  The argument vector lives on the stack, as in libc. */
+static size_t count_args(const char *arg0, va_list ap)
+{
+    size_t n = 1;
+    if (!arg0)
+        return 0;
+    while (va_arg(ap, const char *))
+        n++;
+    return n;
+}
+
+#define COLLECT_ARGS(argv, arg0, ap, n)          \
+    do {                                         \
+        (argv)[0] = (char *)(arg0);              \
+        for (size_t i_ = 1; i_ <= (n); i_++)     \
+            (argv)[i_] = va_arg(ap, char *);     \
+    } while (0)
+
+FSAN_EXPORT int execl(const char *path, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    size_t n = count_args(arg0, ap);
+    va_end(ap);
+    char *argv[n + 1];
+    va_start(ap, arg0);
+    COLLECT_ARGS(argv, arg0, ap, n);
+    va_end(ap);
+    argv[n] = NULL;
+    return execv(path, argv);
+}
+
+FSAN_EXPORT int execlp(const char *file, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    size_t n = count_args(arg0, ap);
+    va_end(ap);
+    char *argv[n + 1];
+    va_start(ap, arg0);
+    COLLECT_ARGS(argv, arg0, ap, n);
+    va_end(ap);
+    argv[n] = NULL;
+    return execvp(file, argv);
+}
+
+FSAN_EXPORT int execle(const char *path, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    size_t n = count_args(arg0, ap);
+    va_end(ap);
+    char *argv[n + 1];
+    va_start(ap, arg0);
+    COLLECT_ARGS(argv, arg0, ap, n);
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    argv[n] = NULL;
+    return execve(path, argv, envp);
+}
+
+/* ---- exit ------------------------------------------------------------------ */
+
+/* AS-safe (the _exit path). */
+static void record_exit(uint32_t how, int status, uintptr_t ret)
+{
+    if (!own_process() || exit_recorded)
+        return;
+    exit_recorded = 1;
+    int saved = errno;
+    struct fsan_rec_exit e = {how, status, 0, (uint32_t)fsan__sys_gettid()};
+    fsan__trace_record(FSAN_REC_EXIT, &e, sizeof e, NULL, 0);
+    fsan__trace_stats();
+    fsan__trace_flush();
+    errno = saved;
+}
+
+FSAN_EXPORT void exit(int status)
+{
+    record_exit(FSAN_EXIT_EXIT, status, RET_ADDR);
+    REAL(exit)(status);
+    __builtin_unreachable();
+}
+
+FSAN_EXPORT void _exit(int status)
+{
+    record_exit(FSAN_EXIT__EXIT, status, RET_ADDR);
+    REAL(_exit)(status);
+    __builtin_unreachable();
+}
+
+FSAN_EXPORT void _Exit(int status)
+{
+    record_exit(FSAN_EXIT__EXIT, status, RET_ADDR);
+    REAL(_Exit)(status);
+    __builtin_unreachable();
+}
+
+/* main returned (libc calls exit internally, past our interposer). */
+void fsan__fork_fini(void)
+{
+    record_exit(FSAN_EXIT_DESTRUCTOR, -1, 0);
+}
+
+void fsan__fork_after_child_exit_reset(void)
+{
+    exit_recorded = 0;
+}

@@ -1,0 +1,28 @@
+/* forksan.h — the public C API of the forksan runtime.
+ *
+ * Every function is declared weak: a program or library that calls them
+ * links and runs without the runtime, and can test for its presence:
+ *
+ *     if (forksan_is_active && forksan_is_active()) ...
+ *
+ * The runtime (libforksan.so, loaded with LD_PRELOAD or `forksan run`)
+ * provides the definitions.
+ */
+#ifndef FORKSAN_H
+#define FORKSAN_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 when the runtime is loaded and watching this process. */
+int forksan_is_active(void) __attribute__((weak));
+
+/* The runtime's version string, e.g. "0.1.0". */
+const char *forksan_version(void) __attribute__((weak));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

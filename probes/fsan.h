@@ -1,0 +1,163 @@
+/* fsan.h — internal declarations shared by the files of the runtime
+ * (libforksan.so).  Nothing here is exported: the build uses
+ * -fvisibility=hidden and only FSAN_EXPORT symbols (the interposers and the
+ * public API in forksan.h) reach the dynamic symbol table.
+ *
+ * Marking: a function whose comment says AS-safe may run in a signal handler
+ * or in a forked child of a multi-threaded parent; it calls only raw
+ * syscalls and other AS-safe functions, never malloc, stdio or locks that a
+ * vanished thread could hold.
+ */
+#ifndef FSAN_H
+#define FSAN_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+#include "trace_format.h"
+
+#define FSAN_EXPORT __attribute__((visibility("default")))
+#define FSAN_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FSAN_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FSAN_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* Table sizes.  Every table is fixed and counts its overflow (DESIGN §7). */
+#define FSAN_MAX_THREADS 1024
+#define FSAN_MAX_HELD 32
+#define FSAN_MAX_SITES 4096
+#define FSAN_MAX_FRAMES 24
+
+/* ---- hooks.c: the real functions ------------------------------------- */
+#include "hooks.h"
+
+/* ---- runtime.c: process-wide state ------------------------------------ */
+struct fsan__process {
+    pid_t pid;              /* this process; refreshed in the fork child */
+    int initialized;
+    int disabled;           /* options asked for nothing, or init failed */
+    int in_child;           /* a forked child under watch (not yet exec'd) */
+    int child_live_threads; /* threads alive in the child (1 at fork) */
+    int unwind_unsafe;      /* a vanished thread was inside libunwind at fork */
+    struct fsan__options opts;
+};
+extern struct fsan__process fsan__proc;
+
+void fsan__init(void);
+static inline int fsan__active(void) { return FSAN_LIKELY(fsan__proc.initialized) && !fsan__proc.disabled; }
+
+/* Per-thread reentrancy guard: >0 while the runtime itself is working on this
+ * thread, so interposed calls made by the runtime (or by libunwind) go
+ * straight to the real function. */
+extern FSAN_TLS int fsan__guard;
+
+/* ---- safeio.c: AS-safe output helpers --------------------------------- */
+long fsan__sys_gettid(void);
+long fsan__sys_getpid(void);
+int fsan__write_all(int fd, const void *buf, size_t len);
+size_t fsan__fmt_u64(char *out, uint64_t v, int base);
+/* A tiny append-only string builder on a caller-provided buffer. */
+struct fsan__sbuf { char *buf; size_t cap; size_t len; };
+void fsan__sb_str(struct fsan__sbuf *sb, const char *s);
+void fsan__sb_mem(struct fsan__sbuf *sb, const char *s, size_t n);
+void fsan__sb_dec(struct fsan__sbuf *sb, int64_t v);
+void fsan__sb_hex(struct fsan__sbuf *sb, uint64_t v);
+void fsan__log(const char *level, const char *msg); /* "==PID==LEVEL: forksan: msg\n" */
+uint64_t fsan__now_ns(int clock);
+ssize_t fsan__read_file(const char *path, char *buf, size_t cap);
+
+/* ---- trace.c: the AS-safe trace writer -------------------------------- */
+int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_site);
+void fsan__trace_record(uint16_t type, const void *payload, size_t size,
+                        const void *tail, size_t tail_size);
+void fsan__trace_flush(void);
+void fsan__trace_after_fork_child(void);
+void fsan__trace_maps(void); /* once per trace file */
+const char *fsan__maps_text(size_t *len);
+void fsan__trace_stats(void);
+const char *fsan__trace_path(void);
+
+/* ---- stack.c: interned call sites ------------------------------------- */
+struct fsan__site {
+    _Atomic uintptr_t key;
+    _Atomic uint32_t nframes; /* 0 until the frames are filled in */
+    uint32_t language;
+    uint32_t written_gen;     /* == fsan__trace_gen: already in this trace file */
+    uintptr_t frames[FSAN_MAX_FRAMES];
+};
+extern struct fsan__site fsan__sites[FSAN_MAX_SITES];
+extern _Atomic uint32_t fsan__site_overflow;
+extern _Atomic int fsan__unwinding; /* threads inside libunwind right now */
+uint32_t fsan__site_intern(uintptr_t return_address);
+void fsan__site_write(uint32_t id); /* AS-safe: writes the SITE record once */
+void fsan__stack_init(void);
+extern uint32_t fsan__trace_gen; /* bumped for every new trace file */
+
+/* ---- heldlocks.c: per-thread held-lock stacks --------------------------- */
+struct fsan__held {
+    _Atomic uintptr_t addr; /* 0 = empty (also: released by another thread) */
+    uint32_t site;
+    uint16_t type;          /* enum fsan_lock_type */
+    uint16_t mode;          /* enum fsan_lock_mode */
+    uint32_t kind;
+    uint32_t depth;
+};
+
+enum fsan__thread_state { FSAN_SLOT_FREE = 0, FSAN_SLOT_CLAIMED = 1, FSAN_SLOT_LIVE = 2 };
+
+struct fsan__thread {
+    _Atomic int state;
+    pid_t tid;
+    uintptr_t start_routine;
+    uint32_t create_site;
+    uint32_t last_site;
+    uint32_t fork_site;       /* set while this thread is inside fork() */
+    int in_fork;
+    char name[16];
+    _Atomic uint32_t held_count;
+    uint32_t held_overflow;
+    struct fsan__held held[FSAN_MAX_HELD];
+};
+
+extern struct fsan__thread fsan__threads[FSAN_MAX_THREADS];
+extern _Atomic uint32_t fsan__threads_hwm; /* slots [0, hwm) were ever used */
+extern _Atomic uint32_t fsan__thread_overflow;
+
+void fsan__held_push(struct fsan__thread *t, uintptr_t addr, uint16_t type,
+                     uint16_t mode, uint32_t kind, uint32_t site);
+int fsan__held_pop(struct fsan__thread *t, uintptr_t addr);
+int fsan__held_pop_remote(uintptr_t addr); /* sem_post by a non-holder */
+struct fsan__held *fsan__held_find(struct fsan__thread *t, uintptr_t addr);
+void fsan__held_reset(struct fsan__thread *t);
+
+/* ---- threads.c -------------------------------------------------------- */
+struct fsan__thread *fsan__self(void); /* the calling thread's slot, or NULL */
+struct fsan__thread *fsan__self_peek(void);
+struct fsan__thread *fsan__thread_claim(void);
+void fsan__thread_release(struct fsan__thread *t);
+void fsan__threads_init(void);
+void fsan__threads_after_fork_child(struct fsan__thread *forker);
+
+/* ---- locks.c: glibc lock introspection -------------------------------- */
+uint32_t fsan__mutex_kind(const pthread_mutex_t *m);
+uint32_t fsan__rwlock_kind(const pthread_rwlock_t *rw);
+uint32_t fsan__sem_kind(const sem_t *s);
+pid_t fsan__mutex_owner(const pthread_mutex_t *m);
+pid_t fsan__rwlock_writer(const pthread_rwlock_t *rw);
+
+/* ---- child.c: the fork snapshot and the child's watch -------------------- */
+void fsan__child_snapshot(struct fsan__thread *forker); /* AS-safe */
+void fsan__child_resumed(struct fsan__thread *forker);  /* AS-safe */
+/* Called in a forked child when a blocking acquire found the lock
+ * unavailable; records (and in strict mode acts on) a child-deadlock.
+ * Returns 1 when the runtime decided this is a hazard. AS-safe. */
+int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kind,
+                        pid_t owner_hint, uint32_t attempt_site);
+void fsan__child_lock_event(uintptr_t addr, uint32_t event, uint32_t site);
+void fsan__child_strict_exit(uintptr_t addr);
+
+#endif

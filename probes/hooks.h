@@ -1,0 +1,75 @@
+/* hooks.h — the one list of hooked functions.
+ *
+ * FSAN_HOOKS drives everything that concerns the real functions: the
+ * `fsan__real_<name>` pointers, their lookup with dlsym(RTLD_NEXT) (or
+ * dlvsym where glibc keeps an old default version), and the export test
+ * (tests/unit/exports.sh compares `nm -D` against this list).
+ *
+ * Columns: return type, name, parameter list, symbol version (NULL = the
+ * default version).
+ */
+#ifndef FSAN_HOOKS_H
+#define FSAN_HOOKS_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+
+#define FSAN_HOOKS(X) \
+    X(int, pthread_mutex_init, (pthread_mutex_t *, const pthread_mutexattr_t *), NULL) \
+    X(int, pthread_mutex_destroy, (pthread_mutex_t *), NULL) \
+    X(int, pthread_mutex_lock, (pthread_mutex_t *), NULL) \
+    X(int, pthread_mutex_trylock, (pthread_mutex_t *), NULL) \
+    X(int, pthread_mutex_timedlock, (pthread_mutex_t *, const struct timespec *), NULL) \
+    X(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t, const struct timespec *), NULL) \
+    X(int, pthread_mutex_unlock, (pthread_mutex_t *), NULL) \
+    X(int, pthread_rwlock_init, (pthread_rwlock_t *, const pthread_rwlockattr_t *), NULL) \
+    X(int, pthread_rwlock_destroy, (pthread_rwlock_t *), NULL) \
+    X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *), NULL) \
+    X(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *), NULL) \
+    X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct timespec *), NULL) \
+    X(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t *, clockid_t, const struct timespec *), NULL) \
+    X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *), NULL) \
+    X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *), NULL) \
+    X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *), NULL) \
+    X(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t *, clockid_t, const struct timespec *), NULL) \
+    X(int, pthread_rwlock_unlock, (pthread_rwlock_t *), NULL) \
+    X(int, sem_init, (sem_t *, int, unsigned int), NULL) \
+    X(int, sem_destroy, (sem_t *), NULL) \
+    X(sem_t *, sem_open, (const char *, int, ...), NULL) \
+    X(int, sem_close, (sem_t *), NULL) \
+    X(int, sem_wait, (sem_t *), NULL) \
+    X(int, sem_trywait, (sem_t *), NULL) \
+    X(int, sem_timedwait, (sem_t *, const struct timespec *), NULL) \
+    X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *), NULL) \
+    X(int, sem_post, (sem_t *), NULL) \
+    X(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *), "GLIBC_2.3.2") \
+    X(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *), "GLIBC_2.3.2") \
+    X(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *), NULL) \
+    X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *), NULL) \
+    X(int, pthread_setname_np, (pthread_t, const char *), NULL) \
+    X(pid_t, fork, (void), NULL) \
+    X(pid_t, _Fork, (void), NULL) \
+    X(int, execve, (const char *, char *const[], char *const[]), NULL) \
+    X(int, execv, (const char *, char *const[]), NULL) \
+    X(int, execvp, (const char *, char *const[]), NULL) \
+    X(int, execvpe, (const char *, char *const[], char *const[]), NULL) \
+    X(int, fexecve, (int, char *const[], char *const[]), NULL) \
+    X(int, execveat, (int, const char *, char *const[], char *const[], int), NULL) \
+    X(void, exit, (int), NULL) \
+    X(void, _exit, (int), NULL) \
+    X(void, _Exit, (int), NULL)
+
+#define FSAN_DECLARE_REAL(ret, name, params, version) extern ret(*fsan__real_##name) params;
+FSAN_HOOKS(FSAN_DECLARE_REAL)
+#undef FSAN_DECLARE_REAL
+
+/* Resolves every real function once.  Safe to call repeatedly. */
+void fsan__hooks_resolve(void);
+
+/* REAL(name): the real function, resolved on first use. The branch is
+ * predictable: the pointer is set once, before main in practice. */
+#define REAL(name) \
+    (FSAN_LIKELY(fsan__real_##name != NULL) ? fsan__real_##name : (fsan__hooks_resolve(), fsan__real_##name))
+
+#endif

@@ -1,0 +1,581 @@
+/* locks.c — interposers for pthread mutexes, rwlocks, POSIX semaphores and
+ * the condition waits that release and retake a mutex.
+ *
+ * On the normal path every interposer calls the real function and then
+ * pushes or pops the calling thread's held-lock stack: one TLS load, one
+ * hash probe for the call site, a few stores.  errno and the return value
+ * are exactly the real function's.
+ *
+ * DESIGN
+ * In a forked child (fsan__proc.in_child) a blocking acquire first tries the
+ * non-blocking variant.  If that succeeds, the result is the same as the
+ * blocking call would have produced.  If the lock is unavailable, the child
+ * asks child.c whether anybody can ever release it; if not, the hazard is
+ * recorded *before* the call blocks, so a hung child has explained itself.
+ * Then, in observe mode, the real blocking call runs (it hangs exactly as it
+ * would have); in strict mode the child waits out a grace period (a signal
+ * handler might still release the lock) and then ends.
+ *
+ * A lock's kind (recursive, error-checking, robust, process-shared) is read
+ * from the lock itself through glibc's public structure layout rather than
+ * remembered from its init call: statically initialised locks never call
+ * init, and the lock always knows its own kind.  A lock is released from the
+ * bookkeeping before the real unlock and recorded after the real lock, so
+ * the snapshot may miss a hold that is a few instructions old but never
+ * reports a lock that is already free.
+ */
+#include <errno.h>
+#include <time.h>
+
+#include "fsan.h"
+
+#define RET_ADDR ((uintptr_t)__builtin_return_address(0))
+
+/* ---- glibc lock introspection (layouts from <bits/struct_mutex.h> etc.) -- */
+
+/* glibc's mutex __kind: low bits type, 16 robust, 128 process-shared. */
+#define GLIBC_MUTEX_KIND_MASK 3
+#define GLIBC_MUTEX_ROBUST 16
+#define GLIBC_MUTEX_PSHARED 128
+/* sem_t: {u64 value+waiters; int private;} private == 0 means shared. */
+struct glibc_sem {
+    uint64_t data;
+    int private_flag;
+    int pad;
+};
+
+uint32_t fsan__mutex_kind(const pthread_mutex_t *m)
+{
+    int k = m->__data.__kind;
+    uint32_t kind = (uint32_t)(k & GLIBC_MUTEX_KIND_MASK);
+    if (k & GLIBC_MUTEX_ROBUST)
+        kind |= FSAN_KIND_ROBUST;
+    if (k & GLIBC_MUTEX_PSHARED)
+        kind |= FSAN_KIND_PSHARED;
+    return kind;
+}
+
+pid_t fsan__mutex_owner(const pthread_mutex_t *m)
+{
+    return (pid_t)(m->__data.__owner & 0x3fffffff); /* robust/PI keep flags in the top bits */
+}
+
+uint32_t fsan__rwlock_kind(const pthread_rwlock_t *rw)
+{
+    return rw->__data.__shared ? FSAN_KIND_PSHARED : 0;
+}
+
+pid_t fsan__rwlock_writer(const pthread_rwlock_t *rw)
+{
+    return (pid_t)rw->__data.__cur_writer;
+}
+
+uint32_t fsan__sem_kind(const sem_t *s)
+{
+    const struct glibc_sem *g = (const struct glibc_sem *)s;
+    return g->private_flag == 0 ? FSAN_KIND_PSHARED : 0;
+}
+
+/* ---- shared helpers ------------------------------------------------------ */
+
+static inline int watching(void)
+{
+    return fsan__active() && !fsan__guard;
+}
+
+static void note_acquired(const void *lock, uint16_t type, uint16_t mode, uint32_t kind, uintptr_t ret)
+{
+    struct fsan__thread *t = fsan__self();
+    if (FSAN_UNLIKELY(!t))
+        return;
+    int saved = errno; /* a first-time site runs libunwind */
+    fsan__guard++;
+    uint32_t site = fsan__site_intern(ret);
+    fsan__guard--;
+    fsan__held_push(t, (uintptr_t)lock, type, mode, kind, site);
+    errno = saved;
+}
+
+static void note_released(const void *lock, uintptr_t ret)
+{
+    struct fsan__thread *t = fsan__self_peek();
+    if (t)
+        fsan__held_pop(t, (uintptr_t)lock);
+    if (FSAN_UNLIKELY(fsan__proc.in_child)) {
+        int saved = errno;
+        fsan__child_lock_event((uintptr_t)lock, FSAN_LOCKEV_RELEASED, 0);
+        errno = saved;
+    }
+}
+
+static uint32_t site_of(uintptr_t ret)
+{
+    int saved = errno;
+    fsan__guard++;
+    uint32_t site = fsan__site_intern(ret);
+    fsan__guard--;
+    errno = saved;
+    return site;
+}
+
+/* Absolute CLOCK_MONOTONIC deadline for the strict grace period. */
+static struct timespec grace_deadline(void)
+{
+    uint64_t ns = fsan__now_ns(CLOCK_MONOTONIC) + (uint64_t)fsan__proc.opts.strict_grace_ms * 1000000u;
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    return ts;
+}
+
+static int strict(void)
+{
+    return fsan__proc.opts.mode == FSAN_MODE_STRICT;
+}
+
+/* ---- mutexes ------------------------------------------------------------- */
+
+/* In the fork child: returns the trylock result unless the lock is busy,
+ * in which case the hazard check runs and EBUSY is returned. */
+static int child_mutex_try(pthread_mutex_t *m, uint16_t op, uintptr_t ret, int *hazard)
+{
+    uint32_t kind = fsan__mutex_kind(m);
+    *hazard = 0;
+    if (kind & FSAN_KIND_PSHARED)
+        return EBUSY; /* another process may release it: just block */
+    int rc = REAL(pthread_mutex_trylock)(m);
+    if (rc != EBUSY)
+        return rc;
+    pid_t owner = fsan__mutex_owner(m);
+    if (owner == (pid_t)fsan__sys_gettid())
+        return EBUSY; /* the child's own relock: not a fork hazard */
+    *hazard = fsan__child_blocked((uintptr_t)m, FSAN_LOCK_MUTEX, op, kind, owner, site_of(ret));
+    return EBUSY;
+}
+
+static int mutex_acquire_blocking(pthread_mutex_t *m, uintptr_t ret)
+{
+    int hazard = 0;
+    if (FSAN_UNLIKELY(fsan__proc.in_child)) {
+        int rc = child_mutex_try(m, FSAN_OP_LOCK, ret, &hazard);
+        if (rc != EBUSY) {
+            if (rc == 0 || rc == EOWNERDEAD)
+                note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+            return rc;
+        }
+        if (hazard && strict()) {
+            struct timespec dl = grace_deadline();
+            rc = REAL(pthread_mutex_clocklock)(m, CLOCK_MONOTONIC, &dl);
+            if (rc == ETIMEDOUT)
+                fsan__child_strict_exit((uintptr_t)m);
+            if (rc == 0 || rc == EOWNERDEAD)
+                note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+            return rc;
+        }
+    }
+    int rc = REAL(pthread_mutex_lock)(m);
+    if (rc == 0 || rc == EOWNERDEAD)
+        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_mutex_lock)(m);
+    return mutex_acquire_blocking(m, RET_ADDR);
+}
+
+FSAN_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    int rc = REAL(pthread_mutex_trylock)(m);
+    if ((rc == 0 || rc == EOWNERDEAD) && watching())
+        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), RET_ADDR);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_mutex_timedlock)(m, abstime);
+    uintptr_t ret = RET_ADDR;
+    if (FSAN_UNLIKELY(fsan__proc.in_child)) {
+        int hazard;
+        int rc = child_mutex_try(m, FSAN_OP_TIMEDLOCK, ret, &hazard);
+        if (rc != EBUSY) {
+            if (rc == 0 || rc == EOWNERDEAD)
+                note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+            return rc;
+        }
+    }
+    int rc = REAL(pthread_mutex_timedlock)(m, abstime);
+    if (rc == 0 || rc == EOWNERDEAD)
+        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_mutex_clocklock)(m, clk, abstime);
+    uintptr_t ret = RET_ADDR;
+    if (FSAN_UNLIKELY(fsan__proc.in_child)) {
+        int hazard;
+        int rc = child_mutex_try(m, FSAN_OP_CLOCKLOCK, ret, &hazard);
+        if (rc != EBUSY) {
+            if (rc == 0 || rc == EOWNERDEAD)
+                note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+            return rc;
+        }
+    }
+    int rc = REAL(pthread_mutex_clocklock)(m, clk, abstime);
+    if (rc == 0 || rc == EOWNERDEAD)
+        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    if (FSAN_LIKELY(watching()))
+        note_released(m, RET_ADDR);
+    return REAL(pthread_mutex_unlock)(m);
+}
+
+FSAN_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+    if (watching()) {
+        struct fsan__thread *t = fsan__self_peek();
+        if (t)
+            fsan__held_pop(t, (uintptr_t)m);
+        if (fsan__proc.in_child)
+            fsan__child_lock_event((uintptr_t)m, FSAN_LOCKEV_REINIT, site_of(RET_ADDR));
+    }
+    return REAL(pthread_mutex_init)(m, attr);
+}
+
+FSAN_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    int rc = REAL(pthread_mutex_destroy)(m);
+    if (rc == 0 && watching() && fsan__proc.in_child)
+        fsan__child_lock_event((uintptr_t)m, FSAN_LOCKEV_DESTROYED, 0);
+    return rc;
+}
+
+/* ---- rwlocks ------------------------------------------------------------- */
+
+static int child_rwlock_try(pthread_rwlock_t *rw, int write, uint16_t op, uintptr_t ret, int *hazard)
+{
+    uint32_t kind = fsan__rwlock_kind(rw);
+    *hazard = 0;
+    if (kind & FSAN_KIND_PSHARED)
+        return EBUSY;
+    int rc = write ? REAL(pthread_rwlock_trywrlock)(rw) : REAL(pthread_rwlock_tryrdlock)(rw);
+    if (rc != EBUSY)
+        return rc;
+    pid_t writer = fsan__rwlock_writer(rw);
+    if (writer == (pid_t)fsan__sys_gettid())
+        return EBUSY;
+    *hazard = fsan__child_blocked((uintptr_t)rw, FSAN_LOCK_RWLOCK, op, kind, writer, site_of(ret));
+    return EBUSY;
+}
+
+static int rwlock_acquire(pthread_rwlock_t *rw, int write, uint16_t op, int timed, clockid_t clk,
+                          const struct timespec *abstime, uintptr_t ret)
+{
+    uint16_t mode = write ? FSAN_MODE_WRITE : FSAN_MODE_READ;
+    int rc;
+    if (FSAN_UNLIKELY(fsan__proc.in_child)) {
+        int hazard;
+        rc = child_rwlock_try(rw, write, op, ret, &hazard);
+        if (rc != EBUSY)
+            goto done;
+        if (hazard && !timed && strict()) {
+            struct timespec dl = grace_deadline();
+            rc = write ? REAL(pthread_rwlock_clockwrlock)(rw, CLOCK_MONOTONIC, &dl)
+                       : REAL(pthread_rwlock_clockrdlock)(rw, CLOCK_MONOTONIC, &dl);
+            if (rc == ETIMEDOUT)
+                fsan__child_strict_exit((uintptr_t)rw);
+            goto done;
+        }
+    }
+    switch (op) {
+    case FSAN_OP_RDLOCK: rc = REAL(pthread_rwlock_rdlock)(rw); break;
+    case FSAN_OP_WRLOCK: rc = REAL(pthread_rwlock_wrlock)(rw); break;
+    case FSAN_OP_TIMEDRDLOCK: rc = REAL(pthread_rwlock_timedrdlock)(rw, abstime); break;
+    case FSAN_OP_TIMEDWRLOCK: rc = REAL(pthread_rwlock_timedwrlock)(rw, abstime); break;
+    case FSAN_OP_CLOCKRDLOCK: rc = REAL(pthread_rwlock_clockrdlock)(rw, clk, abstime); break;
+    default: rc = REAL(pthread_rwlock_clockwrlock)(rw, clk, abstime); break;
+    }
+done:
+    if (rc == 0)
+        note_acquired(rw, FSAN_LOCK_RWLOCK, mode, fsan__rwlock_kind(rw), ret);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_rwlock_rdlock)(rw);
+    return rwlock_acquire(rw, 0, FSAN_OP_RDLOCK, 0, 0, NULL, RET_ADDR);
+}
+
+FSAN_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_rwlock_wrlock)(rw);
+    return rwlock_acquire(rw, 1, FSAN_OP_WRLOCK, 0, 0, NULL, RET_ADDR);
+}
+
+FSAN_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_rwlock_timedrdlock)(rw, abstime);
+    return rwlock_acquire(rw, 0, FSAN_OP_TIMEDRDLOCK, 1, 0, abstime, RET_ADDR);
+}
+
+FSAN_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_rwlock_timedwrlock)(rw, abstime);
+    return rwlock_acquire(rw, 1, FSAN_OP_TIMEDWRLOCK, 1, 0, abstime, RET_ADDR);
+}
+
+FSAN_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clk, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_rwlock_clockrdlock)(rw, clk, abstime);
+    return rwlock_acquire(rw, 0, FSAN_OP_CLOCKRDLOCK, 1, clk, abstime, RET_ADDR);
+}
+
+FSAN_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clk, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_rwlock_clockwrlock)(rw, clk, abstime);
+    return rwlock_acquire(rw, 1, FSAN_OP_CLOCKWRLOCK, 1, clk, abstime, RET_ADDR);
+}
+
+FSAN_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
+{
+    int rc = REAL(pthread_rwlock_tryrdlock)(rw);
+    if (rc == 0 && watching())
+        note_acquired(rw, FSAN_LOCK_RWLOCK, FSAN_MODE_READ, fsan__rwlock_kind(rw), RET_ADDR);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
+{
+    int rc = REAL(pthread_rwlock_trywrlock)(rw);
+    if (rc == 0 && watching())
+        note_acquired(rw, FSAN_LOCK_RWLOCK, FSAN_MODE_WRITE, fsan__rwlock_kind(rw), RET_ADDR);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
+{
+    if (FSAN_LIKELY(watching()))
+        note_released(rw, RET_ADDR);
+    return REAL(pthread_rwlock_unlock)(rw);
+}
+
+FSAN_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr)
+{
+    if (watching() && fsan__proc.in_child)
+        fsan__child_lock_event((uintptr_t)rw, FSAN_LOCKEV_REINIT, site_of(RET_ADDR));
+    return REAL(pthread_rwlock_init)(rw, attr);
+}
+
+FSAN_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
+{
+    int rc = REAL(pthread_rwlock_destroy)(rw);
+    if (rc == 0 && watching() && fsan__proc.in_child)
+        fsan__child_lock_event((uintptr_t)rw, FSAN_LOCKEV_DESTROYED, 0);
+    return rc;
+}
+
+/* ---- semaphores ------------------------------------------------------------ */
+
+static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
+{
+    uint32_t kind = fsan__sem_kind(s);
+    *hazard = 0;
+    if (kind & FSAN_KIND_PSHARED)
+        return -1;
+    int saved = errno;
+    int rc = REAL(sem_trywait)(s);
+    if (rc == 0)
+        return 0;
+    int err = errno;
+    errno = saved;
+    if (err != EAGAIN)
+        return -1; /* let the real call report its own error */
+    *hazard = fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, site_of(ret));
+    return -1;
+}
+
+static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timespec *abstime, uintptr_t ret)
+{
+    int rc;
+    if (FSAN_UNLIKELY(fsan__proc.in_child)) {
+        int hazard;
+        if (child_sem_try(s, op, ret, &hazard) == 0) {
+            rc = 0;
+            goto done;
+        }
+        if (hazard && op == FSAN_OP_SEM_WAIT && strict()) {
+            struct timespec dl = grace_deadline();
+            do
+                rc = REAL(sem_clockwait)(s, CLOCK_MONOTONIC, &dl);
+            while (rc != 0 && errno == EINTR);
+            if (rc != 0)
+                fsan__child_strict_exit((uintptr_t)s);
+            goto done;
+        }
+    }
+    switch (op) {
+    case FSAN_OP_SEM_WAIT: rc = REAL(sem_wait)(s); break;
+    case FSAN_OP_SEM_TIMEDWAIT: rc = REAL(sem_timedwait)(s, abstime); break;
+    default: rc = REAL(sem_clockwait)(s, clk, abstime); break;
+    }
+done:
+    if (rc == 0) {
+        int saved = errno;
+        note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), ret);
+        errno = saved;
+    }
+    return rc;
+}
+
+FSAN_EXPORT int sem_wait(sem_t *s)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(sem_wait)(s);
+    return sem_acquire(s, FSAN_OP_SEM_WAIT, 0, NULL, RET_ADDR);
+}
+
+FSAN_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(sem_timedwait)(s, abstime);
+    return sem_acquire(s, FSAN_OP_SEM_TIMEDWAIT, 0, abstime, RET_ADDR);
+}
+
+FSAN_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(sem_clockwait)(s, clk, abstime);
+    return sem_acquire(s, FSAN_OP_SEM_CLOCKWAIT, clk, abstime, RET_ADDR);
+}
+
+FSAN_EXPORT int sem_trywait(sem_t *s)
+{
+    int rc = REAL(sem_trywait)(s);
+    if (rc == 0 && watching()) {
+        int saved = errno;
+        note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), RET_ADDR);
+        errno = saved;
+    }
+    return rc;
+}
+
+FSAN_EXPORT int sem_post(sem_t *s)
+{
+    if (FSAN_LIKELY(watching())) {
+        int saved = errno;
+        struct fsan__thread *t = fsan__self_peek();
+        if (!t || !fsan__held_pop(t, (uintptr_t)s))
+            fsan__held_pop_remote((uintptr_t)s);
+        if (FSAN_UNLIKELY(fsan__proc.in_child))
+            fsan__child_lock_event((uintptr_t)s, FSAN_LOCKEV_RELEASED, 0);
+        errno = saved;
+    }
+    return REAL(sem_post)(s);
+}
+
+FSAN_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value)
+{
+    if (watching()) {
+        int saved = errno;
+        struct fsan__thread *t = fsan__self_peek();
+        if (t)
+            fsan__held_pop(t, (uintptr_t)s);
+        if (fsan__proc.in_child)
+            fsan__child_lock_event((uintptr_t)s, FSAN_LOCKEV_REINIT, site_of(RET_ADDR));
+        errno = saved;
+    }
+    return REAL(sem_init)(s, pshared, value);
+}
+
+FSAN_EXPORT int sem_destroy(sem_t *s)
+{
+    int rc = REAL(sem_destroy)(s);
+    if (rc == 0 && watching() && fsan__proc.in_child) {
+        int saved = errno;
+        fsan__child_lock_event((uintptr_t)s, FSAN_LOCKEV_DESTROYED, 0);
+        errno = saved;
+    }
+    return rc;
+}
+
+/* sem_open semaphores are process-shared by construction (their sem_t lives
+ * in a shared mapping and says so), so they need no bookkeeping beyond what
+ * the kind check already gives; the interposers exist so the hook table is
+ * complete and the export test pins them. */
+FSAN_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
+{
+    __builtin_va_list ap;
+    __builtin_va_start(ap, oflag);
+    unsigned int mode = 0, value = 0;
+    if (oflag & 0100 /* O_CREAT */) {
+        mode = __builtin_va_arg(ap, unsigned int);
+        value = __builtin_va_arg(ap, unsigned int);
+    }
+    __builtin_va_end(ap);
+    return REAL(sem_open)(name, oflag, mode, value);
+}
+
+FSAN_EXPORT int sem_close(sem_t *s)
+{
+    return REAL(sem_close)(s);
+}
+
+/* ---- condition variables ---------------------------------------------------- */
+
+/* While a thread waits on a condition variable it does not hold the mutex:
+ * drop the hold for the wait, take it back (at the wait's call site) after. */
+FSAN_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_cond_wait)(c, m);
+    uintptr_t ret = RET_ADDR;
+    struct fsan__thread *t = fsan__self();
+    int held = t && fsan__held_pop(t, (uintptr_t)m);
+    int rc = REAL(pthread_cond_wait)(c, m);
+    if (held)
+        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_cond_timedwait)(c, m, abstime);
+    uintptr_t ret = RET_ADDR;
+    struct fsan__thread *t = fsan__self();
+    int held = t && fsan__held_pop(t, (uintptr_t)m);
+    int rc = REAL(pthread_cond_timedwait)(c, m, abstime);
+    if (held)
+        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+    return rc;
+}
+
+FSAN_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                                       const struct timespec *abstime)
+{
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_cond_clockwait)(c, m, clk, abstime);
+    uintptr_t ret = RET_ADDR;
+    struct fsan__thread *t = fsan__self();
+    int held = t && fsan__held_pop(t, (uintptr_t)m);
+    int rc = REAL(pthread_cond_clockwait)(c, m, clk, abstime);
+    if (held)
+        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+    return rc;
+}

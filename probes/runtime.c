@@ -1,0 +1,135 @@
+/* runtime.c — libforksan.so's constructor and destructor, and the
+ * process-wide state every other file reads.
+ *
+ * DESIGN
+ * The library is linked with -z initfirst so its constructor runs before
+ * any other object's (libc's early init has already run): its atfork
+ * handler is then the first registered, and the thread and lock tables
+ * exist before any other library can create a thread.  Options are parsed
+ * here, once; a malformed FORKSAN_OPTIONS stops the program before main
+ * with the reason (running with settings the user did not ask for would be
+ * a silent failure), an unknown key only warns.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forksan.h"
+#include "fsan.h"
+
+struct fsan__process fsan__proc;
+FSAN_TLS int fsan__guard;
+
+void fsan__fork_init(void);
+void fsan__fork_fini(void);
+void fsan__fork_after_child_exit_reset(void);
+
+static void warn_unknown_key(const char *key, size_t len)
+{
+    char msg[256];
+    struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
+    fsan__sb_str(&sb, "FORKSAN_OPTIONS: unknown option '");
+    fsan__sb_mem(&sb, key, len);
+    fsan__sb_str(&sb, "' ignored (FORKSAN_OPTIONS=help=1 lists the options)");
+    msg[sb.len] = '\0';
+    fsan__log("WARNING", msg);
+}
+
+static void emit_help_line(const char *line)
+{
+    (void)fsan__write_all(2, line, strlen(line));
+    (void)fsan__write_all(2, "\n", 1);
+}
+
+/* A relative trace_dir is made absolute now: the program may chdir. */
+static void absolutize_trace_dir(void)
+{
+    char *dir = fsan__proc.opts.trace_dir;
+    if (!dir[0] || dir[0] == '/')
+        return;
+    char cwd[FSAN_OPTION_PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd) || strlen(cwd) + 1 + strlen(dir) >= FSAN_OPTION_PATH_MAX) {
+        fsan__log("WARNING", "trace_dir is relative and the working directory is unknown; no traces");
+        dir[0] = '\0';
+        return;
+    }
+    char full[FSAN_OPTION_PATH_MAX * 2];
+    struct fsan__sbuf sb = {full, sizeof full - 1, 0};
+    fsan__sb_str(&sb, cwd);
+    fsan__sb_str(&sb, "/");
+    fsan__sb_str(&sb, dir);
+    full[sb.len] = '\0';
+    memcpy(dir, full, strlen(full) + 1);
+}
+
+/* With -z initfirst the constructor runs before libc has set environ, so
+ * the environment comes from the constructor's own arguments. */
+static const char *find_env(char **envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+static char **init_envp;
+
+void fsan__init(void)
+{
+    if (fsan__proc.initialized)
+        return;
+    fsan__guard++;
+    fsan__hooks_resolve();
+    fsan__proc.pid = (pid_t)fsan__sys_getpid();
+    fsan__options_defaults(&fsan__proc.opts);
+    char err[512];
+    if (fsan__options_parse(&fsan__proc.opts, init_envp ? find_env(init_envp, "FORKSAN_OPTIONS") : getenv("FORKSAN_OPTIONS"), err, sizeof err,
+                            warn_unknown_key) < 0) {
+        fsan__log("ERROR", err);
+        _exit(2);
+    }
+    if (fsan__proc.opts.help)
+        fsan__options_help(&fsan__proc.opts, emit_help_line);
+    absolutize_trace_dir();
+    fsan__stack_init();
+    fsan__threads_init();
+    fsan__fork_init();
+    fsan__proc.initialized = 1;
+    fsan__trace_open_process(FSAN_PROC_START, 0, 0);
+    if (fsan__proc.opts.verbosity >= 1 && fsan__proc.opts.trace_dir[0]) {
+        char msg[FSAN_OPTION_PATH_MAX + 64];
+        struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
+        fsan__sb_str(&sb, "tracing into ");
+        fsan__sb_str(&sb, fsan__proc.opts.trace_dir);
+        msg[sb.len] = '\0';
+        fsan__log("INFO", msg);
+    }
+    fsan__guard--;
+    (void)fsan__self(); /* the main thread's slot */
+}
+
+__attribute__((constructor)) static void forksan_constructor(int argc, char **argv, char **envp)
+{
+    init_envp = envp;
+    fsan__init();
+    init_envp = NULL;
+}
+
+__attribute__((destructor)) static void forksan_destructor(void)
+{
+    if (fsan__active())
+        fsan__fork_fini();
+}
+
+/* ---- public API (forksan.h) --------------------------------------------- */
+
+FSAN_EXPORT int forksan_is_active(void)
+{
+    return fsan__active();
+}
+
+FSAN_EXPORT const char *forksan_version(void)
+{
+    return FORKSAN_VERSION;
+}

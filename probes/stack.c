@@ -1,0 +1,116 @@
+/* stack.c — call sites, captured once and interned.
+ *
+ * A call site is identified by the return address of the intercepted call
+ * (the instruction after the call in the user's code).  The first time a
+ * site is seen its whole stack is captured with libunwind; afterwards the
+ * site costs one hash probe.  Sites are referred to by a 32-bit id
+ * everywhere else (held-lock entries, thread creation, the fork site).
+ *
+ * DESIGN
+ * The table is a fixed open-addressing array claimed with compare-and-swap:
+ * no lock on the lock/unlock path, no allocation, bounded memory, counted
+ * overflow (site id 0 means "not recorded").  Two call paths that reach the
+ * same call instruction share a site, and keep the stack of the first one:
+ * cheap and nearly always what a user means by "where the lock was taken".
+ * Symbolization happens offline in the analyzer.
+ *
+ * libunwind takes a pthread mutex for its global caches; the runtime sets
+ * per-thread caching instead and counts the threads currently unwinding, so
+ * that a fork child whose parent had a thread mid-unwind never calls into
+ * libunwind (it records the return address alone).
+ */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <string.h>
+
+#include "fsan.h"
+
+struct fsan__site fsan__sites[FSAN_MAX_SITES];
+_Atomic uint32_t fsan__site_overflow;
+_Atomic int fsan__unwinding;
+
+static inline uint32_t site_hash(uintptr_t key)
+{
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(h >> 40) & (FSAN_MAX_SITES - 1);
+}
+
+static void capture(struct fsan__site *s, uintptr_t return_address)
+{
+    void *raw[FSAN_MAX_FRAMES + 8];
+    int n = 0;
+    if (!fsan__proc.unwind_unsafe) {
+        int max = fsan__proc.opts.max_frames + 8;
+        atomic_fetch_add(&fsan__unwinding, 1);
+        fsan__guard++;
+        n = unw_backtrace(raw, max);
+        fsan__guard--;
+        atomic_fetch_sub(&fsan__unwinding, 1);
+    }
+    /* Drop the runtime's own frames: start at the user's return address. */
+    int start = -1;
+    for (int i = 0; i < n; i++) {
+        if ((uintptr_t)raw[i] == return_address) {
+            start = i;
+            break;
+        }
+    }
+    uint32_t out = 0;
+    s->frames[out++] = return_address;
+    if (start >= 0)
+        for (int i = start + 1; i < n && out < (uint32_t)fsan__proc.opts.max_frames; i++)
+            s->frames[out++] = (uintptr_t)raw[i];
+    s->language = FSAN_LANG_C;
+    atomic_store_explicit(&s->nframes, out, memory_order_release);
+}
+
+uint32_t fsan__site_intern(uintptr_t return_address)
+{
+    if (!return_address)
+        return 0;
+    uint32_t idx = site_hash(return_address);
+    for (uint32_t probe = 0; probe < FSAN_MAX_SITES; probe++, idx = (idx + 1) & (FSAN_MAX_SITES - 1)) {
+        struct fsan__site *s = &fsan__sites[idx];
+        uintptr_t key = atomic_load_explicit(&s->key, memory_order_acquire);
+        if (FSAN_LIKELY(key == return_address))
+            return idx + 1;
+        if (key != 0)
+            continue;
+        uintptr_t expected = 0;
+        if (atomic_compare_exchange_strong(&s->key, &expected, return_address)) {
+            capture(s, return_address);
+            return idx + 1;
+        }
+        if (expected == return_address)
+            return idx + 1;
+    }
+    atomic_fetch_add(&fsan__site_overflow, 1);
+    return 0;
+}
+
+/* AS-safe */
+void fsan__site_write(uint32_t id)
+{
+    if (id == 0 || id > FSAN_MAX_SITES)
+        return;
+    struct fsan__site *s = &fsan__sites[id - 1];
+    if (s->written_gen == fsan__trace_gen)
+        return;
+    uint32_t n = atomic_load_explicit(&s->nframes, memory_order_acquire);
+    uint64_t frames[FSAN_MAX_FRAMES];
+    if (n == 0) { /* claimed by a thread that vanished mid-capture */
+        frames[0] = atomic_load(&s->key);
+        n = 1;
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            frames[i] = s->frames[i];
+    }
+    struct fsan_rec_site rec = {id, s->language, (uint16_t)n};
+    fsan__trace_record(FSAN_REC_SITE, &rec, sizeof rec, frames, n * sizeof frames[0]);
+    s->written_gen = fsan__trace_gen;
+}
+
+void fsan__stack_init(void)
+{
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}

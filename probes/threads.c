@@ -1,0 +1,176 @@
+/* threads.c — the thread table: every live thread, its name, its start
+ * routine and where it was created.
+ *
+ * DESIGN
+ * A fixed array of slots, claimed with compare-and-swap and found again
+ * through a thread-local pointer (initial-exec TLS: one load).  Threads made
+ * by pthread_create are claimed by a trampoline that runs before the user's
+ * start routine; any other thread (the main thread, threads born before the
+ * runtime, raw clone) is claimed lazily the first time it calls a hooked
+ * function.  A thread's slot is released by a pthread key destructor, which
+ * runs however the thread ends: return, pthread_exit or cancellation.
+ * Claiming and releasing are AS-safe; the table never grows.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsan.h"
+
+struct fsan__thread fsan__threads[FSAN_MAX_THREADS];
+_Atomic uint32_t fsan__threads_hwm;
+_Atomic uint32_t fsan__thread_overflow;
+
+static FSAN_TLS struct fsan__thread *tls_self;
+static FSAN_TLS int tls_overflowed;
+static pthread_key_t exit_key;
+static int exit_key_ready;
+
+/* AS-safe */
+struct fsan__thread *fsan__thread_claim(void)
+{
+    for (uint32_t i = 0; i < FSAN_MAX_THREADS; i++) {
+        struct fsan__thread *t = &fsan__threads[i];
+        int expected = FSAN_SLOT_FREE;
+        if (atomic_load_explicit(&t->state, memory_order_relaxed) != FSAN_SLOT_FREE ||
+            !atomic_compare_exchange_strong(&t->state, &expected, FSAN_SLOT_CLAIMED))
+            continue;
+        uint32_t hwm = atomic_load(&fsan__threads_hwm);
+        while (hwm < i + 1 && !atomic_compare_exchange_weak(&fsan__threads_hwm, &hwm, i + 1))
+            ;
+        t->tid = (pid_t)fsan__sys_gettid();
+        t->start_routine = 0;
+        t->create_site = 0;
+        t->last_site = 0;
+        t->fork_site = 0;
+        t->in_fork = 0;
+        t->name[0] = '\0';
+        fsan__held_reset(t);
+        return t;
+    }
+    atomic_fetch_add(&fsan__thread_overflow, 1);
+    return NULL;
+}
+
+/* AS-safe */
+void fsan__thread_release(struct fsan__thread *t)
+{
+    fsan__held_reset(t);
+    atomic_store_explicit(&t->state, FSAN_SLOT_FREE, memory_order_release);
+}
+
+static void thread_ended(void *slot)
+{
+    struct fsan__thread *t = slot;
+    if (t && t == tls_self) {
+        tls_self = NULL;
+        if (fsan__proc.in_child)
+            fsan__proc.child_live_threads--;
+        fsan__thread_release(t);
+    }
+}
+
+struct fsan__thread *fsan__self_peek(void)
+{
+    return tls_self;
+}
+
+/* The calling thread's slot; claims one on first use.  NULL when the table
+ * is full or the runtime is not active.  AS-safe. */
+struct fsan__thread *fsan__self(void)
+{
+    struct fsan__thread *t = tls_self;
+    if (FSAN_LIKELY(t != NULL) || tls_overflowed || !fsan__active())
+        return t;
+    t = fsan__thread_claim();
+    if (!t) {
+        tls_overflowed = 1;
+        return NULL;
+    }
+    atomic_store_explicit(&t->state, FSAN_SLOT_LIVE, memory_order_release);
+    tls_self = t;
+    if (exit_key_ready)
+        pthread_setspecific(exit_key, t);
+    return t;
+}
+
+void fsan__threads_init(void)
+{
+    if (pthread_key_create(&exit_key, thread_ended) == 0)
+        exit_key_ready = 1;
+}
+
+/* AS-safe: in the fork child, the forking thread keeps its slot (with its new
+ * tid) and every other slot is freed: those threads do not exist here. */
+void fsan__threads_after_fork_child(struct fsan__thread *forker)
+{
+    uint32_t hwm = atomic_load(&fsan__threads_hwm);
+    for (uint32_t i = 0; i < hwm; i++) {
+        struct fsan__thread *t = &fsan__threads[i];
+        if (t != forker && atomic_load(&t->state) != FSAN_SLOT_FREE)
+            fsan__thread_release(t);
+    }
+    if (forker)
+        forker->tid = (pid_t)fsan__sys_gettid();
+}
+
+struct start_info {
+    void *(*start)(void *);
+    void *arg;
+    uint32_t create_site;
+};
+
+static void *trampoline(void *p)
+{
+    struct start_info info = *(struct start_info *)p;
+    free(p);
+    struct fsan__thread *t = fsan__self();
+    if (t) {
+        t->start_routine = (uintptr_t)info.start;
+        t->create_site = info.create_site;
+        if (fsan__proc.in_child)
+            fsan__proc.child_live_threads++;
+    }
+    return info.start(info.arg);
+}
+
+FSAN_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                               void *(*start)(void *), void *arg)
+{
+    if (!fsan__active() || fsan__guard)
+        return REAL(pthread_create)(thread, attr, start, arg);
+    int saved = errno;
+    struct start_info *info = malloc(sizeof *info);
+    if (!info) {
+        errno = saved;
+        return REAL(pthread_create)(thread, attr, start, arg);
+    }
+    info->start = start;
+    info->arg = arg;
+    info->create_site = fsan__site_intern((uintptr_t)__builtin_return_address(0));
+    errno = saved;
+    int rc = REAL(pthread_create)(thread, attr, trampoline, info);
+    if (rc != 0) {
+        saved = errno;
+        free(info);
+        errno = saved;
+    }
+    return rc;
+}
+
+/* Names given to the calling thread are kept in its slot; names given to
+ * another thread reach the snapshot through /proc/PID/task/TID/comm, which
+ * the kernel keeps for every thread. */
+FSAN_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
+{
+    int rc = REAL(pthread_setname_np)(thread, name);
+    if (rc != 0 || !fsan__active() || !pthread_equal(thread, pthread_self()))
+        return rc;
+    struct fsan__thread *t = fsan__self();
+    if (t) {
+        size_t n = strnlen(name, sizeof t->name - 1);
+        memcpy(t->name, name, n);
+        t->name[n] = '\0';
+    }
+    return rc;
+}

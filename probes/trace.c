@@ -1,0 +1,284 @@
+/* trace.c — the async-signal-safe trace writer.
+ *
+ * Each process image writes its own file, <trace_dir>/forksan.<pid>.trace
+ * (forksan.<pid>.<n>.trace for later images of the same pid after exec),
+ * in the format of trace_format.h.
+ *
+ * DESIGN
+ * Records go into one static 64 KiB buffer and leave with write(2).  The
+ * file is opened for every flush (O_APPEND) and closed again instead of
+ * keeping a descriptor: daemons close every descriptor they did not open
+ * and shells dup2 over them, and a kept descriptor would then write our
+ * records into the program's own files.  Flushes are rare (fork child
+ * snapshot, findings, exec, exit, a full buffer), so the open costs little.
+ * The buffer is guarded by a spin lock taken with every signal blocked, so a
+ * signal handler on the same thread can never spin on a lock its own thread
+ * holds; in a fork child the lock and buffer are simply reset (the parent
+ * flushes its own bytes).  A full disk loses events, counted and said once,
+ * never the program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fsan.h"
+
+#define TRACE_BUF_SIZE (64 * 1024)
+#define MAPS_BUF_SIZE (512 * 1024)
+
+static char trace_path[FSAN_OPTION_PATH_MAX + 64];
+static int trace_ready;          /* this image has a trace (trace_dir is set) */
+static int trace_pending_create; /* the file is created at the first flush */
+static int trace_broken;         /* creating the file failed: count losses */
+static uint32_t maps_gen;        /* trace generation whose maps were written */
+static size_t maps_len;
+static int maps_written;
+static int trace_failed_said; /* the one warning about losing events was given */
+static char trace_buf[TRACE_BUF_SIZE];
+static size_t trace_len;
+static _Atomic int trace_lock;
+static uint64_t trace_lost_bytes;
+static char maps_buf[MAPS_BUF_SIZE];
+uint32_t fsan__trace_gen = 1;
+
+const char *fsan__trace_path(void)
+{
+    return trace_ready ? trace_path : NULL;
+}
+
+/* AS-safe */
+static void lock_writer(sigset_t *saved)
+{
+    sigset_t all;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, saved, sizeof(long) * 1);
+    int expected = 0;
+    while (!atomic_compare_exchange_weak_explicit(&trace_lock, &expected, 1, memory_order_acquire,
+                                                  memory_order_relaxed)) {
+        expected = 0;
+        __builtin_ia32_pause();
+    }
+}
+
+/* AS-safe */
+static void unlock_writer(const sigset_t *saved)
+{
+    atomic_store_explicit(&trace_lock, 0, memory_order_release);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, saved, NULL, sizeof(long) * 1);
+}
+
+/* AS-safe */
+static void say_lost(int err)
+{
+    if (trace_failed_said)
+        return;
+    trace_failed_said = 1;
+    char msg[FSAN_OPTION_PATH_MAX + 200];
+    struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
+    fsan__sb_str(&sb, "cannot write trace file '");
+    fsan__sb_str(&sb, trace_path);
+    fsan__sb_str(&sb, "': ");
+    { const char *desc = strerrordesc_np(err); fsan__sb_str(&sb, desc ? desc : "error"); } /* strerrordesc_np reads a constant table: no locale, no malloc */
+    fsan__sb_str(&sb, "; events of this process are lost (the program is not affected)");
+    msg[sb.len] = '\0';
+    fsan__log("WARNING", msg);
+}
+
+/* AS-safe: creates this image's trace file (first flush).  Returns 0 or
+ * -errno.  The name is decided here, with O_EXCL, so a later image of the
+ * same pid (after exec) gets the next free name. */
+static int create_file(void)
+{
+    const char *dir = fsan__proc.opts.trace_dir;
+    long pid = fsan__sys_getpid();
+    int fd = -1;
+    for (int seq = 0; seq < 1000 && fd < 0; seq++) {
+        struct fsan__sbuf sb = {trace_path, sizeof trace_path - 1, 0};
+        fsan__sb_str(&sb, dir);
+        fsan__sb_str(&sb, "/forksan.");
+        fsan__sb_dec(&sb, pid);
+        if (seq) {
+            fsan__sb_str(&sb, ".");
+            fsan__sb_dec(&sb, seq);
+        }
+        fsan__sb_str(&sb, ".trace");
+        trace_path[sb.len] = '\0';
+        fd = open(trace_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return -errno;
+    struct fsan_trace_file_header fh;
+    memcpy(fh.magic, FSAN_TRACE_MAGIC, sizeof fh.magic);
+    fh.version = FSAN_TRACE_VERSION;
+    fh.header_size = sizeof fh;
+    int err = fsan__write_all(fd, &fh, sizeof fh);
+    close(fd);
+    return err;
+}
+
+/* AS-safe; called with the writer lock held. */
+static void write_out(const void *data, size_t len)
+{
+    if (!trace_ready || len == 0)
+        return;
+    if (trace_pending_create) {
+        trace_pending_create = 0;
+        int err = create_file();
+        if (err < 0) {
+            trace_broken = 1;
+            say_lost(-err);
+        }
+    }
+    if (trace_broken) {
+        trace_lost_bytes += len;
+        return;
+    }
+    int fd = open(trace_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    int err = fd < 0 ? -errno : fsan__write_all(fd, data, len);
+    if (fd >= 0)
+        close(fd);
+    if (err < 0) {
+        trace_lost_bytes += len;
+        say_lost(-err);
+    }
+}
+
+/* AS-safe; called with the writer lock held. */
+static void flush_locked(void)
+{
+    write_out(trace_buf, trace_len);
+    trace_len = 0;
+}
+
+/* AS-safe */
+void fsan__trace_flush(void)
+{
+    if (!trace_ready)
+        return;
+    int saved_errno = errno;
+    sigset_t saved;
+    lock_writer(&saved);
+    flush_locked();
+    unlock_writer(&saved);
+    errno = saved_errno;
+}
+
+/* AS-safe */
+void fsan__trace_record(uint16_t type, const void *payload, size_t size, const void *tail,
+                        size_t tail_size)
+{
+    if (!trace_ready)
+        return;
+    int saved_errno = errno;
+    struct fsan_rec_header h = {type, 0, (uint32_t)(size + tail_size)};
+    size_t total = sizeof h + size + tail_size;
+    sigset_t saved;
+    lock_writer(&saved);
+    if (trace_len + total > sizeof trace_buf)
+        flush_locked();
+    if (total > sizeof trace_buf) {
+        write_out(&h, sizeof h); /* the file is ours alone: three writes stay contiguous */
+        write_out(payload, size);
+        write_out(tail, tail_size);
+    } else {
+        memcpy(trace_buf + trace_len, &h, sizeof h);
+        memcpy(trace_buf + trace_len + sizeof h, payload, size);
+        if (tail_size)
+            memcpy(trace_buf + trace_len + sizeof h + size, tail, tail_size);
+        trace_len += total;
+    }
+    unlock_writer(&saved);
+    errno = saved_errno;
+}
+
+/* AS-safe: starts this image's trace with the PROCESS record.  The file
+ * itself is created by the first flush, so a short-lived child that has
+ * nothing to say costs one open, one write and one close in all. */
+int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_site)
+{
+    trace_ready = 0;
+    if (!fsan__proc.opts.trace_dir[0])
+        return 0;
+    trace_ready = 1;
+    trace_pending_create = 1;
+    trace_broken = 0;
+    fsan__trace_gen++;
+
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe);
+    struct fsan_rec_process p = {
+        .pid = (uint32_t)fsan__sys_getpid(),
+        .ppid = (uint32_t)getppid(),
+        .kind = kind,
+        .forking_tid = forking_tid,
+        .time_ns = fsan__now_ns(CLOCK_REALTIME),
+        .fork_site = fork_site,
+        .mode = (uint32_t)fsan__proc.opts.mode,
+    };
+    fsan__trace_record(FSAN_REC_PROCESS, &p, sizeof p, exe, n > 0 ? (size_t)n : 0);
+    return 0;
+}
+
+/* AS-safe: the child must not flush the parent's bytes, nor wait on a lock
+ * a vanished thread held. */
+void fsan__trace_after_fork_child(void)
+{
+    atomic_store(&trace_lock, 0);
+    trace_len = 0;
+    trace_ready = 0;
+    trace_failed_said = 0;
+    trace_lost_bytes = 0;
+}
+
+/* AS-safe: this process's /proc/self/maps text, read once per trace
+ * generation (the child reads its own, which is the parent's at fork). */
+const char *fsan__maps_text(size_t *len)
+{
+    if (maps_gen != fsan__trace_gen || maps_len == 0) {
+        ssize_t n = fsan__read_file("/proc/self/maps", maps_buf, sizeof maps_buf);
+        maps_len = n > 0 ? (size_t)n : 0;
+        maps_gen = fsan__trace_gen;
+        maps_written = 0;
+    }
+    *len = maps_len;
+    return maps_buf;
+}
+
+/* AS-safe: the address space, so the analyzer can symbolize offline.
+ * Written at most once per trace file. */
+void fsan__trace_maps(void)
+{
+    if (!trace_ready)
+        return;
+    size_t len;
+    const char *text = fsan__maps_text(&len);
+    if (maps_written)
+        return;
+    maps_written = 1;
+    ssize_t n = (ssize_t)len;
+    const char *mb = text;
+    (void)mb;
+    for (ssize_t off = 0; off < n; off += 32768) {
+        size_t chunk = (size_t)(n - off) < 32768 ? (size_t)(n - off) : 32768;
+        fsan__trace_record(FSAN_REC_MAPS, maps_buf + off, chunk, NULL, 0);
+    }
+}
+
+/* AS-safe */
+void fsan__trace_stats(void)
+{
+    struct fsan_rec_stats s = {
+        .lost_bytes = trace_lost_bytes,
+        .thread_overflow = atomic_load(&fsan__thread_overflow),
+        .site_overflow = atomic_load(&fsan__site_overflow),
+    };
+    for (uint32_t i = 0; i < atomic_load(&fsan__threads_hwm); i++)
+        s.held_overflow += fsan__threads[i].held_overflow;
+    if (s.lost_bytes || s.thread_overflow || s.site_overflow || s.held_overflow)
+        fsan__trace_record(FSAN_REC_STATS, &s, sizeof s, NULL, 0);
+}

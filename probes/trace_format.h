@@ -1,0 +1,210 @@
+/* trace_format.h — the on-disk trace format, shared by the runtime (writer)
+ * and the analyzer (reader).  man/forksan-trace.5 documents the same thing
+ * for people.
+ *
+ * DESIGN
+ * One file per process image, written only by that image, so no two writers
+ * ever share a file and a crashed process can damage only its own trace.
+ * A file is an 16-byte header followed by records.  Every record starts with
+ * an 8-byte header { u16 type; u16 flags; u32 size } and carries `size`
+ * payload bytes; payloads are fixed little-endian structs (below) optionally
+ * followed by a variable tail (a string or an array).  Records are appended
+ * whole with write(2), so a reader sees either a full record or a truncated
+ * tail at the very end of the file (a process killed mid-write).
+ *
+ * Version rule: FSAN_TRACE_VERSION changes whenever a payload layout changes
+ * or a record type is added.  A reader rejects a file whose version it does
+ * not know, and rejects a record type it does not know, naming the file and
+ * the offset; it never guesses.
+ */
+#ifndef FSAN_TRACE_FORMAT_H
+#define FSAN_TRACE_FORMAT_H
+
+#include <stdint.h>
+
+#define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
+#define FSAN_TRACE_VERSION 1u
+#define FSAN_TRACE_MAX_RECORD (1u << 20) /* a reader refuses larger records */
+
+struct fsan_trace_file_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size; /* sizeof(struct fsan_trace_file_header) */
+};
+
+struct fsan_rec_header {
+    uint16_t type;
+    uint16_t flags; /* reserved, 0 */
+    uint32_t size;  /* payload bytes that follow */
+};
+
+enum fsan_rec_type {
+    FSAN_REC_PROCESS = 1,     /* first record of every file */
+    FSAN_REC_MAPS = 2,        /* a chunk of /proc/self/maps text */
+    FSAN_REC_SITE = 3,        /* an interned call site (stack) */
+    FSAN_REC_THREAD = 4,      /* a thread alive at fork (snapshot) */
+    FSAN_REC_HELD = 5,        /* a lock held at fork (snapshot) */
+    FSAN_REC_LOCK_EVENT = 6,  /* the child released/re-initialised a snapshot lock */
+    FSAN_REC_RESUMED = 7,     /* fork() returned in the child */
+    FSAN_REC_DEADLOCK = 8,    /* child-deadlock detected before blocking */
+    FSAN_REC_EXEC = 9,        /* about to exec */
+    FSAN_REC_EXEC_FAILED = 10,/* the exec returned */
+    FSAN_REC_EXIT = 11,       /* the process is ending */
+    FSAN_REC_STATS = 12,      /* overflow and loss counters */
+    FSAN_REC_TYPE_MAX = 12,
+};
+
+/* How this image came to be. */
+enum fsan_proc_kind {
+    FSAN_PROC_START = 0, /* a fresh image (first exec under forksan, posix_spawn, …) */
+    FSAN_PROC_FORK = 1,  /* a forked child (memory copied from ppid) */
+};
+
+struct fsan_rec_process {
+    uint32_t pid;
+    uint32_t ppid;
+    uint32_t kind;          /* enum fsan_proc_kind */
+    uint32_t forking_tid;   /* FORK: the parent's tid that called fork */
+    uint64_t time_ns;       /* CLOCK_REALTIME at start or fork */
+    uint32_t fork_site;     /* FORK: site id of the fork call, 0 = unknown (libc-internal fork) */
+    uint32_t mode;          /* 0 observe, 1 strict */
+    /* tail: executable path (no NUL) */
+};
+
+/* SITE: u32 id; u16 language; u16 nframes; u64 frames[nframes].
+ * Frames are return addresses, innermost first, frame 0 being the caller of
+ * the intercepted function. */
+enum fsan_language { FSAN_LANG_C = 0, FSAN_LANG_PYTHON = 1 };
+struct fsan_rec_site {
+    uint32_t id;
+    uint16_t language;
+    uint16_t nframes;
+    /* tail: uint64_t frames[nframes] */
+};
+
+enum fsan_thread_flags {
+    FSAN_THREAD_FORKER = 1u << 0,   /* the thread that called fork (lives on in the child) */
+    FSAN_THREAD_VANISHED = 1u << 1, /* any other thread: gone in the child */
+    FSAN_THREAD_MAIN = 1u << 2,     /* tid == pid in the parent */
+};
+
+struct fsan_rec_thread {
+    uint32_t tid;           /* tid in the parent */
+    uint32_t flags;         /* enum fsan_thread_flags */
+    uint64_t start_routine; /* 0 if not created through pthread_create */
+    uint32_t create_site;   /* 0 if unknown */
+    uint32_t last_site;     /* site of the last lock operation, 0 if none */
+    char name[16];          /* NUL padded */
+};
+
+enum fsan_lock_type { FSAN_LOCK_MUTEX = 1, FSAN_LOCK_RWLOCK = 2, FSAN_LOCK_SEM = 3 };
+enum fsan_lock_mode { FSAN_MODE_EXCL = 0, FSAN_MODE_READ = 1, FSAN_MODE_WRITE = 2 };
+
+/* kind bits (ours, independent of glibc's encoding) */
+enum fsan_lock_kind {
+    FSAN_KIND_NORMAL = 0,
+    FSAN_KIND_RECURSIVE = 1,
+    FSAN_KIND_ERRORCHECK = 2,
+    FSAN_KIND_ADAPTIVE = 3,
+    FSAN_KIND_TYPE_MASK = 0xf,
+    FSAN_KIND_ROBUST = 1u << 4,
+    FSAN_KIND_PSHARED = 1u << 5,
+    FSAN_KIND_NAMED = 1u << 6, /* sem_open */
+};
+
+struct fsan_rec_held {
+    uint64_t lock_addr;
+    uint32_t holder_tid;   /* parent tid */
+    uint32_t acquire_site;
+    uint16_t lock_type;    /* enum fsan_lock_type */
+    uint16_t mode;         /* enum fsan_lock_mode */
+    uint32_t kind;         /* enum fsan_lock_kind bits */
+    uint32_t depth;        /* recursion / multiple read holds */
+    uint32_t reserved;
+};
+
+enum fsan_lock_event_kind {
+    FSAN_LOCKEV_RELEASED = 1,
+    FSAN_LOCKEV_REINIT = 2,
+    FSAN_LOCKEV_DESTROYED = 3,
+};
+
+struct fsan_rec_lock_event {
+    uint64_t lock_addr;
+    uint32_t event; /* enum fsan_lock_event_kind */
+    uint32_t tid;
+    uint32_t site;
+    uint32_t reserved;
+};
+
+struct fsan_rec_resumed {
+    uint32_t tid;
+    uint32_t reserved;
+};
+
+enum fsan_deadlock_form {
+    FSAN_DL_VANISHED_HOLDER = 1, /* held at fork by a thread that is gone */
+    FSAN_DL_FORKER_REACQUIRE = 2,/* held at fork by the forking thread, taken again */
+    FSAN_DL_UNAVAILABLE = 3,     /* single-threaded child, lock unavailable */
+};
+
+enum fsan_lock_op {
+    FSAN_OP_LOCK = 1, FSAN_OP_TIMEDLOCK, FSAN_OP_CLOCKLOCK,
+    FSAN_OP_RDLOCK, FSAN_OP_TIMEDRDLOCK, FSAN_OP_CLOCKRDLOCK,
+    FSAN_OP_WRLOCK, FSAN_OP_TIMEDWRLOCK, FSAN_OP_CLOCKWRLOCK,
+    FSAN_OP_SEM_WAIT, FSAN_OP_SEM_TIMEDWAIT, FSAN_OP_SEM_CLOCKWAIT,
+    FSAN_OP_COND_WAIT,
+};
+
+enum fsan_deadlock_flags {
+    FSAN_DLF_STRICT_EXIT = 1u << 0, /* strict mode ended the child */
+    FSAN_DLF_GRACE_ACQUIRED = 1u << 1, /* strict: acquired during the grace period */
+};
+
+struct fsan_rec_deadlock {
+    uint64_t lock_addr;
+    uint16_t lock_type;
+    uint16_t op;           /* enum fsan_lock_op */
+    uint32_t form;         /* enum fsan_deadlock_form */
+    uint32_t tid;          /* the child's thread that attempted */
+    uint32_t attempt_site;
+    uint32_t holder_tid;   /* parent tid holding it at fork, 0 if unknown */
+    uint32_t acquire_site; /* where the holder took it, 0 if unknown */
+    uint32_t kind;
+    uint32_t flags;        /* enum fsan_deadlock_flags */
+};
+
+struct fsan_rec_exec {
+    uint32_t tid;
+    uint32_t reserved;
+    /* tail: path (no NUL) */
+};
+
+struct fsan_rec_exec_failed {
+    int32_t error;
+    uint32_t reserved;
+};
+
+enum fsan_exit_how {
+    FSAN_EXIT_EXIT = 1,      /* exit() */
+    FSAN_EXIT__EXIT = 2,     /* _exit() / _Exit() */
+    FSAN_EXIT_DESTRUCTOR = 3,/* returned from main or exit() inside libc */
+    FSAN_EXIT_STRICT = 4,    /* ended by forksan strict mode */
+};
+
+struct fsan_rec_exit {
+    uint32_t how;   /* enum fsan_exit_how */
+    int32_t status; /* -1 when unknown */
+    uint32_t site;
+    uint32_t tid;
+};
+
+struct fsan_rec_stats {
+    uint64_t lost_bytes;      /* trace bytes that could not be written */
+    uint32_t thread_overflow; /* threads not tracked: table full */
+    uint32_t site_overflow;   /* call sites not interned: table full */
+    uint32_t held_overflow;   /* lock holds not recorded: per-thread stack full */
+    uint32_t reserved;
+};
+
+#endif

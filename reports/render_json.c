@@ -1,0 +1,227 @@
+/* render_json.c — the machine-readable report (`--format json`).
+ *
+ * The schema, one object:
+ *
+ *   tool        {"name": "forksan", "version": string}
+ *   command     [string, …]   argv of the watched command, may be empty
+ *   exit_status int, or null when unknown
+ *   processes   [{pid, ppid, exe (string|null), forked_by_tid (int|null,
+ *                 null when not a fork child), threads_at_fork, execed (bool),
+ *                 exit ({how, status} | null when unknown)}, …]
+ *   findings    [{rule, severity ("error"|"warning"|"note"), message,
+ *                 fingerprint, count, pids [int, …],
+ *                 locations [{role, thread ({tid, name (string|null)} | null),
+ *                   description (string|null),
+ *                   frames [{function, file, line (int|null), module,
+ *                     address ("0x…"), module_offset ("0x…"), language}, …]
+ *                 }, …]}, …]
+ *   notices     [string, …]
+ *   summary     {"error": n, "warning": n, "note": n}  (findings, not processes)
+ *
+ * Every string that may be unknown is null rather than "" or absent, so a
+ * consumer can tell "unknown" from "empty" and never meets a missing key.
+ * Frames are innermost first, as in the text report.
+ *
+ * DESIGN
+ * The schema is a public interface (CI scripts and dashboards read it), so
+ * this file is deliberately a flat transcription of it: one small function
+ * per object type, in schema order, with every key written unconditionally.
+ * Adding a key is compatible; renaming, removing or changing a type is not.
+ * Addresses are strings in hex because JSON numbers are doubles in most
+ * readers and lose precision above 2^53, and because people compare them
+ * with hex addresses from other tools.  All formatting and escaping lives in
+ * jsonw.c; this file never writes a byte by itself.
+ */
+#include <errno.h>
+
+#include "jsonw.h"
+#include "model.h"
+
+/* ---- small helpers for "key": value ------------------------------------- */
+
+static void member_string(struct fsan_json *w, const char *key, const char *value)
+{
+    fsan_json_key(w, key);
+    fsan_json_string(w, value);
+}
+
+static void member_int(struct fsan_json *w, const char *key, long long value)
+{
+    fsan_json_key(w, key);
+    fsan_json_int(w, value);
+}
+
+/* An int, or null when the model marks it unknown; what "unknown" means
+ * differs per field (0 for a tid or line, negative for an exit status), so
+ * the caller decides. */
+static void member_int_or_null(struct fsan_json *w, const char *key, long long value, int known)
+{
+    fsan_json_key(w, key);
+    if (known)
+        fsan_json_int(w, value);
+    else
+        fsan_json_null(w);
+}
+
+static void member_hex(struct fsan_json *w, const char *key, uint64_t value)
+{
+    fsan_json_key(w, key);
+    fsan_json_hex(w, value);
+}
+
+static void string_array(struct fsan_json *w, const char *key, char *const *strings, size_t n)
+{
+    fsan_json_key(w, key);
+    fsan_json_begin_array(w);
+    for (size_t i = 0; i < n; i++)
+        fsan_json_string(w, strings[i]);
+    fsan_json_end_array(w);
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+static void write_exit(struct fsan_json *w, const struct fsan_exit_info *e)
+{
+    fsan_json_key(w, "exit");
+    if (!e->known) {
+        fsan_json_null(w);
+        return;
+    }
+    fsan_json_begin_object(w);
+    member_string(w, "how", e->how);
+    member_int(w, "status", e->status);
+    fsan_json_end_object(w);
+}
+
+static void write_process(struct fsan_json *w, const struct fsan_process *p)
+{
+    fsan_json_begin_object(w);
+    member_int(w, "pid", p->pid);
+    member_int(w, "ppid", p->ppid);
+    member_string(w, "exe", p->exe);
+    member_int_or_null(w, "forked_by_tid", p->forked_by_tid, p->forked_by_tid != 0);
+    member_int(w, "threads_at_fork", p->threads_at_fork);
+    fsan_json_key(w, "execed");
+    fsan_json_bool(w, p->execed);
+    write_exit(w, &p->exit);
+    fsan_json_end_object(w);
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+static void write_frame(struct fsan_json *w, const struct fsan_frame *f)
+{
+    fsan_json_begin_object(w);
+    member_string(w, "function", f->function);
+    member_string(w, "file", f->file);
+    member_int_or_null(w, "line", f->line, f->line != 0);
+    member_string(w, "module", f->module);
+    member_hex(w, "address", f->address);
+    member_hex(w, "module_offset", f->module_offset);
+    member_string(w, "language", f->language);
+    fsan_json_end_object(w);
+}
+
+static void write_thread(struct fsan_json *w, const struct fsan_location *l)
+{
+    fsan_json_key(w, "thread");
+    if (!l->has_thread) {
+        fsan_json_null(w);
+        return;
+    }
+    fsan_json_begin_object(w);
+    member_int(w, "tid", l->tid);
+    member_string(w, "name", l->thread_name);
+    fsan_json_end_object(w);
+}
+
+static void write_location(struct fsan_json *w, const struct fsan_location *l)
+{
+    fsan_json_begin_object(w);
+    member_string(w, "role", l->role);
+    write_thread(w, l);
+    member_string(w, "description", l->description);
+    fsan_json_key(w, "frames");
+    fsan_json_begin_array(w);
+    for (size_t i = 0; i < l->nframes; i++)
+        write_frame(w, &l->frames[i]);
+    fsan_json_end_array(w);
+    fsan_json_end_object(w);
+}
+
+static void write_finding(struct fsan_json *w, const struct fsan_finding *f)
+{
+    fsan_json_begin_object(w);
+    member_string(w, "rule", f->rule);
+    member_string(w, "severity", fsan_severity_name(f->severity));
+    member_string(w, "message", f->message);
+    member_string(w, "fingerprint", f->fingerprint);
+    fsan_json_key(w, "count");
+    fsan_json_uint(w, f->count);
+    fsan_json_key(w, "pids");
+    fsan_json_begin_array(w);
+    for (size_t i = 0; i < f->npids; i++)
+        fsan_json_int(w, f->pids[i]);
+    fsan_json_end_array(w);
+    fsan_json_key(w, "locations");
+    fsan_json_begin_array(w);
+    for (size_t i = 0; i < f->nlocations; i++)
+        write_location(w, &f->locations[i]);
+    fsan_json_end_array(w);
+    fsan_json_end_object(w);
+}
+
+/* ---- the document -------------------------------------------------------- */
+
+static void write_tool(struct fsan_json *w, const struct fsan_report *r)
+{
+    fsan_json_key(w, "tool");
+    fsan_json_begin_object(w);
+    member_string(w, "name", "forksan");
+    member_string(w, "version", r->tool_version);
+    fsan_json_end_object(w);
+}
+
+/* The summary counts findings (merged across processes), the same numbers
+ * the text report's SUMMARY line gives. */
+static void write_summary(struct fsan_json *w, const struct fsan_report *r)
+{
+    size_t count[FSAN_SEV_ERROR + 1] = {0};
+
+    for (size_t i = 0; i < r->nfindings; i++)
+        if ((unsigned)r->findings[i].severity <= FSAN_SEV_ERROR)
+            count[r->findings[i].severity]++;
+    fsan_json_key(w, "summary");
+    fsan_json_begin_object(w);
+    member_int(w, "error", (long long)count[FSAN_SEV_ERROR]);
+    member_int(w, "warning", (long long)count[FSAN_SEV_WARNING]);
+    member_int(w, "note", (long long)count[FSAN_SEV_NOTE]);
+    fsan_json_end_object(w);
+}
+
+int fsan_render_json(FILE *out, const struct fsan_report *r)
+{
+    struct fsan_json w;
+
+    if (out == NULL || r == NULL)
+        return -EINVAL;
+    fsan_json_init(&w, out);
+    fsan_json_begin_object(&w);
+    write_tool(&w, r);
+    string_array(&w, "command", r->command, r->ncommand);
+    member_int_or_null(&w, "exit_status", r->exit_status, r->exit_status >= 0);
+    fsan_json_key(&w, "processes");
+    fsan_json_begin_array(&w);
+    for (size_t i = 0; i < r->nprocesses; i++)
+        write_process(&w, &r->processes[i]);
+    fsan_json_end_array(&w);
+    fsan_json_key(&w, "findings");
+    fsan_json_begin_array(&w);
+    for (size_t i = 0; i < r->nfindings; i++)
+        write_finding(&w, &r->findings[i]);
+    fsan_json_end_array(&w);
+    string_array(&w, "notices", r->notices, r->nnotices);
+    write_summary(&w, r);
+    fsan_json_end_object(&w);
+    return fsan_json_finish(&w);
+}

@@ -1,0 +1,331 @@
+/* render_text.c — the human-readable report (`--format text`, the default).
+ *
+ * The report has the shape people already know from AddressSanitizer and
+ * ThreadSanitizer, so that eyes and existing log scrapers find their way:
+ *
+ *   ==4242==ERROR: forksan: child-deadlock: <message>
+ *     rule: child-deadlock — forked child blocks forever on a lock  (forksan explain child-deadlock)
+ *     seen in 3 processes: pid 101, 102, 103
+ *     acquired at:
+ *       thread T17 "worker"
+ *       #0 0x401136 in take_lock worker.c:12
+ *       #1 0x7f3a12094ac3 in start_thread (/lib/x86_64-linux-gnu/libc.so.6+0x94ac3)
+ *     the child's attempt:
+ *       File "app.py", line 7, in handler
+ *
+ *   ==4242==NOTE: forksan: <notice>
+ *   SUMMARY: forksan: 1 error, 0 warnings, 2 notes in 3 processes
+ *
+ * One block per finding, in the order the analyzer sorted them (most severe
+ * first), each followed by a blank line; then the analyzer's notices; then
+ * always exactly one SUMMARY line, which is what CI logs grep for.
+ *
+ * DESIGN
+ * Frames follow the compiler-rt conventions exactly: "#N 0xADDR in FUNCTION
+ * FILE:LINE" when debug information gave a file, "in FUNCTION
+ * (MODULE+0xOFF)" without it, and "(MODULE+0xOFF)" alone without a symbol,
+ * because that last form is what offline symbolizers (addr2line,
+ * asan_symbolize.py) take as input.  Python frames use Python's own
+ * traceback line instead, because a Python programmer's editor and eyes
+ * match that line, not a C frame.  A native frame is numbered by its index
+ * in the location's frame array, so "#3" here is frames[3] in the JSON
+ * report; interleaved Python frames therefore leave gaps in the numbering,
+ * which also shows where the interpreter's C frames were.  Text from the
+ * watched program (messages, names, paths) is printed with control
+ * characters escaped: a thread name containing a newline or a terminal
+ * escape must neither break the line-oriented report nor drive the
+ * terminal of the person reading it.  The rule line points at `forksan
+ * explain` so the short report can stay short.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "catalogue.h"
+#include "model.h"
+
+/* A finding merged from a thousand pool workers lists only the first few
+ * pids; the count says how many there were. */
+#define MAX_PIDS_SHOWN 8
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static void put_escape(FILE *out, unsigned char c)
+{
+    switch (c) {
+    case '\n':
+        fputs("\\n", out);
+        return;
+    case '\t':
+        fputs("\\t", out);
+        return;
+    case '\r':
+        fputs("\\r", out);
+        return;
+    case '"':
+        fputs("\\\"", out);
+        return;
+    case '\\':
+        fputs("\\\\", out);
+        return;
+    }
+    fprintf(out, "\\x%02x", c);
+}
+
+/* Writes untrusted text with control characters (and DEL) escaped.  When
+ * the text is printed between double quotes, `quoted` escapes the quote and
+ * the backslash too, so the closing quote is unambiguous. */
+static void put_text(FILE *out, const char *s, int quoted)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        int control = *p < 0x20 || *p == 0x7f;
+        int special = quoted && (*p == '"' || *p == '\\');
+        if (control || special)
+            put_escape(out, *p);
+        else
+            fputc(*p, out);
+    }
+}
+
+static const char *severity_word(enum fsan_severity s)
+{
+    switch (s) {
+    case FSAN_SEV_ERROR:
+        return "ERROR";
+    case FSAN_SEV_WARNING:
+        return "WARNING";
+    case FSAN_SEV_NOTE:
+    case FSAN_SEV_NONE:
+        break;
+    }
+    /* The analyzer never gives a finding FSAN_SEV_NONE (it exists only for
+     * --fail-on), so the mildest word is the honest fallback. */
+    return "NOTE";
+}
+
+/* ---- frames -------------------------------------------------------------- */
+
+/* The "(MODULE+0xOFF)" form; an address outside every mapping says so the
+ * way the sanitizers do. */
+static void write_module_offset(FILE *out, const struct fsan_frame *f)
+{
+    if (f->module == NULL) {
+        fputs(" (<unknown module>)", out);
+        return;
+    }
+    fputs(" (", out);
+    put_text(out, f->module, 0);
+    fprintf(out, "+0x%" PRIx64 ")", f->module_offset);
+}
+
+static void write_native_frame(FILE *out, size_t index, const struct fsan_frame *f)
+{
+    fprintf(out, "    #%zu 0x%" PRIx64, index, f->address);
+    if (f->function == NULL) {
+        write_module_offset(out, f);
+        fputc('\n', out);
+        return;
+    }
+    fputs(" in ", out);
+    put_text(out, f->function, 0);
+    if (f->file == NULL) {
+        write_module_offset(out, f);
+        fputc('\n', out);
+        return;
+    }
+    fputc(' ', out);
+    put_text(out, f->file, 0);
+    if (f->line > 0)
+        fprintf(out, ":%d", f->line);
+    fputc('\n', out);
+}
+
+/* Python's traceback line.  Unknown parts print as Python itself would
+ * leave them to a reader: a placeholder, not an empty string. */
+static void write_python_frame(FILE *out, const struct fsan_frame *f)
+{
+    fputs("    File \"", out);
+    put_text(out, f->file != NULL ? f->file : "<unknown>", 1);
+    if (f->line > 0)
+        fprintf(out, "\", line %d, in ", f->line);
+    else
+        fputs("\", line ?, in ", out);
+    put_text(out, f->function != NULL ? f->function : "<unknown>", 0);
+    fputc('\n', out);
+}
+
+static int is_python_frame(const struct fsan_frame *f)
+{
+    return f->language != NULL && strcmp(f->language, "python") == 0;
+}
+
+/* ---- locations ----------------------------------------------------------- */
+
+/* The heading a location gets when the analyzer gave it no description. */
+static const struct {
+    const char *role;
+    const char *heading;
+} role_headings[] = {
+    {"acquired", "acquired at:"},
+    {"attempt", "the child's attempt:"},
+    {"fork", "fork called at:"},
+    {"thread", "thread:"},
+    {"created", "created at:"},
+    {"use", "used at:"},
+    {"check", "pid checked at:"},
+    {"exit", "exited at:"},
+};
+
+static void write_heading(FILE *out, const struct fsan_location *l)
+{
+    if (l->description != NULL) {
+        fputs("  ", out);
+        put_text(out, l->description, 0);
+        fputc('\n', out);
+        return;
+    }
+    if (l->role == NULL) {
+        fputs("  location:\n", out);
+        return;
+    }
+    for (size_t i = 0; i < sizeof role_headings / sizeof role_headings[0]; i++) {
+        if (strcmp(l->role, role_headings[i].role) == 0) {
+            fprintf(out, "  %s\n", role_headings[i].heading);
+            return;
+        }
+    }
+    /* A role added to the analyzer before it got a heading here still
+     * reads sensibly as "role:". */
+    fprintf(out, "  %s:\n", l->role);
+}
+
+static void write_thread(FILE *out, const struct fsan_location *l)
+{
+    if (!l->has_thread)
+        return;
+    fprintf(out, "    thread T%d", l->tid);
+    if (l->thread_name != NULL) {
+        fputs(" \"", out);
+        put_text(out, l->thread_name, 1);
+        fputc('"', out);
+    }
+    fputc('\n', out);
+}
+
+static void write_location(FILE *out, const struct fsan_location *l)
+{
+    write_heading(out, l);
+    write_thread(out, l);
+    if (l->nframes == 0)
+        fputs("    (no stack recorded)\n", out);
+    for (size_t i = 0; i < l->nframes; i++) {
+        if (is_python_frame(&l->frames[i]))
+            write_python_frame(out, &l->frames[i]);
+        else
+            write_native_frame(out, i, &l->frames[i]);
+    }
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+static void write_headline(FILE *out, const struct fsan_finding *f, int forksan_pid)
+{
+    fprintf(out, "==%d==%s: forksan: %s", forksan_pid, severity_word(f->severity),
+            f->rule != NULL ? f->rule : "unknown-rule");
+    if (f->message != NULL) {
+        fputs(": ", out);
+        put_text(out, f->message, 0);
+    }
+    fputc('\n', out);
+}
+
+/* Only rules in the catalogue get the line: an id it does not know has no
+ * title to show and nothing for `forksan explain` to say. */
+static void write_rule_line(FILE *out, const struct fsan_finding *f)
+{
+    const struct fsan_rule_info *info = f->rule != NULL ? fsan_rule_find(f->rule) : NULL;
+
+    if (info == NULL)
+        return;
+    fprintf(out, "  rule: %s — %s  (forksan explain %s)\n", info->id, info->title, info->id);
+}
+
+/* "seen in N processes: pid …".  The count can exceed the pids the analyzer
+ * kept; the larger of the two is the truth about how many processes. */
+static void write_seen_in(FILE *out, const struct fsan_finding *f)
+{
+    size_t total = f->count > f->npids ? f->count : f->npids;
+    size_t shown = f->npids < MAX_PIDS_SHOWN ? f->npids : MAX_PIDS_SHOWN;
+
+    if (f->count <= 1 && f->npids == 0)
+        return;
+    fprintf(out, "  seen in %zu %s", total, plural(total, "process", "processes"));
+    for (size_t i = 0; i < shown; i++)
+        fprintf(out, "%s%d", i == 0 ? ": pid " : ", ", f->pids[i]);
+    if (shown > 0 && total > shown)
+        fprintf(out, " (and %zu more)", total - shown);
+    fputc('\n', out);
+}
+
+static void write_finding(FILE *out, const struct fsan_finding *f, int forksan_pid)
+{
+    write_headline(out, f, forksan_pid);
+    write_rule_line(out, f);
+    write_seen_in(out, f);
+    for (size_t i = 0; i < f->nlocations; i++)
+        write_location(out, &f->locations[i]);
+    fputc('\n', out);
+}
+
+/* ---- trailer ------------------------------------------------------------- */
+
+static void write_notices(FILE *out, const struct fsan_report *r, int forksan_pid)
+{
+    for (size_t i = 0; i < r->nnotices; i++) {
+        fprintf(out, "==%d==NOTE: forksan: ", forksan_pid);
+        put_text(out, r->notices[i] != NULL ? r->notices[i] : "", 0);
+        fputc('\n', out);
+    }
+}
+
+/* Counts findings (merged across processes), as the JSON summary does. */
+static void write_summary(FILE *out, const struct fsan_report *r)
+{
+    size_t count[FSAN_SEV_ERROR + 1] = {0};
+    size_t np = r->nprocesses;
+
+    if (r->nfindings == 0) {
+        fprintf(out, "SUMMARY: forksan: no fork hazards found in %zu %s\n", np,
+                plural(np, "process", "processes"));
+        return;
+    }
+    for (size_t i = 0; i < r->nfindings; i++)
+        if ((unsigned)r->findings[i].severity <= FSAN_SEV_ERROR)
+            count[r->findings[i].severity]++;
+    fprintf(out, "SUMMARY: forksan: %zu %s, %zu %s, %zu %s in %zu %s\n",
+            count[FSAN_SEV_ERROR], plural(count[FSAN_SEV_ERROR], "error", "errors"),
+            count[FSAN_SEV_WARNING], plural(count[FSAN_SEV_WARNING], "warning", "warnings"),
+            count[FSAN_SEV_NOTE], plural(count[FSAN_SEV_NOTE], "note", "notes"),
+            np, plural(np, "process", "processes"));
+}
+
+int fsan_render_text(FILE *out, const struct fsan_report *r, int forksan_pid)
+{
+    if (out == NULL || r == NULL)
+        return -EINVAL;
+    for (size_t i = 0; i < r->nfindings; i++)
+        write_finding(out, &r->findings[i], forksan_pid);
+    write_notices(out, r, forksan_pid);
+    write_summary(out, r);
+    /* Flushing here turns a full disk or a closed pipe into a return value
+     * instead of a report that silently ends early. */
+    errno = 0;
+    if (fflush(out) == EOF)
+        return errno ? -errno : -EIO;
+    return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# install-deps.sh — installs the Debian packages forksan needs to build and
+# test, only when one is missing (so `make demo` on a ready machine is fast
+# and needs no network).  Run as root, or with sudo available.
+set -e
+PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev libcmocka-dev python3"
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+echo "forksan: installing missing build dependencies:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        echo "forksan: not root and no sudo: run as root: apt-get update && apt-get install -y$missing" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $missing

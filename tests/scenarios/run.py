@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""run.py — scenario tests: real programs run under the real `forksan run`.
+
+Each scenario names a program (a C file in this folder, built by make into
+BUILD/scenarios/, or a Python script run by an interpreter given by absolute
+path), the forksan options, and what the JSON report must contain: rule,
+severity and the user's file:line in a given location role.  Lines are never
+hard-coded: the source marks them with a comment `@mark:NAME` and the runner
+looks the marker up, so editing a scenario cannot silently break a check.
+
+A clean control asserts the opposite: no finding above `note`.  Every
+scenario ends on its own (the programs bound their own waits), and the
+runner also puts a timeout on each run.
+
+Output ends with the plain summary line "N passed, N failed".
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SEVERITY = {"note": 1, "warning": 2, "error": 3}
+
+
+def marker_line(path, name):
+    """The line number of the `@mark:NAME` comment in path."""
+    with open(path) as f:
+        for number, text in enumerate(f, 1):
+            if re.search(r"@mark:%s\b" % re.escape(name), text):
+                return number
+    raise AssertionError("marker @mark:%s not found in %s" % (name, path))
+
+
+class Expect:
+    """A finding that must be present."""
+
+    def __init__(self, rule, severity=None, role=None, source=None, mark=None, thread_name=None,
+                 message_has=None):
+        self.rule, self.severity, self.role = rule, severity, role
+        self.source, self.mark, self.thread_name = source, mark, thread_name
+        self.message_has = message_has
+
+    def describe(self):
+        where = ""
+        if self.role:
+            where = " with %s at %s:@%s" % (self.role, self.source, self.mark)
+        return "%s(%s)%s" % (self.rule, self.severity or "any", where)
+
+    def matches(self, finding):
+        if finding["rule"] != self.rule:
+            return False
+        if self.severity and finding["severity"] != self.severity:
+            return False
+        if self.message_has and self.message_has not in finding["message"]:
+            return False
+        if not self.role:
+            return True
+        line = marker_line(os.path.join(HERE, self.source), self.mark)
+        for loc in finding["locations"]:
+            if loc["role"] != self.role:
+                continue
+            if self.thread_name and (loc.get("thread") or {}).get("name") != self.thread_name:
+                continue
+            for frame in loc["frames"]:
+                if frame.get("file") and os.path.basename(frame["file"]) == self.source and frame.get("line") == line:
+                    return True
+        return False
+
+
+class Scenario:
+    def __init__(self, name, program, expect=(), clean=False, absent=(), args=(), forksan_args=(),
+                 interpreter=None, exit_status=None, stdout_has=None, timeout=60):
+        self.name, self.program, self.expect, self.clean = name, program, list(expect), clean
+        self.absent, self.args, self.forksan_args = list(absent), list(args), list(forksan_args)
+        self.interpreter, self.exit_status, self.stdout_has = interpreter, exit_status, stdout_has
+        self.timeout = timeout
+
+    def command(self, build):
+        if self.interpreter:
+            return [self.interpreter, os.path.join(HERE, self.program)] + self.args
+        return [os.path.join(build, "scenarios", self.program)] + self.args
+
+
+def run_scenario(s, build):
+    forksan = os.path.join(build, "bin", "forksan")
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "report.json")
+        cmd = [forksan, "run", "--format", "json", "-o", report, "--fail-on", "never"] + s.forksan_args + ["--"] + s.command(build)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=s.timeout, cwd=ROOT)
+        problems = []
+        if not os.path.exists(report):
+            return ["no report written; stderr:\n" + proc.stderr]
+        with open(report) as f:
+            data = json.load(f)
+    findings = data["findings"]
+    for e in s.expect:
+        if not any(e.matches(f) for f in findings):
+            problems.append("expected %s" % e.describe())
+    for rule in s.absent:
+        if any(f["rule"] == rule for f in findings):
+            problems.append("unexpected %s" % rule)
+    if s.clean:
+        loud = [f for f in findings if SEVERITY[f["severity"]] > SEVERITY["note"]]
+        for f in loud:
+            problems.append("clean control has %s %s: %s" % (f["severity"], f["rule"], f["message"]))
+    if s.exit_status is not None and proc.returncode != s.exit_status:
+        problems.append("exit status %d, expected %d" % (proc.returncode, s.exit_status))
+    if s.stdout_has is not None and s.stdout_has not in proc.stdout:
+        problems.append("program output %r lacks %r" % (proc.stdout, s.stdout_has))
+    if problems:
+        problems.append("findings were: " + "; ".join("%s(%s)" % (f["rule"], f["severity"]) for f in findings))
+        problems.append("stderr: " + proc.stderr[-2000:])
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("names", nargs="*", help="run only these scenarios")
+    opts = parser.parse_args()
+    build = os.path.abspath(opts.build)
+    sys.path.insert(0, HERE)
+    from scenarios import SCENARIOS  # noqa: E402  (the table lives next to the programs)
+    chosen = [s for s in SCENARIOS if not opts.names or s.name in opts.names]
+    passed = failed = skipped = 0
+    for s in chosen:
+        if s.interpreter and not os.path.exists(s.interpreter):
+            print("SKIP %s (no %s on this machine)" % (s.name, s.interpreter))
+            skipped += 1
+            continue
+        try:
+            problems = run_scenario(s, build)
+        except subprocess.TimeoutExpired:
+            problems = ["timed out after %ds (the scenario must end on its own)" % s.timeout]
+        except AssertionError as exc:
+            problems = [str(exc)]
+        if problems:
+            failed += 1
+            print("FAIL %s" % s.name)
+            for p in problems:
+                print("     " + p.replace("\n", "\n     "))
+        else:
+            passed += 1
+            print("ok   %s" % s.name)
+        sys.stdout.flush()
+    line = "%d passed, %d failed" % (passed, failed)
+    if skipped:
+        line += ", %d skipped" % skipped
+    print(line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+# tests/tests.mk — unit tests (cmocka) and scenario tests; included by the
+# top-level Makefile.  `make unit` builds and runs every tests/unit/test_*.c
+# (cmocka prints its summary lines); `make scenarios` runs the scenario
+# programs under the real `forksan run` and checks their findings.
+
+TEST_CFLAGS := $(BASEFLAGS) -O0 -fno-omit-frame-pointer
+TEST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+TB := $(BUILD)/tests
+
+# Each unit test: its sources (besides the test file) and libraries.
+test_options_SRCS   := probes/options.c
+test_tracefile_SRCS := analyzer/tracefile.c probes/trace.c probes/safeio.c probes/options.c
+test_heldlocks_SRCS := probes/heldlocks.c
+test_symbolize_SRCS := analyzer/symbolize.c
+test_symbolize_LIBS := -ldw -lelf
+test_reports_SRCS   := reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c analyzer/model.c
+test_rules_SRCS     := analyzer/rules.c analyzer/traceset.c analyzer/tracefile.c analyzer/symbolize.c analyzer/model.c
+test_rules_LIBS     := -ldw -lelf
+
+# Analyzer-side tests also run under AddressSanitizer and UBSan (STYLE 10);
+# runtime-side tests link runtime code that must not be instrumented.
+SAN_TESTS := test_options test_tracefile test_symbolize test_reports test_rules
+UNIT_TESTS := $(sort $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)))
+
+$(TB)/%: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(if $(filter $*,$(SAN_TESTS)),$(TEST_SAN)) -o $@ $< $($*_SRCS) -lcmocka $($*_LIBS) -pthread
+
+$(foreach t,$(UNIT_TESTS),$(eval $(TB)/$(t): $($(t)_SRCS) $(wildcard probes/*.h analyzer/*.h reports/*.h reports/*.def probes/*.def)))
+
+unit: $(addprefix $(TB)/,$(UNIT_TESTS)) $(RUNTIME)
+	@fail=0; for t in $(UNIT_TESTS); do \
+	    echo "== unit: $$t"; \
+	    ASAN_OPTIONS=detect_leaks=1 $(TB)/$$t || fail=1; \
+	done; \
+	echo "== unit: exported symbols of the runtime"; \
+	sh tests/unit/exports.sh $(RUNTIME) probes/hooks.h || fail=1; \
+	exit $$fail
+
+SCEN_C := $(wildcard tests/scenarios/*.c)
+SCEN_BINS := $(patsubst tests/scenarios/%.c,$(BUILD)/scenarios/%,$(SCEN_C))
+
+$(BUILD)/scenarios/%: tests/scenarios/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -g -O0 -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror -o $@ $<
+
+scenarios: all $(SCEN_BINS)
+	@python3 tests/scenarios/run.py --build $(BUILD)
