@@ -558,7 +558,8 @@ static int cmp_traces(const void *a, const void *b)
 int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct fsan_report *out)
 {
     struct ctx c = {sym, out, 0, 0};
-    qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
+    if (set->ntraces)
+        qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
     for (size_t i = 0; i < set->ntraces; i++) {
         const struct fsan_trace *t = &set->traces[i];
         add_process(&c, set, t);
@@ -577,7 +578,8 @@ int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct
             }
         }
     }
-    qsort(out->findings, out->nfindings, sizeof *out->findings, cmp_findings);
+    if (out->nfindings)
+        qsort(out->findings, out->nfindings, sizeof *out->findings, cmp_findings);
     out->notices = set->notices;
     out->nnotices = set->nnotices;
     set->notices = NULL;

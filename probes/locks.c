@@ -37,7 +37,8 @@
 #define GLIBC_MUTEX_KIND_MASK 3
 #define GLIBC_MUTEX_ROBUST 16
 #define GLIBC_MUTEX_PSHARED 128
-/* sem_t: {u64 value+waiters; int private;} private == 0 means shared. */
+/* sem_t: {u64 value+waiters; int private;}: glibc stores FUTEX_SHARED (128)
+ * for a process-shared semaphore and 0 for a private one. */
 struct glibc_sem {
     uint64_t data;
     int private_flag;
@@ -73,7 +74,7 @@ pid_t fsan__rwlock_writer(const pthread_rwlock_t *rw)
 uint32_t fsan__sem_kind(const sem_t *s)
 {
     const struct glibc_sem *g = (const struct glibc_sem *)s;
-    return g->private_flag == 0 ? FSAN_KIND_PSHARED : 0;
+    return g->private_flag != 0 ? FSAN_KIND_PSHARED : 0;
 }
 
 /* ---- shared helpers ------------------------------------------------------ */
