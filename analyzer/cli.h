@@ -16,6 +16,8 @@ struct fsan_cli {
     int keep_traces;
     char **argv;               /* run: the command */
     int argc;
+    int root_pid;              /* run: the command's pid, once launched */
+    const char *root_exe;      /* run: the resolved command path */
 };
 
 /* Both return the process exit status for forksan. */

@@ -242,6 +242,8 @@ static int launch(struct fsan_cli *cli, const char *path)
         _exit(errno == ENOENT ? 127 : 126);
     }
     child_pid = pid;
+    cli->root_pid = pid;
+    cli->root_exe = path;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = forward_signal;
@@ -327,6 +329,37 @@ static FILE *open_output(const char *output)
     return f;
 }
 
+/* The command itself, with the status forksan saw: it writes a trace only
+ * when it has something to say, and waitpid knows its end best. */
+static int add_root_process(struct fsan_cli *cli, struct fsan_report *r, int exit_status)
+{
+    if (cli->root_pid <= 0)
+        return 0;
+    struct fsan_process *p = NULL;
+    for (size_t i = 0; i < r->nprocesses; i++)
+        if (r->processes[i].pid == cli->root_pid)
+            p = &r->processes[i];
+    if (!p) {
+        struct fsan_process *grown = realloc(r->processes, (r->nprocesses + 1) * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        r->processes = grown;
+        memmove(grown + 1, grown, r->nprocesses * sizeof *grown);
+        r->nprocesses++;
+        p = &grown[0];
+        memset(p, 0, sizeof *p);
+        p->pid = cli->root_pid;
+        p->ppid = (int)getpid();
+        p->exe = strdup(cli->root_exe ? cli->root_exe : cli->argv[0]);
+        if (!p->exe)
+            return -ENOMEM;
+    }
+    p->exit.known = 1;
+    p->exit.how = exit_status > 128 && exit_status < 128 + 65 ? "signal" : "exit";
+    p->exit.status = exit_status > 128 && exit_status < 128 + 65 ? exit_status - 128 : exit_status;
+    return 0;
+}
+
 static int copy_command(struct fsan_cli *cli, struct fsan_report *r)
 {
     if (cli->argc <= 0)
@@ -359,6 +392,8 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
     rc = sym ? fsan_analyze(&set, sym, &report) : -ENOMEM;
     if (rc == 0)
         rc = copy_command(cli, &report);
+    if (rc == 0)
+        rc = add_root_process(cli, &report, exit_status);
     FILE *out = rc == 0 ? open_output(cli->output) : NULL;
     if (rc < 0)
         fprintf(stderr, "forksan: analysis failed: %s\n", strerror(-rc));

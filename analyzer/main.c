@@ -135,7 +135,7 @@ static int explain(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    struct fsan_cli cli = {FSAN_FORMAT_TEXT, NULL, FSAN_SEV_ERROR, FSAN_MODE_OBSERVE, 66, NULL, 0, NULL, 0};
+    struct fsan_cli cli = {FSAN_FORMAT_TEXT, NULL, FSAN_SEV_ERROR, FSAN_MODE_OBSERVE, 66, NULL, 0, NULL, 0, 0, NULL};
     if (argc < 2) {
         usage(stderr);
         return FSAN_EXIT_USAGE;

@@ -24,7 +24,6 @@
 
 #include "fsan.h"
 
-void fsan__fork_after_child_exit_reset(void);
 
 #define SNAP_MAX_LOCKS 1024
 #define SNAP_INDEX 2048 /* power of two, > 2 * SNAP_MAX_LOCKS */
@@ -50,18 +49,19 @@ struct snap_thread {
 
 static struct snap_lock snap_locks[SNAP_MAX_LOCKS];
 static uint16_t snap_index[SNAP_INDEX]; /* index+1 into snap_locks, 0 = empty */
-static uint32_t n_snap_locks;
+FSAN_HOT static uint32_t n_snap_locks;
 static struct snap_thread snap_threads[FSAN_MAX_THREADS];
-static uint32_t n_snap_threads;
-static pid_t snap_forker_tid;  /* the forking thread's tid in the parent */
-static uint32_t snap_fork_site;
-static pid_t snap_parent_pid;
+FSAN_HOT static uint32_t n_snap_threads;
+FSAN_HOT static pid_t snap_forker_tid;  /* the forking thread's tid in the parent */
+FSAN_HOT static uint32_t snap_fork_site;
+FSAN_HOT static pid_t snap_parent_pid;
+FSAN_HOT static int snap_clean; /* nothing was written at fork (see write_deferred_forker) */
 
 static struct {
     uintptr_t addr;
     uint32_t site;
 } reported[REPORTED_MAX];
-static uint32_t n_reported;
+FSAN_HOT static uint32_t n_reported;
 
 static uint32_t addr_hash(uintptr_t addr)
 {
@@ -143,6 +143,8 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
     rec.last_site = t->last_site;
     if (t->name[0])
         memcpy(rec.name, t->name, sizeof rec.name);
+    else if (t == forker)
+        read_comm(fsan__proc.pid, (pid_t)fsan__sys_gettid(), rec.name); /* copied from the forker */
     else
         read_comm(snap_parent_pid, t->tid, rec.name);
     rec.name[15] = '\0';
@@ -177,47 +179,97 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
     }
 }
 
+/* AS-safe: does the snapshot have anything in it?  Read-only, so a clean
+ * child touches (and copies) as few pages as possible. */
+static int snapshot_is_clean(const struct fsan__thread *forker)
+{
+    uint32_t hwm = atomic_load(&fsan__threads_hwm);
+    for (uint32_t i = 0; i < hwm; i++) {
+        const struct fsan__thread *t = &fsan__threads[i];
+        if (atomic_load(&t->state) != FSAN_SLOT_LIVE)
+            continue;
+        if (t != forker)
+            return 0;
+        uint32_t count = atomic_load(&t->held_count);
+        for (uint32_t j = 0; j < count && j < FSAN_MAX_HELD; j++)
+            if (atomic_load(&t->held[j].addr) != 0)
+                return 0;
+    }
+    return 1;
+}
+
+/* AS-safe: a clean child that later finds something writes the forking
+ * thread's record then, from its slot (which still holds it). */
+static void write_deferred_forker(void)
+{
+    if (!snap_clean)
+        return;
+    snap_clean = 0;
+    struct fsan__thread *self = fsan__self_peek();
+    struct fsan_rec_thread rec;
+    memset(&rec, 0, sizeof rec);
+    rec.tid = (uint32_t)snap_forker_tid;
+    rec.flags = FSAN_THREAD_FORKER | (snap_forker_tid == snap_parent_pid ? FSAN_THREAD_MAIN : 0);
+    if (self) {
+        rec.start_routine = self->start_routine;
+        rec.create_site = self->create_site;
+        memcpy(rec.name, self->name, sizeof rec.name);
+    }
+    if (!rec.name[0])
+        read_comm(fsan__proc.pid, (pid_t)fsan__sys_gettid(), rec.name);
+    rec.name[15] = '\0';
+    fsan__trace_record(FSAN_REC_THREAD, &rec, sizeof rec, NULL, 0);
+    fsan__site_write(rec.create_site);
+    fsan__site_write(snap_fork_site);
+}
+
 /* AS-safe: the first thing a forked child does. */
 void fsan__child_snapshot(struct fsan__thread *forker)
 {
-    int saved = errno;
+    /* Nothing on the clean path below touches errno (raw syscalls only). */
+    if (forker)
+        snap_forker_tid = forker->tid;
     fsan__proc.pid = (pid_t)fsan__sys_getpid();
     fsan__proc.in_child = 1;
     fsan__proc.child_live_threads = 1;
+    fsan__proc.exit_recorded = 0;
     /* A thread that was inside libunwind may have held its locks. */
-    fsan__proc.unwind_unsafe = atomic_load(&fsan__unwinding) != 0 || fsan__proc.unwind_unsafe;
-    atomic_store(&fsan__unwinding, 0);
+    if (atomic_load(&fsan__unwinding) != 0) {
+        fsan__proc.unwind_unsafe = 1;
+        atomic_store(&fsan__unwinding, 0);
+    }
     fsan__trace_after_fork_child();
-    fsan__fork_after_child_exit_reset();
 
-    snap_parent_pid = getppid();
-    snap_forker_tid = forker ? forker->tid : 0;
-    snap_fork_site = forker && forker->in_fork ? forker->fork_site : 0;
+    snap_parent_pid = (pid_t)fsan__sys_getppid();
+    snap_fork_site = fsan__proc.fork_site;
     n_snap_locks = 0;
     n_snap_threads = 0;
     n_reported = 0;
-    memset(snap_index, 0, sizeof snap_index);
-
     fsan__trace_open_process(FSAN_PROC_FORK, (uint32_t)snap_forker_tid, snap_fork_site);
-    fsan__site_write(snap_fork_site);
 
-    uint32_t vanished = 0, held = 0;
+    snap_clean = snapshot_is_clean(forker);
+    if (snap_clean) {
+        /* The common case: one thread, no lock held.  Nothing to write,
+         * not even the forker's new tid (fork() refreshes it before every
+         * fork); each page written here would be copied. */
+        return;
+    }
+    int saved = errno;
+    memset(snap_index, 0, sizeof snap_index);
+    fsan__site_write(snap_fork_site);
+    uint32_t held = 0;
     uint32_t hwm = atomic_load(&fsan__threads_hwm);
     for (uint32_t i = 0; i < hwm; i++) {
         struct fsan__thread *t = &fsan__threads[i];
-        if (atomic_load(&t->state) != FSAN_SLOT_LIVE)
-            continue;
-        snapshot_thread(t, forker, &held);
-        if (t != forker)
-            vanished++;
+        if (atomic_load(&t->state) == FSAN_SLOT_LIVE)
+            snapshot_thread(t, forker, &held);
     }
     fsan__threads_after_fork_child(forker);
-    if (vanished || held) {
-        /* Something may become a finding: make the file complete now, so
-         * the evidence survives a child that hangs or is killed. */
-        fsan__trace_maps();
-        fsan__trace_flush();
-    }
+    /* Something may become a finding: make the file complete now, so the
+     * evidence survives a child that hangs or is killed. */
+    fsan__trace_mark_needed();
+    fsan__trace_maps();
+    fsan__trace_flush();
     errno = saved;
 }
 
@@ -225,7 +277,7 @@ void fsan__child_snapshot(struct fsan__thread *forker)
  * release or re-create the locks their prepare handlers took) have run. */
 void fsan__child_resumed(struct fsan__thread *forker)
 {
-    if (!fsan__proc.in_child)
+    if (!fsan__proc.in_child || snap_clean)
         return;
     struct fsan_rec_resumed r = {(uint32_t)fsan__sys_gettid(), 0};
     fsan__trace_record(FSAN_REC_RESUMED, &r, sizeof r, NULL, 0);
@@ -243,6 +295,7 @@ void fsan__child_lock_event(uintptr_t addr, uint32_t event, uint32_t site)
     if (l->state == state)
         return;
     l->state = state;
+    fsan__trace_mark_needed();
     struct fsan_rec_lock_event ev = {addr, event, (uint32_t)fsan__sys_gettid(), site, 0};
     fsan__trace_record(FSAN_REC_LOCK_EVENT, &ev, sizeof ev, NULL, 0);
     fsan__site_write(site);
@@ -402,20 +455,25 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
         /* Not in the snapshot (taken before the runtime saw it, or a hold
          * a few instructions old): the lock itself may name its owner. */
         const struct snap_thread *st = owner_hint ? snap_thread_by_tid(owner_hint) : NULL;
-        d.form = !st ? FSAN_DL_UNAVAILABLE
-               : (st->flags & FSAN_THREAD_FORKER) ? FSAN_DL_FORKER_REACQUIRE
-                                                   : FSAN_DL_VANISHED_HOLDER;
-        d.holder_tid = (uint32_t)(st ? owner_hint : 0);
+        if (owner_hint && owner_hint == snap_forker_tid)
+            d.form = FSAN_DL_FORKER_REACQUIRE;
+        else if (st)
+            d.form = (st->flags & FSAN_THREAD_FORKER) ? FSAN_DL_FORKER_REACQUIRE : FSAN_DL_VANISHED_HOLDER;
+        else
+            d.form = FSAN_DL_UNAVAILABLE;
+        d.holder_tid = (uint32_t)(st || d.form == FSAN_DL_FORKER_REACQUIRE ? owner_hint : 0);
     } else {
         errno = saved;
         return 0; /* a thread of the child's own may release it */
     }
     if (!already_reported(addr, attempt_site)) {
+        write_deferred_forker();
         fsan__site_write(attempt_site);
         fsan__site_write(d.acquire_site);
         fsan__site_write(snap_fork_site);
         fsan__trace_maps();
         fsan__trace_record(FSAN_REC_DEADLOCK, &d, sizeof d, NULL, 0);
+        fsan__trace_mark_needed();
         fsan__trace_flush();
         if (fsan__proc.opts.child_report)
             print_child_report(&d);
@@ -438,6 +496,7 @@ void fsan__child_strict_exit(uintptr_t addr)
     struct fsan_rec_exit e = {FSAN_EXIT_STRICT, fsan__proc.opts.exitcode, 0, (uint32_t)fsan__sys_gettid()};
     fsan__trace_record(FSAN_REC_EXIT, &e, sizeof e, NULL, 0);
     fsan__trace_stats();
+    fsan__trace_mark_needed();
     fsan__trace_flush();
     REAL(_exit)(fsan__proc.opts.exitcode);
 }

@@ -27,13 +27,43 @@
 
 #define RET_ADDR ((uintptr_t)__builtin_return_address(0))
 
-static int exit_recorded;
+/* The call site of the fork() in progress on this thread, handed to the
+ * prepare handler (which runs under glibc's atfork lock, so concurrent forks
+ * of several threads cannot mix their sites up). */
+static FSAN_TLS uint32_t tls_fork_site;
+
+
+/* Before fork: remember the site; every write is conditional, because a
+ * page written after fork costs a copy-on-write fault, and a loop forking
+ * from one place should not pay for rewriting the same values. */
+static void before_fork(struct fsan__thread *self, uintptr_t ret)
+{
+    uint32_t site = fsan__site_of(ret);
+    if (tls_fork_site != site)
+        tls_fork_site = site;
+    pid_t tid = (pid_t)fsan__sys_gettid();
+    if (self && self->tid != tid)
+        self->tid = tid; /* right in this process (the slot came from a parent) */
+}
 
 /* True in the process whose runtime state this is; false in a vfork or
  * clone child sharing our memory. AS-safe. */
 static int own_process(void)
 {
     return fsan__active() && (pid_t)fsan__sys_getpid() == fsan__proc.pid;
+}
+
+/* Runs last among the prepare handlers, right before the kernel's fork.
+ * Writing here is free; every page the parent writes *after* fork is a
+ * copy-on-write fault while the child lives, so the parent writes nothing
+ * then. */
+static void atfork_prepare(void)
+{
+    uint32_t site = tls_fork_site; /* 0: a fork made inside libc */
+    if (fsan__proc.fork_site != site)
+        fsan__proc.fork_site = site;
+    if (site)
+        tls_fork_site = 0; /* consumed: a later libc-internal fork must not see it */
 }
 
 static void atfork_child(void)
@@ -44,7 +74,7 @@ static void atfork_child(void)
 
 void fsan__fork_init(void)
 {
-    pthread_atfork(NULL, NULL, atfork_child);
+    pthread_atfork(atfork_prepare, NULL, atfork_child);
 }
 
 FSAN_EXPORT pid_t fork(void)
@@ -53,20 +83,15 @@ FSAN_EXPORT pid_t fork(void)
         return REAL(fork)();
     int saved = errno;
     struct fsan__thread *self = fsan__self();
-    if (self) {
-        fsan__guard++;
-        self->fork_site = fsan__site_intern(RET_ADDR);
-        fsan__guard--;
-        self->in_fork = 1;
-    }
-    errno = saved;
+    before_fork(self, RET_ADDR);
+    if (errno != saved)
+        errno = saved;
     pid_t pid = REAL(fork)();
     saved = errno;
     if (pid == 0)
         fsan__child_resumed(self);
-    if (self)
-        self->in_fork = 0;
-    errno = saved;
+    if (errno != saved) /* every page written after fork is a COW fault */
+        errno = saved;
     return pid;
 }
 
@@ -76,22 +101,19 @@ FSAN_EXPORT pid_t _Fork(void)
         return REAL(_Fork)();
     int saved = errno;
     struct fsan__thread *self = fsan__self();
-    if (self) {
-        fsan__guard++;
-        self->fork_site = fsan__site_intern(RET_ADDR);
-        fsan__guard--;
-        self->in_fork = 1;
-    }
-    errno = saved;
+    before_fork(self, RET_ADDR);
+    fsan__proc.fork_site = tls_fork_site; /* _Fork runs no handlers */
+    if (errno != saved)
+        errno = saved;
     pid_t pid = REAL(_Fork)();
     saved = errno;
     if (pid == 0) {
         fsan__child_snapshot(self);
         fsan__child_resumed(self);
     }
-    if (self)
-        self->in_fork = 0;
-    errno = saved;
+    tls_fork_site = 0;
+    if (errno != saved)
+        errno = saved;
     return pid;
 }
 
@@ -103,16 +125,18 @@ static void before_exec(const char *path)
     if (!own_process())
         return;
     int saved = errno;
-    struct fsan_rec_exec e = {(uint32_t)fsan__sys_gettid(), 0};
-    fsan__trace_record(FSAN_REC_EXEC, &e, sizeof e, path, path ? strlen(path) : 0);
     fsan__trace_stats();
-    fsan__trace_flush();
+    if (fsan__trace_is_needed()) {
+        struct fsan_rec_exec e = {(uint32_t)fsan__sys_gettid(), 0};
+        fsan__trace_record(FSAN_REC_EXEC, &e, sizeof e, path, path ? strlen(path) : 0);
+        fsan__trace_flush();
+    }
     errno = saved;
 }
 
 static void exec_failed(void)
 {
-    if (!own_process())
+    if (!own_process() || !fsan__trace_is_needed())
         return;
     int saved = errno;
     struct fsan_rec_exec_failed f = {saved, 0};
@@ -236,14 +260,16 @@ FSAN_EXPORT int execle(const char *path, const char *arg0, ...)
 /* AS-safe (the _exit path). */
 static void record_exit(uint32_t how, int status, uintptr_t ret)
 {
-    if (!own_process() || exit_recorded)
+    if (!own_process() || fsan__proc.exit_recorded)
         return;
-    exit_recorded = 1;
+    fsan__proc.exit_recorded = 1;
     int saved = errno;
-    struct fsan_rec_exit e = {how, status, 0, (uint32_t)fsan__sys_gettid()};
-    fsan__trace_record(FSAN_REC_EXIT, &e, sizeof e, NULL, 0);
     fsan__trace_stats();
-    fsan__trace_flush();
+    if (fsan__trace_is_needed()) { /* a clean image leaves no file at all */
+        struct fsan_rec_exit e = {how, status, 0, (uint32_t)fsan__sys_gettid()};
+        fsan__trace_record(FSAN_REC_EXIT, &e, sizeof e, NULL, 0);
+        fsan__trace_flush();
+    }
     errno = saved;
 }
 
@@ -274,7 +300,3 @@ void fsan__fork_fini(void)
     record_exit(FSAN_EXIT_DESTRUCTOR, -1, 0);
 }
 
-void fsan__fork_after_child_exit_reset(void)
-{
-    exit_recorded = 0;
-}

@@ -25,6 +25,11 @@
 #define FSAN_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FSAN_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define FSAN_TLS __thread __attribute__((tls_model("initial-exec")))
+/* Small mutable state that a fork child writes.  Every page a child writes
+ * is a copy-on-write fault (several microseconds here), so these variables
+ * share one section, and in practice one or two pages.  Zero-initialised
+ * only. */
+#define FSAN_HOT __attribute__((section(".bss.fsan_hot")))
 
 /* Table sizes.  Every table is fixed and counts its overflow (DESIGN §7). */
 #define FSAN_MAX_THREADS 1024
@@ -43,6 +48,8 @@ struct fsan__process {
     int in_child;           /* a forked child under watch (not yet exec'd) */
     int child_live_threads; /* threads alive in the child (1 at fork) */
     int unwind_unsafe;      /* a vanished thread was inside libunwind at fork */
+    int exit_recorded;      /* the EXIT record is written (once per image) */
+    uint32_t fork_site;     /* site of the fork in progress, set by the prepare handler */
     struct fsan__options opts;
 };
 extern struct fsan__process fsan__proc;
@@ -58,6 +65,7 @@ extern FSAN_TLS int fsan__guard;
 /* ---- safeio.c: AS-safe output helpers --------------------------------- */
 long fsan__sys_gettid(void);
 long fsan__sys_getpid(void);
+long fsan__sys_getppid(void);
 int fsan__write_all(int fd, const void *buf, size_t len);
 size_t fsan__fmt_u64(char *out, uint64_t v, int base);
 /* A tiny append-only string builder on a caller-provided buffer. */
@@ -75,6 +83,8 @@ int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_
 void fsan__trace_record(uint16_t type, const void *payload, size_t size,
                         const void *tail, size_t tail_size);
 void fsan__trace_flush(void);
+void fsan__trace_mark_needed(void);
+int fsan__trace_is_needed(void);
 void fsan__trace_after_fork_child(void);
 void fsan__trace_maps(void); /* once per trace file */
 const char *fsan__maps_text(size_t *len);
@@ -92,7 +102,22 @@ struct fsan__site {
 extern struct fsan__site fsan__sites[FSAN_MAX_SITES];
 extern _Atomic uint32_t fsan__site_overflow;
 extern _Atomic int fsan__unwinding; /* threads inside libunwind right now */
-uint32_t fsan__site_intern(uintptr_t return_address);
+uint32_t fsan__site_intern(uintptr_t return_address); /* slow path */
+
+static inline uint32_t fsan__site_hash(uintptr_t key)
+{
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(h >> 40) & (FSAN_MAX_SITES - 1);
+}
+
+/* The site id of a call site: one hash probe when it was seen before. */
+static inline uint32_t fsan__site_of(uintptr_t return_address)
+{
+    uint32_t idx = fsan__site_hash(return_address);
+    if (FSAN_LIKELY(atomic_load_explicit(&fsan__sites[idx].key, memory_order_relaxed) == return_address))
+        return idx + 1;
+    return fsan__site_intern(return_address);
+}
 void fsan__site_write(uint32_t id); /* AS-safe: writes the SITE record once */
 void fsan__stack_init(void);
 extern uint32_t fsan__trace_gen; /* bumped for every new trace file */
@@ -115,8 +140,6 @@ struct fsan__thread {
     uintptr_t start_routine;
     uint32_t create_site;
     uint32_t last_site;
-    uint32_t fork_site;       /* set while this thread is inside fork() */
-    int in_fork;
     char name[16];
     _Atomic uint32_t held_count;
     uint32_t held_overflow;
@@ -135,8 +158,57 @@ struct fsan__held *fsan__held_find(struct fsan__thread *t, uintptr_t addr);
 void fsan__held_reset(struct fsan__thread *t);
 
 /* ---- threads.c -------------------------------------------------------- */
-struct fsan__thread *fsan__self(void); /* the calling thread's slot, or NULL */
-struct fsan__thread *fsan__self_peek(void);
+extern FSAN_TLS struct fsan__thread *fsan__tls_self;
+struct fsan__thread *fsan__self_slow(void);
+
+/* The calling thread's slot (claimed on first use), or NULL.  AS-safe. */
+static inline struct fsan__thread *fsan__self(void)
+{
+    struct fsan__thread *t = fsan__tls_self;
+    return FSAN_LIKELY(t != NULL) ? t : fsan__self_slow();
+}
+
+static inline struct fsan__thread *fsan__self_peek(void)
+{
+    return fsan__tls_self;
+}
+
+/* Hot paths of heldlocks.c: the common case (push of a plain mutex, pop of
+ * the most recent hold) inline, everything else out of line. */
+static inline void fsan__held_push_fast(struct fsan__thread *t, uintptr_t addr, uint16_t type,
+                                        uint16_t mode, uint32_t kind, uint32_t site)
+{
+    uint32_t count = atomic_load_explicit(&t->held_count, memory_order_relaxed);
+    if (FSAN_LIKELY(type == FSAN_LOCK_MUTEX && (kind & FSAN_KIND_TYPE_MASK) != FSAN_KIND_RECURSIVE &&
+                    count < FSAN_MAX_HELD)) {
+        struct fsan__held *e = &t->held[count];
+        e->site = site;
+        e->type = type;
+        e->mode = mode;
+        e->kind = kind;
+        e->depth = 1;
+        atomic_store_explicit(&e->addr, addr, memory_order_relaxed);
+        atomic_store_explicit(&t->held_count, count + 1, memory_order_release);
+        t->last_site = site;
+        return;
+    }
+    fsan__held_push(t, addr, type, mode, kind, site);
+}
+
+static inline int fsan__held_pop_fast(struct fsan__thread *t, uintptr_t addr)
+{
+    uint32_t count = atomic_load_explicit(&t->held_count, memory_order_relaxed);
+    if (FSAN_LIKELY(count > 0)) {
+        struct fsan__held *e = &t->held[count - 1];
+        if (FSAN_LIKELY(atomic_load_explicit(&e->addr, memory_order_relaxed) == addr && e->depth == 1 &&
+                        e->type != FSAN_LOCK_SEM)) {
+            atomic_store_explicit(&e->addr, 0, memory_order_relaxed);
+            atomic_store_explicit(&t->held_count, count - 1, memory_order_release);
+            return 1;
+        }
+    }
+    return fsan__held_pop(t, addr);
+}
 struct fsan__thread *fsan__thread_claim(void);
 void fsan__thread_release(struct fsan__thread *t);
 void fsan__threads_init(void);

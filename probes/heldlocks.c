@@ -83,8 +83,13 @@ int fsan__held_pop(struct fsan__thread *t, uintptr_t addr)
         e->depth--;
         return 1;
     }
-    uintptr_t expected = addr;
-    int mine = atomic_compare_exchange_strong(&e->addr, &expected, 0);
+    int mine = 1;
+    if (e->type == FSAN_LOCK_SEM) { /* may race with a remote release */
+        uintptr_t expected = addr;
+        mine = atomic_compare_exchange_strong(&e->addr, &expected, 0);
+    } else {
+        atomic_store_explicit(&e->addr, 0, memory_order_relaxed);
+    }
     if (e == &t->held[count - 1] || !mine)
         trim(t);
     return mine;

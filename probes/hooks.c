@@ -14,6 +14,7 @@
  */
 #include <dlfcn.h>
 #include <stddef.h>
+#include <unistd.h>
 
 #include "fsan.h"
 
@@ -31,15 +32,26 @@ struct hook_entry {
 static const struct hook_entry hook_table[] = {FSAN_HOOKS(FSAN_HOOK_ENTRY)};
 #undef FSAN_HOOK_ENTRY
 
+void *fsan__hooks_resolve_one(int index)
+{
+    const struct hook_entry *h = &hook_table[index];
+    if (*h->slot)
+        return *h->slot;
+    void *fn = h->version ? dlvsym(RTLD_NEXT, h->name, h->version) : NULL;
+    if (!fn)
+        fn = dlsym(RTLD_NEXT, h->name);
+    if (!fn) {
+        /* Without the real function the program cannot go on; say which. */
+        fsan__log("ERROR", "cannot find the real function behind an interposer (dlsym failed); is libc too old?");
+        fsan__log("ERROR", h->name);
+        _exit(127);
+    }
+    *h->slot = fn;
+    return fn;
+}
+
 void fsan__hooks_resolve(void)
 {
-    for (size_t i = 0; i < sizeof hook_table / sizeof hook_table[0]; i++) {
-        const struct hook_entry *h = &hook_table[i];
-        if (*h->slot)
-            continue;
-        void *fn = h->version ? dlvsym(RTLD_NEXT, h->name, h->version) : NULL;
-        if (!fn)
-            fn = dlsym(RTLD_NEXT, h->name);
-        *h->slot = fn;
-    }
+    for (int i = 0; i < FSAN_HOOK_COUNT; i++)
+        fsan__hooks_resolve_one(i);
 }

@@ -64,12 +64,22 @@
 FSAN_HOOKS(FSAN_DECLARE_REAL)
 #undef FSAN_DECLARE_REAL
 
-/* Resolves every real function once.  Safe to call repeatedly. */
+/* Resolves every real function.  Safe to call repeatedly. */
 void fsan__hooks_resolve(void);
 
-/* REAL(name): the real function, resolved on first use. The branch is
- * predictable: the pointer is set once, before main in practice. */
+/* Resolves one real function (its index in FSAN_HOOKS) and returns it. */
+void *fsan__hooks_resolve_one(int index);
+
+#define FSAN_HOOK_INDEX(ret, name, params, version) FSAN_HOOK_##name,
+enum { FSAN_HOOKS(FSAN_HOOK_INDEX) FSAN_HOOK_COUNT };
+#undef FSAN_HOOK_INDEX
+
+/* REAL(name): the real function, looked up on first use.  Each hook is
+ * resolved only when a program calls it: /bin/true under forksan should not
+ * pay for forty dlsym calls.  The branch is predictable: the pointer is set
+ * once. */
 #define REAL(name) \
-    (FSAN_LIKELY(fsan__real_##name != NULL) ? fsan__real_##name : (fsan__hooks_resolve(), fsan__real_##name))
+    (FSAN_LIKELY(fsan__real_##name != NULL) ? fsan__real_##name \
+                                             : (__typeof__(fsan__real_##name))fsan__hooks_resolve_one(FSAN_HOOK_##name))
 
 #endif

@@ -84,24 +84,19 @@ static inline int watching(void)
     return fsan__active() && !fsan__guard;
 }
 
-static void note_acquired(const void *lock, uint16_t type, uint16_t mode, uint32_t kind, uintptr_t ret)
+static inline __attribute__((always_inline)) void note_acquired(const void *lock, uint16_t type, uint16_t mode, uint32_t kind, uintptr_t ret)
 {
     struct fsan__thread *t = fsan__self();
     if (FSAN_UNLIKELY(!t))
         return;
-    int saved = errno; /* a first-time site runs libunwind */
-    fsan__guard++;
-    uint32_t site = fsan__site_intern(ret);
-    fsan__guard--;
-    fsan__held_push(t, (uintptr_t)lock, type, mode, kind, site);
-    errno = saved;
+    fsan__held_push_fast(t, (uintptr_t)lock, type, mode, kind, fsan__site_of(ret));
 }
 
-static void note_released(const void *lock, uintptr_t ret)
+static inline __attribute__((always_inline)) void note_released(const void *lock, uintptr_t ret)
 {
     struct fsan__thread *t = fsan__self_peek();
-    if (t)
-        fsan__held_pop(t, (uintptr_t)lock);
+    if (FSAN_LIKELY(t != NULL))
+        fsan__held_pop_fast(t, (uintptr_t)lock);
     if (FSAN_UNLIKELY(fsan__proc.in_child)) {
         int saved = errno;
         fsan__child_lock_event((uintptr_t)lock, FSAN_LOCKEV_RELEASED, 0);
@@ -111,12 +106,7 @@ static void note_released(const void *lock, uintptr_t ret)
 
 static uint32_t site_of(uintptr_t ret)
 {
-    int saved = errno;
-    fsan__guard++;
-    uint32_t site = fsan__site_intern(ret);
-    fsan__guard--;
-    errno = saved;
-    return site;
+    return fsan__site_of(ret);
 }
 
 /* Absolute CLOCK_MONOTONIC deadline for the strict grace period. */

@@ -17,7 +17,7 @@
 #include "forksan.h"
 #include "fsan.h"
 
-struct fsan__process fsan__proc;
+FSAN_HOT struct fsan__process fsan__proc;
 FSAN_TLS int fsan__guard;
 
 void fsan__fork_init(void);
@@ -80,7 +80,6 @@ void fsan__init(void)
     if (fsan__proc.initialized)
         return;
     fsan__guard++;
-    fsan__hooks_resolve();
     fsan__proc.pid = (pid_t)fsan__sys_getpid();
     fsan__options_defaults(&fsan__proc.opts);
     char err[512];
@@ -106,7 +105,6 @@ void fsan__init(void)
         fsan__log("INFO", msg);
     }
     fsan__guard--;
-    (void)fsan__self(); /* the main thread's slot */
 }
 
 __attribute__((constructor)) static void forksan_constructor(int argc, char **argv, char **envp)

@@ -16,17 +16,37 @@
 
 #include "fsan.h"
 
+/* A system call without libc: no errno write, no call into a libc code
+ * page.  In a fork child both matter: every page the child touches for the
+ * first time is a fault, and the runtime runs there on every fork. */
+static inline long raw_syscall0(long nr)
+{
+#if defined(__x86_64__)
+    long ret;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(nr) : "rcx", "r11", "memory");
+    return ret;
+#else
+    return syscall(nr);
+#endif
+}
+
 /* AS-safe */
 long fsan__sys_gettid(void)
 {
-    return syscall(SYS_gettid);
+    return raw_syscall0(SYS_gettid);
 }
 
 /* AS-safe.  The raw syscall, not getpid(): a later issue interposes getpid
  * to watch pid checks, and the runtime's own reads must not count. */
 long fsan__sys_getpid(void)
 {
-    return syscall(SYS_getpid);
+    return raw_syscall0(SYS_getpid);
+}
+
+/* AS-safe */
+long fsan__sys_getppid(void)
+{
+    return raw_syscall0(SYS_getppid);
 }
 
 /* AS-safe */

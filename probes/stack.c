@@ -21,19 +21,21 @@
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <errno.h>
 #include <string.h>
 
 #include "fsan.h"
 
 struct fsan__site fsan__sites[FSAN_MAX_SITES];
-_Atomic uint32_t fsan__site_overflow;
-_Atomic int fsan__unwinding;
+FSAN_HOT _Atomic uint32_t fsan__site_overflow;
+FSAN_HOT _Atomic int fsan__unwinding;
 
 static inline uint32_t site_hash(uintptr_t key)
 {
-    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(h >> 40) & (FSAN_MAX_SITES - 1);
+    return fsan__site_hash(key);
 }
+
+static uint32_t intern(uintptr_t return_address);
 
 static void capture(struct fsan__site *s, uintptr_t return_address)
 {
@@ -42,9 +44,7 @@ static void capture(struct fsan__site *s, uintptr_t return_address)
     if (!fsan__proc.unwind_unsafe) {
         int max = fsan__proc.opts.max_frames + 8;
         atomic_fetch_add(&fsan__unwinding, 1);
-        fsan__guard++;
         n = unw_backtrace(raw, max);
-        fsan__guard--;
         atomic_fetch_sub(&fsan__unwinding, 1);
     }
     /* Drop the runtime's own frames: start at the user's return address. */
@@ -64,10 +64,23 @@ static void capture(struct fsan__site *s, uintptr_t return_address)
     atomic_store_explicit(&s->nframes, out, memory_order_release);
 }
 
+/* The slow path of fsan__site_of (fsan.h): a site not yet seen, or a hash
+ * collision.  Capturing runs libunwind, which may set errno and calls hooked
+ * functions: both are contained here. */
 uint32_t fsan__site_intern(uintptr_t return_address)
 {
     if (!return_address)
         return 0;
+    int saved = errno;
+    fsan__guard++;
+    uint32_t id = intern(return_address);
+    fsan__guard--;
+    errno = saved;
+    return id;
+}
+
+static uint32_t intern(uintptr_t return_address)
+{
     uint32_t idx = site_hash(return_address);
     for (uint32_t probe = 0; probe < FSAN_MAX_SITES; probe++, idx = (idx + 1) & (FSAN_MAX_SITES - 1)) {
         struct fsan__site *s = &fsan__sites[idx];

@@ -18,10 +18,10 @@
 #include "fsan.h"
 
 struct fsan__thread fsan__threads[FSAN_MAX_THREADS];
-_Atomic uint32_t fsan__threads_hwm;
-_Atomic uint32_t fsan__thread_overflow;
+FSAN_HOT _Atomic uint32_t fsan__threads_hwm;
+FSAN_HOT _Atomic uint32_t fsan__thread_overflow;
 
-static FSAN_TLS struct fsan__thread *tls_self;
+FSAN_TLS struct fsan__thread *fsan__tls_self;
 static FSAN_TLS int tls_overflowed;
 static pthread_key_t exit_key;
 static int exit_key_ready;
@@ -42,8 +42,6 @@ struct fsan__thread *fsan__thread_claim(void)
         t->start_routine = 0;
         t->create_site = 0;
         t->last_site = 0;
-        t->fork_site = 0;
-        t->in_fork = 0;
         t->name[0] = '\0';
         fsan__held_reset(t);
         return t;
@@ -62,33 +60,27 @@ void fsan__thread_release(struct fsan__thread *t)
 static void thread_ended(void *slot)
 {
     struct fsan__thread *t = slot;
-    if (t && t == tls_self) {
-        tls_self = NULL;
+    if (t && t == fsan__tls_self) {
+        fsan__tls_self = NULL;
         if (fsan__proc.in_child)
             fsan__proc.child_live_threads--;
         fsan__thread_release(t);
     }
 }
 
-struct fsan__thread *fsan__self_peek(void)
+/* The calling thread has no slot yet: claim one.  NULL when the table is
+ * full or the runtime is not active.  AS-safe. */
+struct fsan__thread *fsan__self_slow(void)
 {
-    return tls_self;
-}
-
-/* The calling thread's slot; claims one on first use.  NULL when the table
- * is full or the runtime is not active.  AS-safe. */
-struct fsan__thread *fsan__self(void)
-{
-    struct fsan__thread *t = tls_self;
-    if (FSAN_LIKELY(t != NULL) || tls_overflowed || !fsan__active())
-        return t;
-    t = fsan__thread_claim();
+    if (tls_overflowed || !fsan__active())
+        return NULL;
+    struct fsan__thread *t = fsan__thread_claim();
     if (!t) {
         tls_overflowed = 1;
         return NULL;
     }
     atomic_store_explicit(&t->state, FSAN_SLOT_LIVE, memory_order_release);
-    tls_self = t;
+    fsan__tls_self = t;
     if (exit_key_ready)
         pthread_setspecific(exit_key, t);
     return t;
@@ -147,7 +139,7 @@ FSAN_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     }
     info->start = start;
     info->arg = arg;
-    info->create_site = fsan__site_intern((uintptr_t)__builtin_return_address(0));
+    info->create_site = fsan__site_of((uintptr_t)__builtin_return_address(0));
     errno = saved;
     int rc = REAL(pthread_create)(thread, attr, trampoline, info);
     if (rc != 0) {

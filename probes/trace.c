@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,44 +29,55 @@
 #define MAPS_BUF_SIZE (512 * 1024)
 
 static char trace_path[FSAN_OPTION_PATH_MAX + 64];
-static int trace_ready;          /* this image has a trace (trace_dir is set) */
-static int trace_pending_create; /* the file is created at the first flush */
-static int trace_broken;         /* creating the file failed: count losses */
-static uint32_t maps_gen;        /* trace generation whose maps were written */
-static size_t maps_len;
-static int maps_written;
-static int trace_failed_said; /* the one warning about losing events was given */
+FSAN_HOT static int trace_ready;          /* this image has a trace (trace_dir is set) */
+FSAN_HOT static int trace_pending_create; /* the file is created at the first flush */
+FSAN_HOT static int trace_broken;         /* creating the file failed: count losses */
+FSAN_HOT static int trace_needed;         /* this image has something to say: write the file */
+FSAN_HOT static int header_pending;       /* the PROCESS record is still to be written */
+FSAN_HOT static uint32_t header_kind, header_forking_tid, header_fork_site;
+FSAN_HOT static uint64_t header_time_ns;
+static void write_header_if_pending(void);
+FSAN_HOT static uint32_t maps_gen;        /* trace generation whose maps were written */
+FSAN_HOT static size_t maps_len;
+FSAN_HOT static int maps_written;
+FSAN_HOT static int trace_failed_said; /* the one warning about losing events was given */
 static char trace_buf[TRACE_BUF_SIZE];
-static size_t trace_len;
-static _Atomic int trace_lock;
-static uint64_t trace_lost_bytes;
+FSAN_HOT static size_t trace_len;
+FSAN_HOT static _Atomic int trace_lock;
+FSAN_HOT static uint64_t trace_lost_bytes;
 static char maps_buf[MAPS_BUF_SIZE];
-uint32_t fsan__trace_gen = 1;
+FSAN_HOT uint32_t fsan__trace_gen;
 
 const char *fsan__trace_path(void)
 {
     return trace_ready ? trace_path : NULL;
 }
 
-/* AS-safe */
-static void lock_writer(sigset_t *saved)
+/* A thread already inside the writer (a signal handler interrupted it)
+ * must not spin on the lock its own thread holds. */
+static FSAN_TLS int in_writer;
+
+/* AS-safe: returns 0 with the lock held, or -1 when this thread is already
+ * writing (the record is dropped and counted rather than deadlocking). */
+static int lock_writer(void)
 {
-    sigset_t all;
-    sigfillset(&all);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, saved, sizeof(long) * 1);
+    if (in_writer)
+        return -1;
+    in_writer = 1;
     int expected = 0;
     while (!atomic_compare_exchange_weak_explicit(&trace_lock, &expected, 1, memory_order_acquire,
                                                   memory_order_relaxed)) {
         expected = 0;
         __builtin_ia32_pause();
     }
+    return 0;
 }
 
 /* AS-safe */
-static void unlock_writer(const sigset_t *saved)
+static void unlock_writer(void)
 {
     atomic_store_explicit(&trace_lock, 0, memory_order_release);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, saved, NULL, sizeof(long) * 1);
+    in_writer = 0;
 }
 
 /* AS-safe */
@@ -90,7 +100,7 @@ static void say_lost(int err)
 /* AS-safe: creates this image's trace file (first flush).  Returns 0 or
  * -errno.  The name is decided here, with O_EXCL, so a later image of the
  * same pid (after exec) gets the next free name. */
-static int create_file(void)
+static int create_file(const void *data, size_t len)
 {
     const char *dir = fsan__proc.opts.trace_dir;
     long pid = fsan__sys_getpid();
@@ -117,6 +127,8 @@ static int create_file(void)
     fh.version = FSAN_TRACE_VERSION;
     fh.header_size = sizeof fh;
     int err = fsan__write_all(fd, &fh, sizeof fh);
+    if (err == 0 && len)
+        err = fsan__write_all(fd, data, len);
     close(fd);
     return err;
 }
@@ -128,11 +140,13 @@ static void write_out(const void *data, size_t len)
         return;
     if (trace_pending_create) {
         trace_pending_create = 0;
-        int err = create_file();
+        int err = create_file(data, len);
         if (err < 0) {
             trace_broken = 1;
+            trace_lost_bytes += len;
             say_lost(-err);
         }
+        return;
     }
     if (trace_broken) {
         trace_lost_bytes += len;
@@ -155,17 +169,31 @@ static void flush_locked(void)
     trace_len = 0;
 }
 
+/* AS-safe: from now on this image's trace is worth a file. */
+void fsan__trace_mark_needed(void)
+{
+    trace_needed = 1;
+}
+
 /* AS-safe */
+int fsan__trace_is_needed(void)
+{
+    return trace_ready && trace_needed;
+}
+
+/* AS-safe: writes what is buffered, if this image has anything to say. */
 void fsan__trace_flush(void)
 {
-    if (!trace_ready)
+    if (!trace_ready || !trace_needed)
         return;
     int saved_errno = errno;
-    sigset_t saved;
-    lock_writer(&saved);
-    flush_locked();
-    unlock_writer(&saved);
-    errno = saved_errno;
+    if (lock_writer() == 0) {
+        write_header_if_pending();
+        flush_locked();
+        unlock_writer();
+    }
+    if (errno != saved_errno)
+        errno = saved_errno;
 }
 
 /* AS-safe */
@@ -177,10 +205,17 @@ void fsan__trace_record(uint16_t type, const void *payload, size_t size, const v
     int saved_errno = errno;
     struct fsan_rec_header h = {type, 0, (uint32_t)(size + tail_size)};
     size_t total = sizeof h + size + tail_size;
-    sigset_t saved;
-    lock_writer(&saved);
-    if (trace_len + total > sizeof trace_buf)
+    if (lock_writer() < 0) {
+        trace_lost_bytes += total;
+        if (errno != saved_errno)
+        errno = saved_errno;
+        return;
+    }
+    write_header_if_pending();
+    if (trace_len + total > sizeof trace_buf) {
+        trace_needed = 1; /* a full buffer is plenty to say */
         flush_locked();
+    }
     if (total > sizeof trace_buf) {
         write_out(&h, sizeof h); /* the file is ours alone: three writes stay contiguous */
         write_out(payload, size);
@@ -192,8 +227,9 @@ void fsan__trace_record(uint16_t type, const void *payload, size_t size, const v
             memcpy(trace_buf + trace_len + sizeof h + size, tail, tail_size);
         trace_len += total;
     }
-    unlock_writer(&saved);
-    errno = saved_errno;
+    unlock_writer();
+    if (errno != saved_errno)
+        errno = saved_errno;
 }
 
 /* AS-safe: starts this image's trace with the PROCESS record.  The file
@@ -207,21 +243,44 @@ int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_
     trace_ready = 1;
     trace_pending_create = 1;
     trace_broken = 0;
+    trace_needed = 0;
     fsan__trace_gen++;
+    header_pending = 1;
+    header_kind = kind;
+    header_forking_tid = forking_tid;
+    header_fork_site = fork_site;
+    header_time_ns = 0; /* taken when the header is written: a clean child never reads the clock */
+    return 0;
+}
 
-    char exe[1024];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe);
+/* AS-safe, with the writer lock held: the PROCESS record goes first, but
+ * only once something else is written, so a clean fork child touches none
+ * of the writer's memory (each page it writes is a copy-on-write fault). */
+static void write_header_if_pending(void)
+{
+    if (!header_pending)
+        return;
+    header_pending = 0;
+    /* A fork child runs the parent's executable: read it once per image. */
+    static char exe[1024];
+    static ssize_t n = -1;
+    if (header_kind == FSAN_PROC_START || n < 0)
+        n = readlink("/proc/self/exe", exe, sizeof exe);
     struct fsan_rec_process p = {
         .pid = (uint32_t)fsan__sys_getpid(),
-        .ppid = (uint32_t)getppid(),
-        .kind = kind,
-        .forking_tid = forking_tid,
-        .time_ns = fsan__now_ns(CLOCK_REALTIME),
-        .fork_site = fork_site,
+        .ppid = (uint32_t)fsan__sys_getppid(),
+        .kind = header_kind,
+        .forking_tid = header_forking_tid,
+        .time_ns = header_time_ns ? header_time_ns : fsan__now_ns(CLOCK_REALTIME),
+        .fork_site = header_fork_site,
         .mode = (uint32_t)fsan__proc.opts.mode,
     };
-    fsan__trace_record(FSAN_REC_PROCESS, &p, sizeof p, exe, n > 0 ? (size_t)n : 0);
-    return 0;
+    struct fsan_rec_header h = {FSAN_REC_PROCESS, 0, (uint32_t)(sizeof p + (n > 0 ? (size_t)n : 0))};
+    memcpy(trace_buf + trace_len, &h, sizeof h);
+    memcpy(trace_buf + trace_len + sizeof h, &p, sizeof p);
+    if (n > 0)
+        memcpy(trace_buf + trace_len + sizeof h + sizeof p, exe, (size_t)n);
+    trace_len += sizeof h + sizeof p + (n > 0 ? (size_t)n : 0);
 }
 
 /* AS-safe: the child must not flush the parent's bytes, nor wait on a lock
@@ -229,6 +288,8 @@ int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_
 void fsan__trace_after_fork_child(void)
 {
     atomic_store(&trace_lock, 0);
+    in_writer = 0;
+    header_pending = 0;
     trace_len = 0;
     trace_ready = 0;
     trace_failed_said = 0;
@@ -279,6 +340,8 @@ void fsan__trace_stats(void)
     };
     for (uint32_t i = 0; i < atomic_load(&fsan__threads_hwm); i++)
         s.held_overflow += fsan__threads[i].held_overflow;
-    if (s.lost_bytes || s.thread_overflow || s.site_overflow || s.held_overflow)
+    if (s.lost_bytes || s.thread_overflow || s.site_overflow || s.held_overflow) {
         fsan__trace_record(FSAN_REC_STATS, &s, sizeof s, NULL, 0);
+        fsan__trace_mark_needed();
+    }
 }

@@ -12,6 +12,10 @@
  * whole with write(2), so a reader sees either a full record or a truncated
  * tail at the very end of the file (a process killed mid-write).
  *
+ * A process image writes its file only when it has something to say (a
+ * fork child whose snapshot is not empty, a finding): a program that forks
+ * ten thousand clean children creates no file for them.
+ *
  * Version rule: FSAN_TRACE_VERSION changes whenever a payload layout changes
  * or a record type is added.  A reader rejects a file whose version it does
  * not know, and rejects a record type it does not know, naming the file and
@@ -206,5 +210,6 @@ struct fsan_rec_stats {
     uint32_t held_overflow;   /* lock holds not recorded: per-thread stack full */
     uint32_t reserved;
 };
+
 
 #endif

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Deeper nesting than this is a misuse; the reports need about eight. */
+/* Deeper nesting than this is a misuse; the JSON report needs seven. */
 #define FSAN_JSON_MAX_DEPTH 32
 
 struct fsan_json {

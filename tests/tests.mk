@@ -45,4 +45,8 @@ $(BUILD)/scenarios/%: tests/scenarios/%.c
 	$(CC) -g -O0 -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror -o $@ $<
 
 scenarios: all $(SCEN_BINS)
-	@python3 tests/scenarios/run.py --build $(BUILD)
+	@fail=0; \
+	python3 tests/scenarios/run.py --build $(BUILD) || fail=1; \
+	echo "== cli: the forksan command"; \
+	python3 tests/cli/run_cli.py --build $(BUILD) || fail=1; \
+	exit $$fail

@@ -55,6 +55,7 @@ static void trace_file(char *out, size_t len)
 static void write_sample(void)
 {
     fsan__trace_open_process(FSAN_PROC_FORK, 77, 5);
+    fsan__trace_mark_needed();
     struct fsan_rec_thread th = {.tid = 77, .flags = FSAN_THREAD_FORKER, .start_routine = 0x1234, .create_site = 5};
     strcpy(th.name, "worker");
     fsan__trace_record(FSAN_REC_THREAD, &th, sizeof th, NULL, 0);
@@ -109,6 +110,22 @@ static void test_tracefile_created_lazily_0600(void **state)
     fsan__trace_flush();
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* An image with nothing to say (a clean fork child) leaves no file. */
+static void test_tracefile_clean_image_writes_nothing(void **state)
+{
+    fsan__trace_open_process(FSAN_PROC_FORK, 77, 0);
+    struct fsan_rec_exit e = {FSAN_EXIT__EXIT, 0, 0, 77};
+    fsan__trace_record(FSAN_REC_EXIT, &e, sizeof e, NULL, 0);
+    fsan__trace_flush();
+    char path[300];
+    trace_file(path, sizeof path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), -1);
+    fsan__trace_mark_needed(); /* something worth saying after all */
+    fsan__trace_flush();
+    assert_int_equal(stat(path, &st), 0);
 }
 
 static void test_tracefile_second_image_gets_new_name(void **state)
@@ -258,6 +275,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tracefile_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_created_lazily_0600, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_clean_image_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_second_image_gets_new_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_unwritable_dir_loses_events_not_program, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_truncated_keeps_prefix, setup, teardown),

@@ -1,0 +1,34 @@
+"""KNOWN FAILING (scenarios.py KNOWN_FAILING).  Clean control: a thread is
+idle in threading.Event.wait() when the main thread forks; the child
+touches nothing of it and ends with os._exit(0).
+
+Event.wait is Condition.wait: the waiting thread allocates a "waiter" lock,
+acquires it, and blocks acquiring it a second time until notify() releases
+it.  The lock is a wake-up signal owned by the waiter, not a lock anybody
+else ever takes, just like CPython's per-thread state lock (DESIGN §4), so
+an idle worker (a thread pool's, a queue consumer's) must not surface above
+note.  Today: orphaned-lock (warning) and threads-at-fork (warning)."""
+import threading
+import time
+
+from pyfork import fork_child, wait_child_bounded
+
+done = threading.Event()
+started = threading.Event()
+
+
+def idle():
+    started.set()
+    done.wait(5)
+
+
+t = threading.Thread(target=idle, name="py-idle")
+t.start()
+started.wait(5)
+while not done._cond._waiters:  # appended once the waiter lock is held
+    time.sleep(0.001)
+pid = fork_child(lambda: None)
+rc = wait_child_bounded(pid)
+done.set()
+t.join()
+print("child ended: %d" % rc)

@@ -1,0 +1,36 @@
+"""pyfork.py — helpers shared by the Python scenario scripts (imported by
+them, not a scenario itself).
+
+A scenario's hazard is often a hang; every scenario must still end on its
+own.  wait_child_bounded() polls the child with WNOHANG until a deadline,
+then kills it, so the parent never hangs with it."""
+import os
+import signal
+import time
+
+
+def wait_child_bounded(pid, seconds=1.5):
+    """The child's exit status, or 128+signal, or -1 if it had to be killed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return -1
+
+
+def fork_child(body):
+    """Forks; the child runs body() and ends with os._exit (0 when body
+    returns, 3 when it raises).  Returns the child's pid in the parent."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            body()
+        except BaseException:
+            code = 3
+        os._exit(code)
+    return pid

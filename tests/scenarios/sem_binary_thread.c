@@ -1,0 +1,41 @@
+/* A binary semaphore (sem_init(&s, 0, 1)) used as a lock: a thread named
+ * "sem-holder" has taken it (sem_wait) and keeps it across the main
+ * thread's fork; the child sem_waits on it: child-deadlock naming
+ * "sem-holder", plus threads-at-fork. */
+#include "common.h"
+
+#include <semaphore.h>
+
+static sem_t gate;
+static struct latch holding = LATCH_INIT;
+static struct latch done = LATCH_INIT;
+
+static void *sem_holder(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "sem-holder");
+    sem_wait(&gate); /* @mark:acquire */
+    latch_set(&holding);
+    latch_wait(&done);
+    sem_post(&gate);
+    return NULL;
+}
+
+int main(void)
+{
+    sem_init(&gate, 0, 1);
+    pthread_t t;
+    pthread_create(&t, NULL, sem_holder, NULL); /* @mark:create */
+    latch_wait(&holding);
+    pid_t pid = fork(); /* @mark:fork */
+    if (pid == 0) {
+        sem_wait(&gate); /* @mark:attempt */
+        _exit(0);
+    }
+    int rc = wait_child_bounded(pid, 1500);
+    latch_set(&done);
+    pthread_join(t, NULL);
+    sem_destroy(&gate);
+    printf("child ended: %d\n", rc);
+    return 0;
+}
