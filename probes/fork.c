@@ -195,64 +195,56 @@ FSAN_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
 /* The execl family is variadic; glibc implements it by calling execve
  * internally (not through the PLT), so it is rebuilt here on the interposed
  * execv/execvp/execve.  The argument vector lives on the stack, as in libc. */
-static size_t count_args(const char *arg0, va_list ap)
-{
-    size_t n = 1;
-    if (!arg0)
-        return 0;
-    while (va_arg(ap, const char *))
-        n++;
-    return n;
-}
+enum exec_list_kind { EXEC_L, EXEC_LP, EXEC_LE };
 
-#define COLLECT_ARGS(argv, arg0, ap, n)          \
-    do {                                         \
-        (argv)[0] = (char *)(arg0);              \
-        for (size_t i_ = 1; i_ <= (n); i_++)     \
-            (argv)[i_] = va_arg(ap, char *);     \
-    } while (0)
+static int exec_list(enum exec_list_kind kind, const char *path, const char *arg0, va_list ap)
+{
+    va_list count_ap;
+    va_copy(count_ap, ap);
+    size_t n = arg0 ? 1 : 0;
+    while (arg0 && va_arg(count_ap, const char *))
+        n++;
+    va_end(count_ap);
+    char *argv[n + 1];
+    if (n)
+        argv[0] = (char *)arg0;
+    for (size_t i = 1; i < n; i++)
+        argv[i] = va_arg(ap, char *);
+    argv[n] = NULL;
+    if (n)
+        (void)va_arg(ap, char *); /* the terminating NULL */
+    switch (kind) {
+    case EXEC_LP: return execvp(path, argv);
+    case EXEC_LE: return execve(path, argv, va_arg(ap, char *const *));
+    default: return execv(path, argv);
+    }
+}
 
 FSAN_EXPORT int execl(const char *path, const char *arg0, ...)
 {
     va_list ap;
     va_start(ap, arg0);
-    size_t n = count_args(arg0, ap);
+    int rc = exec_list(EXEC_L, path, arg0, ap);
     va_end(ap);
-    char *argv[n + 1];
-    va_start(ap, arg0);
-    COLLECT_ARGS(argv, arg0, ap, n);
-    va_end(ap);
-    argv[n] = NULL;
-    return execv(path, argv);
+    return rc;
 }
 
 FSAN_EXPORT int execlp(const char *file, const char *arg0, ...)
 {
     va_list ap;
     va_start(ap, arg0);
-    size_t n = count_args(arg0, ap);
+    int rc = exec_list(EXEC_LP, file, arg0, ap);
     va_end(ap);
-    char *argv[n + 1];
-    va_start(ap, arg0);
-    COLLECT_ARGS(argv, arg0, ap, n);
-    va_end(ap);
-    argv[n] = NULL;
-    return execvp(file, argv);
+    return rc;
 }
 
 FSAN_EXPORT int execle(const char *path, const char *arg0, ...)
 {
     va_list ap;
     va_start(ap, arg0);
-    size_t n = count_args(arg0, ap);
+    int rc = exec_list(EXEC_LE, path, arg0, ap);
     va_end(ap);
-    char *argv[n + 1];
-    va_start(ap, arg0);
-    COLLECT_ARGS(argv, arg0, ap, n);
-    char *const *envp = va_arg(ap, char *const *);
-    va_end(ap);
-    argv[n] = NULL;
-    return execve(path, argv, envp);
+    return rc;
 }
 
 /* ---- exit ------------------------------------------------------------------ */

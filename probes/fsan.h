@@ -173,6 +173,22 @@ static inline struct fsan__thread *fsan__self_peek(void)
     return fsan__tls_self;
 }
 
+/* Writes a new top entry and publishes it (release: a fork child reading
+ * the count sees a complete entry).  The caller checked count < MAX. */
+static inline void fsan__held_append(struct fsan__thread *t, uint32_t count, uintptr_t addr, uint16_t type,
+                                     uint16_t mode, uint32_t kind, uint32_t site)
+{
+    struct fsan__held *e = &t->held[count];
+    e->site = site;
+    e->type = type;
+    e->mode = mode;
+    e->kind = kind;
+    e->depth = 1;
+    atomic_store_explicit(&e->addr, addr, memory_order_relaxed);
+    atomic_store_explicit(&t->held_count, count + 1, memory_order_release);
+    t->last_site = site;
+}
+
 /* Hot paths of heldlocks.c: the common case (push of a plain mutex, pop of
  * the most recent hold) inline, everything else out of line. */
 static inline void fsan__held_push_fast(struct fsan__thread *t, uintptr_t addr, uint16_t type,
@@ -181,15 +197,7 @@ static inline void fsan__held_push_fast(struct fsan__thread *t, uintptr_t addr, 
     uint32_t count = atomic_load_explicit(&t->held_count, memory_order_relaxed);
     if (FSAN_LIKELY(type == FSAN_LOCK_MUTEX && (kind & FSAN_KIND_TYPE_MASK) != FSAN_KIND_RECURSIVE &&
                     count < FSAN_MAX_HELD)) {
-        struct fsan__held *e = &t->held[count];
-        e->site = site;
-        e->type = type;
-        e->mode = mode;
-        e->kind = kind;
-        e->depth = 1;
-        atomic_store_explicit(&e->addr, addr, memory_order_relaxed);
-        atomic_store_explicit(&t->held_count, count + 1, memory_order_release);
-        t->last_site = site;
+        fsan__held_append(t, count, addr, type, mode, kind, site);
         return;
     }
     fsan__held_push(t, addr, type, mode, kind, site);

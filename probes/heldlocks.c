@@ -61,15 +61,7 @@ void fsan__held_push(struct fsan__thread *t, uintptr_t addr, uint16_t type, uint
             return;
         }
     }
-    struct fsan__held *e = &t->held[count];
-    e->site = site;
-    e->type = type;
-    e->mode = mode;
-    e->kind = kind;
-    e->depth = 1;
-    atomic_store_explicit(&e->addr, addr, memory_order_relaxed);
-    atomic_store_explicit(&t->held_count, count + 1, memory_order_release);
-    t->last_site = site;
+    fsan__held_append(t, count, addr, type, mode, kind, site);
 }
 
 /* Returns 1 when the thread held addr (one level of it is now released). */

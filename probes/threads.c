@@ -22,7 +22,7 @@ FSAN_HOT _Atomic uint32_t fsan__threads_hwm;
 FSAN_HOT _Atomic uint32_t fsan__thread_overflow;
 
 FSAN_TLS struct fsan__thread *fsan__tls_self;
-static FSAN_TLS int tls_overflowed;
+static FSAN_TLS int tls_no_slot; /* table full, or the thread is ending: never claim */
 static pthread_key_t exit_key;
 static int exit_key_ready;
 
@@ -62,6 +62,10 @@ static void thread_ended(void *slot)
     struct fsan__thread *t = slot;
     if (t && t == fsan__tls_self) {
         fsan__tls_self = NULL;
+        /* Later destructors of this ending thread may still take locks;
+         * claiming a new slot then would leave it behind as a ghost thread
+         * in every later fork snapshot. */
+        tls_no_slot = 1;
         if (fsan__proc.in_child)
             fsan__proc.child_live_threads--;
         fsan__thread_release(t);
@@ -72,11 +76,11 @@ static void thread_ended(void *slot)
  * full or the runtime is not active.  AS-safe. */
 struct fsan__thread *fsan__self_slow(void)
 {
-    if (tls_overflowed || !fsan__active())
+    if (tls_no_slot || !fsan__active())
         return NULL;
     struct fsan__thread *t = fsan__thread_claim();
     if (!t) {
-        tls_overflowed = 1;
+        tls_no_slot = 1;
         return NULL;
     }
     atomic_store_explicit(&t->state, FSAN_SLOT_LIVE, memory_order_release);
