@@ -75,7 +75,9 @@ $(BUILD)/examples/%: examples/%.c
 demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/examples/demo
 	@echo "== forksan run -- $(BUILD)/examples/demo"
-	-@$(CLI) run -- $(BUILD)/examples/demo
+	@$(CLI) run -- $(BUILD)/examples/demo; status=$$?; \
+	echo "== forksan exited with status $$status (66 = findings at error level: the demo's child deadlock was found)"; \
+	test $$status -eq 66
 
 # ---- bench ---------------------------------------------------------------
 $(BUILD)/bench/%: bench/%.c
@@ -99,3 +101,4 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+include man/man.mk

@@ -18,6 +18,7 @@ struct fsan_cli {
     int argc;
     int root_pid;              /* run: the command's pid, once launched */
     const char *root_exe;      /* run: the resolved command path */
+    char unwatched[512];       /* run: why the command itself could not be watched, or "" */
 };
 
 /* Both return the process exit status for forksan. */

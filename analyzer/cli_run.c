@@ -110,13 +110,19 @@ static int is_static_elf(const char *path)
     return result;
 }
 
-static void warn_unwatchable(const char *path)
+static void warn_unwatchable(struct fsan_cli *cli, const char *path)
 {
     struct stat st;
+    const char *why = NULL;
     if (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) && geteuid() != 0)
-        fprintf(stderr, "forksan: warning: '%s' is set-user-ID or set-group-ID: the dynamic loader ignores LD_PRELOAD for it, so forksan cannot watch it (its children that exec other programs are still watched); running it anyway\n", path);
-    if (is_static_elf(path) == 1)
-        fprintf(stderr, "forksan: warning: '%s' is statically linked: LD_PRELOAD cannot load the runtime into it, so forksan cannot watch it (dynamically linked programs it runs are still watched); running it anyway\n", path);
+        why = "is set-user-ID or set-group-ID: the dynamic loader ignores LD_PRELOAD for it";
+    else if (is_static_elf(path) == 1)
+        why = "is statically linked: LD_PRELOAD cannot load the runtime into it";
+    if (!why)
+        return;
+    fprintf(stderr, "forksan: warning: '%s' %s, so forksan cannot watch it (dynamically linked programs it runs are still watched); running it anyway\n", path, why);
+    if (snprintf(cli->unwatched, sizeof cli->unwatched, "'%.300s' was not watched: it %s", path, why) < 0)
+        cli->unwatched[0] = '\0';
 }
 
 /* ---- the trace directory ------------------------------------------------------- */
@@ -280,7 +286,7 @@ int fsan_cmd_run(struct fsan_cli *cli)
         fprintf(stderr, "forksan: cannot run '%s': %s\n", cli->argv[0], strerror(-rc));
         return 126;
     }
-    warn_unwatchable(path);
+    warn_unwatchable(cli, path);
     char dir[PATH_MAX];
     int temporary;
     if (make_trace_dir(cli, dir, sizeof dir, &temporary) < 0)
@@ -327,6 +333,18 @@ static FILE *open_output(const char *output)
     if (!f)
         fprintf(stderr, "forksan: cannot write the report to '%s': %s\n", output, strerror(errno));
     return f;
+}
+
+static int add_notice(struct fsan_report *r, const char *text)
+{
+    char **p = realloc(r->notices, (r->nnotices + 1) * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    r->notices = p;
+    if (!(p[r->nnotices] = strdup(text)))
+        return -ENOMEM;
+    r->nnotices++;
+    return 0;
 }
 
 /* The command itself, with the status forksan saw: it writes a trace only
@@ -394,6 +412,8 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
         rc = copy_command(cli, &report);
     if (rc == 0)
         rc = add_root_process(cli, &report, exit_status);
+    if (rc == 0 && cli->unwatched[0])
+        rc = add_notice(&report, cli->unwatched);
     FILE *out = rc == 0 ? open_output(cli->output) : NULL;
     if (rc < 0)
         fprintf(stderr, "forksan: analysis failed: %s\n", strerror(-rc));

@@ -135,7 +135,12 @@ static int explain(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    struct fsan_cli cli = {FSAN_FORMAT_TEXT, NULL, FSAN_SEV_ERROR, FSAN_MODE_OBSERVE, 66, NULL, 0, NULL, 0, 0, NULL};
+    struct fsan_cli cli;
+    memset(&cli, 0, sizeof cli);
+    cli.format = FSAN_FORMAT_TEXT;
+    cli.fail_on = FSAN_SEV_ERROR;
+    cli.mode = FSAN_MODE_OBSERVE;
+    cli.exitcode = 66;
     if (argc < 2) {
         usage(stderr);
         return FSAN_EXIT_USAGE;

@@ -390,8 +390,8 @@ static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const
 static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t,
                       const struct fsan_rec_held *h, int *vanished_left_lock)
 {
-    if ((h->kind & FSAN_KIND_PSHARED) || child_cleared(t, h->lock_addr) || child_deadlocked_on(t, h->lock_addr) ||
-        child_execed(set, t))
+    if ((h->kind & FSAN_KIND_PSHARED) || (h->flags & FSAN_HELD_SELF_WAIT) || child_cleared(t, h->lock_addr) ||
+        child_deadlocked_on(t, h->lock_addr) || child_execed(set, t))
         return;
     const struct fsan_rec_thread *holder = thread_by_tid(t, h->holder_tid);
     int by_forker = holder && (holder->flags & FSAN_THREAD_FORKER);

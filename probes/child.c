@@ -170,6 +170,7 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
             .mode = h->mode,
             .kind = h->kind,
             .depth = h->depth,
+            .flags = (t != forker && t->waiting_on == addr) ? FSAN_HELD_SELF_WAIT : 0,
         };
         fsan__trace_record(FSAN_REC_HELD, &hr, sizeof hr, NULL, 0);
         fsan__site_write(h->site);

@@ -140,6 +140,7 @@ struct fsan__thread {
     uintptr_t start_routine;
     uint32_t create_site;
     uint32_t last_site;
+    uintptr_t waiting_on;     /* the semaphore this thread is blocked on, 0 if none */
     char name[16];
     _Atomic uint32_t held_count;
     uint32_t held_overflow;

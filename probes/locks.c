@@ -97,11 +97,20 @@ static inline __attribute__((always_inline)) void note_released(const void *lock
     struct fsan__thread *t = fsan__self_peek();
     if (FSAN_LIKELY(t != NULL))
         fsan__held_pop_fast(t, (uintptr_t)lock);
-    if (FSAN_UNLIKELY(fsan__proc.in_child)) {
-        int saved = errno;
-        fsan__child_lock_event((uintptr_t)lock, FSAN_LOCKEV_RELEASED, 0);
-        errno = saved;
-    }
+}
+
+/* In a fork child, after the real unlock: did it really release a lock the
+ * snapshot holds?  glibc refuses (EPERM) or silently ignores an unlock whose
+ * owner, recorded by tid, is the parent's thread — a recursive or
+ * error-checking mutex, or an rwlock held for writing — so only a
+ * successful unlock that leaves no foreign owner counts. */
+static void child_released(const void *lock, int rc, pid_t owner_after)
+{
+    if (rc != 0 || (owner_after != 0 && owner_after != (pid_t)fsan__sys_gettid()))
+        return;
+    int saved = errno;
+    fsan__child_lock_event((uintptr_t)lock, FSAN_LOCKEV_RELEASED, 0);
+    errno = saved;
 }
 
 static uint32_t site_of(uintptr_t ret)
@@ -138,6 +147,8 @@ static int child_mutex_try(pthread_mutex_t *m, uint16_t op, uintptr_t ret, int *
     pid_t owner = fsan__mutex_owner(m);
     if (owner == (pid_t)fsan__sys_gettid())
         return EBUSY; /* the child's own relock: not a fork hazard */
+    if (op != FSAN_OP_LOCK)
+        return EBUSY; /* a timed wait ends by itself: not "blocks forever" */
     *hazard = fsan__child_blocked((uintptr_t)m, FSAN_LOCK_MUTEX, op, kind, owner, site_of(ret));
     return EBUSY;
 }
@@ -225,9 +236,14 @@ FSAN_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const
 
 FSAN_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    if (FSAN_LIKELY(watching()))
-        note_released(m, RET_ADDR);
-    return REAL(pthread_mutex_unlock)(m);
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_mutex_unlock)(m);
+    note_released(m, RET_ADDR);
+    if (FSAN_LIKELY(!fsan__proc.in_child))
+        return REAL(pthread_mutex_unlock)(m);
+    int rc = REAL(pthread_mutex_unlock)(m);
+    child_released(m, rc, fsan__mutex_owner(m));
+    return rc;
 }
 
 FSAN_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
@@ -264,6 +280,8 @@ static int child_rwlock_try(pthread_rwlock_t *rw, int write, uint16_t op, uintpt
     pid_t writer = fsan__rwlock_writer(rw);
     if (writer == (pid_t)fsan__sys_gettid())
         return EBUSY;
+    if (op != FSAN_OP_RDLOCK && op != FSAN_OP_WRLOCK)
+        return EBUSY; /* a timed wait ends by itself */
     *hazard = fsan__child_blocked((uintptr_t)rw, FSAN_LOCK_RWLOCK, op, kind, writer, site_of(ret));
     return EBUSY;
 }
@@ -361,9 +379,14 @@ FSAN_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
 
 FSAN_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
-    if (FSAN_LIKELY(watching()))
-        note_released(rw, RET_ADDR);
-    return REAL(pthread_rwlock_unlock)(rw);
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(pthread_rwlock_unlock)(rw);
+    note_released(rw, RET_ADDR);
+    if (FSAN_LIKELY(!fsan__proc.in_child))
+        return REAL(pthread_rwlock_unlock)(rw);
+    int rc = REAL(pthread_rwlock_unlock)(rw);
+    child_released(rw, rc, fsan__rwlock_writer(rw));
+    return rc;
 }
 
 FSAN_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr)
@@ -395,8 +418,8 @@ static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
         return 0;
     int err = errno;
     errno = saved;
-    if (err != EAGAIN)
-        return -1; /* let the real call report its own error */
+    if (err != EAGAIN || op != FSAN_OP_SEM_WAIT)
+        return -1; /* its own error, or a timed wait that ends by itself */
     *hazard = fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, site_of(ret));
     return -1;
 }
@@ -420,11 +443,19 @@ static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timesp
             goto done;
         }
     }
+    /* A thread blocked on a semaphore it already holds is using it as a
+     * signal (CPython's Condition.wait and Event.wait do): the snapshot
+     * must know, or every idle waiter looks like a lock left held. */
+    struct fsan__thread *self = fsan__self();
+    if (self)
+        self->waiting_on = (uintptr_t)s;
     switch (op) {
     case FSAN_OP_SEM_WAIT: rc = REAL(sem_wait)(s); break;
     case FSAN_OP_SEM_TIMEDWAIT: rc = REAL(sem_timedwait)(s, abstime); break;
     default: rc = REAL(sem_clockwait)(s, clk, abstime); break;
     }
+    if (self)
+        self->waiting_on = 0;
 done:
     if (rc == 0) {
         int saved = errno;
@@ -473,11 +504,13 @@ FSAN_EXPORT int sem_post(sem_t *s)
         struct fsan__thread *t = fsan__self_peek();
         if (!t || !fsan__held_pop(t, (uintptr_t)s))
             fsan__held_pop_remote((uintptr_t)s);
-        if (FSAN_UNLIKELY(fsan__proc.in_child))
-            fsan__child_lock_event((uintptr_t)s, FSAN_LOCKEV_RELEASED, 0);
         errno = saved;
     }
-    return REAL(sem_post)(s);
+    if (FSAN_LIKELY(!fsan__proc.in_child))
+        return REAL(sem_post)(s);
+    int rc = REAL(sem_post)(s);
+    child_released(s, rc, 0);
+    return rc;
 }
 
 FSAN_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value)

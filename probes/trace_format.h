@@ -124,7 +124,14 @@ struct fsan_rec_held {
     uint16_t mode;         /* enum fsan_lock_mode */
     uint32_t kind;         /* enum fsan_lock_kind bits */
     uint32_t depth;        /* recursion / multiple read holds */
-    uint32_t reserved;
+    uint32_t flags;        /* enum fsan_held_flags */
+};
+
+enum fsan_held_flags {
+    /* At fork the holder was itself blocked waiting on this semaphore: it
+     * is a signal (CPython's Condition/Event waiter), not a lock whose
+     * holder will release it. */
+    FSAN_HELD_SELF_WAIT = 1u << 0,
 };
 
 enum fsan_lock_event_kind {

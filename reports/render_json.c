@@ -89,7 +89,7 @@ static void write_exit(struct fsan_json *w, const struct fsan_exit_info *e)
     }
     fsan_json_begin_object(w);
     member_string(w, "how", e->how);
-    member_int(w, "status", e->status);
+    member_int_or_null(w, "status", e->status, e->status >= 0);
     fsan_json_end_object(w);
 }
 

@@ -128,21 +128,25 @@ SCENARIOS = [
              stdout_has="child ended: 0, counter 2000", same_as_bare=True),
     Scenario("py-clean-rlock-held-by-forker", "py_rlock_forker.py", interpreter=PY, clean=True,
              stdout_has="child ended: 0", same_as_bare=True),
+
+    # ---- precision regressions ------------------------------------------------
+    # A timed acquire in the child ends by itself: not "blocks forever".
+    Scenario("c-timedlock-in-child-is-not-a-deadlock", "mutex_timedlock_forker",
+             absent=["child-deadlock"], stdout_has="child ended: 9", same_as_bare=True),
+    # A Python thread idle in Event.wait holds its own waiter lock (a signal,
+    # not a lock): nothing above note.
+    Scenario("py-clean-thread-waiting-on-event", "py_thread_waiting_event.py", interpreter=PY, clean=True,
+             expect=[Expect("threads-at-fork", "note")], stdout_has="child ended: 0", same_as_bare=True),
+    # A thread whose own TSD destructor locks after forksan released its slot
+    # must not come back as a ghost vanished thread.
+    Scenario("c-clean-tsd-destructor-lock", "tsd_destructor_lock", clean=True,
+             absent=["threads-at-fork"], stdout_has="child ended: 0"),
 ]
 
 # Scenarios that fail today because of bugs in the tool (not in the test),
 # left out of the table above so `make scenarios` stays meaningful.  Run one
 # by name: python3 tests/scenarios/run.py --build build NAME.  Move it into
 # SCENARIOS once the bug is fixed.
-KNOWN_FAILING = [
-    # probes/locks.c: a timed acquire in the child (pthread_mutex_timedlock,
-    # *_clocklock, rwlock timed/clock variants, sem_timedwait/sem_clockwait,
-    # CPython's lock.acquire(timeout=...)) is reported as child-deadlock
-    # "blocks forever" (error) although it returns ETIMEDOUT.
-    Scenario("c-timedlock-in-child-is-not-a-deadlock", "mutex_timedlock_forker",
-             absent=["child-deadlock"], stdout_has="child ended: 9", same_as_bare=True),
-    # Precision (DESIGN §4): a Python thread idle in Event.wait/Condition.wait
-    # holds its own waiter lock; orphaned-lock and threads-at-fork warnings.
-    Scenario("py-clean-thread-waiting-on-event", "py_thread_waiting_event.py", interpreter=PY, clean=True,
-             expect=[Expect("threads-at-fork", "note")], stdout_has="child ended: 0", same_as_bare=True),
-]
+
+# Scenarios that fail because of a known bug in the tool, run only by name.
+KNOWN_FAILING = []
