@@ -27,9 +27,9 @@
 
 #define RET_ADDR ((uintptr_t)__builtin_return_address(0))
 
-/* The call site of the fork() in progress on this thread, handed to the
- * prepare handler (which runs under glibc's atfork lock, so concurrent forks
- * of several threads cannot mix their sites up). */
+/* The call site of this thread's latest fork (fork, _Fork, daemon,
+ * forkpty), handed to the prepare handler (which runs under glibc's atfork
+ * lock, so concurrent forks of several threads cannot mix their sites up). */
 static FSAN_TLS uint32_t tls_fork_site;
 
 
@@ -62,8 +62,6 @@ static void atfork_prepare(void)
     uint32_t site = tls_fork_site; /* 0: a fork made inside libc */
     if (fsan__proc.fork_site != site)
         fsan__proc.fork_site = site;
-    if (site)
-        tls_fork_site = 0; /* consumed: a later libc-internal fork must not see it */
 }
 
 static void atfork_child(void)
@@ -115,6 +113,26 @@ FSAN_EXPORT pid_t _Fork(void)
     if (errno != saved)
         errno = saved;
     return pid;
+}
+
+/* daemon() and forkpty() fork inside libc, past the fork symbol; they are
+ * interposed only to name their call site (the atfork handlers do the
+ * rest).  Any other libc-internal fork on a thread that called fork()
+ * before is attributed to that earlier call: the site is kept, not cleared
+ * after each fork, because clearing it would cost the parent a
+ * copy-on-write fault on every fork. */
+FSAN_EXPORT int daemon(int nochdir, int noclose)
+{
+    if (fsan__active())
+        before_fork(fsan__self(), RET_ADDR);
+    return REAL(daemon)(nochdir, noclose);
+}
+
+FSAN_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp, const struct winsize *winp)
+{
+    if (fsan__active())
+        before_fork(fsan__self(), RET_ADDR);
+    return REAL(forkpty)(amaster, name, termp, winp);
 }
 
 /* ---- exec ------------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <pty.h>
 #include <time.h>
 
 #define FSAN_HOOKS(X) \
@@ -50,6 +51,8 @@
     X(int, pthread_setname_np, (pthread_t, const char *), NULL) \
     X(pid_t, fork, (void), NULL) \
     X(pid_t, _Fork, (void), NULL) \
+    X(int, daemon, (int, int), NULL) \
+    X(pid_t, forkpty, (int *, char *, const struct termios *, const struct winsize *), NULL) \
     X(int, execve, (const char *, char *const[], char *const[]), NULL) \
     X(int, execv, (const char *, char *const[]), NULL) \
     X(int, execvp, (const char *, char *const[]), NULL) \
@@ -74,10 +77,9 @@ void *fsan__hooks_resolve_one(int index);
 enum { FSAN_HOOKS(FSAN_HOOK_INDEX) FSAN_HOOK_COUNT };
 #undef FSAN_HOOK_INDEX
 
-/* REAL(name): the real function, looked up on first use.  Each hook is
- * resolved only when a program calls it: /bin/true under forksan should not
- * pay for forty dlsym calls.  The branch is predictable: the pointer is set
- * once. */
+/* REAL(name): the real function.  The constructor resolves them all; the
+ * lookup here only serves calls made before it ran (another library's
+ * constructor).  The branch is predictable: the pointer is set once. */
 #define REAL(name) \
     (FSAN_LIKELY(fsan__real_##name != NULL) ? fsan__real_##name \
                                              : (__typeof__(fsan__real_##name))fsan__hooks_resolve_one(FSAN_HOOK_##name))

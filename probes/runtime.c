@@ -80,6 +80,11 @@ void fsan__init(void)
     if (fsan__proc.initialized)
         return;
     fsan__guard++;
+    /* Every real function now, while this is the only thread: the lazy
+     * lookup in REAL() would otherwise first run in a fork child (for
+     * _exit, say), where dlsym is not async-signal-safe and costs a page
+     * fault per child. */
+    fsan__hooks_resolve();
     fsan__proc.pid = (pid_t)fsan__sys_getpid();
     fsan__options_defaults(&fsan__proc.opts);
     char err[512];

@@ -37,11 +37,24 @@ static inline uint32_t site_hash(uintptr_t key)
 
 static uint32_t intern(uintptr_t return_address);
 
+/* libunwind's own initialisation (a pipe, probing memory) happens on its
+ * first use; a program that never takes a lock, like most short commands
+ * run from a shell, never pays for it. */
+static void stack_init_once(void)
+{
+    static _Atomic int done;
+    if (atomic_load_explicit(&done, memory_order_acquire))
+        return;
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    atomic_store_explicit(&done, 1, memory_order_release);
+}
+
 static void capture(struct fsan__site *s, uintptr_t return_address)
 {
     void *raw[FSAN_MAX_FRAMES + 8];
     int n = 0;
     if (!fsan__proc.unwind_unsafe) {
+        stack_init_once();
         int max = fsan__proc.opts.max_frames + 8;
         atomic_fetch_add(&fsan__unwinding, 1);
         n = unw_backtrace(raw, max);
@@ -125,5 +138,5 @@ void fsan__site_write(uint32_t id)
 
 void fsan__stack_init(void)
 {
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    /* Nothing until the first capture: see stack_init_once. */
 }
