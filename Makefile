@@ -65,7 +65,7 @@ deps:
 # ---- tests ---------------------------------------------------------------
 include tests/tests.mk
 
-check: all unit scenarios
+check: all unit scenarios man-check
 
 # ---- demo ----------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c
