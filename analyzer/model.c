@@ -124,8 +124,10 @@ static void free_processes(struct fsan_process *processes, size_t n)
 {
     if (processes == NULL)
         return;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(processes[i].exe);
+        free(processes[i].fork_site);
+    }
     free(processes);
 }
 
@@ -137,5 +139,11 @@ void fsan_report_free(struct fsan_report *r)
     free_processes(r->processes, r->nprocesses);
     free_findings(r->findings, r->nfindings);
     free_strings(r->notices, r->nnotices);
+    for (size_t i = 0; i < r->nfixed; i++) {
+        free(r->fixed[i].rule);
+        free(r->fixed[i].message);
+    }
+    free(r->fixed);
+    free_strings(r->unmatched_suppressions, r->nunmatched);
     memset(r, 0, sizeof *r);
 }

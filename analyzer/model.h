@@ -51,6 +51,15 @@ struct fsan_finding {
     size_t npids;
     struct fsan_location *locations;
     size_t nlocations;
+    const char *baseline;        /* NULL without --baseline, else "new" or "unchanged" (static) */
+};
+
+/* A finding of the baseline that this run no longer has (--baseline). */
+struct fsan_fixed_finding {
+    char *rule;
+    enum fsan_severity severity;
+    char *message;
+    char fingerprint[17];
 };
 
 struct fsan_exit_info {
@@ -68,6 +77,8 @@ struct fsan_process {
     int is_fork_child;
     int execed;
     struct fsan_exit_info exit;
+    uint64_t start_ns;  /* CLOCK_REALTIME of the fork or start, 0 when unknown */
+    char *fork_site;    /* "function file:line" of the fork call, NULL when unknown */
 };
 
 struct fsan_report {
@@ -81,12 +92,30 @@ struct fsan_report {
     size_t nfindings;
     char **notices;     /* reader/analyzer warnings worth printing (e.g. truncated trace) */
     size_t nnotices;
+    /* --baseline */
+    int has_baseline;
+    struct fsan_fixed_finding *fixed;
+    size_t nfixed;
+    /* --suppressions (and the built-in ones) */
+    size_t nsuppressed;          /* findings removed by a suppression */
+    char **unmatched_suppressions; /* "FILE:LINE: TEXT" of entries that matched nothing */
+    size_t nunmatched;
+};
+
+/* Text report options. */
+struct fsan_text_options {
+    int color; /* ANSI colour */
+    int tree;  /* also print the process tree */
 };
 
 void fsan_report_free(struct fsan_report *r);
 
 /* Renderers (reports/).  Return 0 or a negative errno. */
 int fsan_render_text(FILE *out, const struct fsan_report *r, int forksan_pid);
+int fsan_render_text_opts(FILE *out, const struct fsan_report *r, int forksan_pid,
+                          const struct fsan_text_options *opts);
 int fsan_render_json(FILE *out, const struct fsan_report *r);
+int fsan_render_sarif(FILE *out, const struct fsan_report *r);
+int fsan_render_html(FILE *out, const struct fsan_report *r);
 
 #endif

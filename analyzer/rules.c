@@ -490,6 +490,26 @@ static const char *exit_how(uint32_t how)
     return "unknown";
 }
 
+/* "function file:line" (or module+offset) of a site's innermost frame. */
+static char *site_summary(struct ctx *c, const struct fsan_trace *t, uint32_t site_id)
+{
+    struct fsan_location loc;
+    memset(&loc, 0, sizeof loc);
+    site_frames(c, t, site_id, &loc);
+    char *text = NULL;
+    if (loc.nframes) {
+        const struct fsan_frame *f = &loc.frames[0];
+        if (f->function && f->file)
+            text = xprintf(c, "%s %s:%d", f->function, f->file, f->line);
+        else if (f->module)
+            text = xprintf(c, "%s+0x%llx", basename_of(f->module), (unsigned long long)f->module_offset);
+        else
+            text = xprintf(c, "0x%llx", (unsigned long long)f->address);
+    }
+    free_location(&loc);
+    return text;
+}
+
 static struct fsan_process *process_for(struct ctx *c, int pid)
 {
     struct fsan_report *r = c->r;
@@ -513,11 +533,16 @@ static void add_process(struct ctx *c, const struct fsan_trace_set *set, const s
     if (!p)
         return;
     int first = p->exe == NULL && !p->is_fork_child && p->ppid == 0;
+    if (!p->start_ns)
+        p->start_ns = t->proc.time_ns;
     if (t->proc.kind == FSAN_PROC_FORK) {
         p->is_fork_child = 1;
         p->forked_by_tid = (int)t->proc.forking_tid;
         p->threads_at_fork = (int)t->nthreads;
         p->ppid = (int)t->proc.ppid;
+        p->start_ns = t->proc.time_ns;
+        if (!p->fork_site)
+            p->fork_site = site_summary(c, t, t->proc.fork_site);
     } else if (first) {
         p->ppid = (int)t->proc.ppid;
     }

@@ -4,7 +4,7 @@
 
 #include "catalogue.h"
 
-#define FSAN_RULE(id, cname, sev, title, expl) {id, sev, title, expl},
+#define FSAN_RULE(id, cname, sev, title, expl, fix_c, fix_py, example) {id, sev, title, expl, fix_c, fix_py, example},
 static const struct fsan_rule_info rules[] = {
 #include "rules.def"
 };

@@ -153,9 +153,9 @@ static struct fsan_report sample_report(void)
 
     r.nprocesses = 3;
     r.processes = xcalloc(3, sizeof *r.processes);
-    r.processes[0] = (struct fsan_process){100, 1, xstrdup("/usr/bin/app"), 0, 0, 0, 0, {1, "exit", 0}};
-    r.processes[1] = (struct fsan_process){101, 100, NULL, 100, 3, 1, 0, {0, NULL, 0}};
-    r.processes[2] = (struct fsan_process){102, 100, xstrdup("/bin/true"), 100, 3, 1, 1, {1, "signal", 9}};
+    r.processes[0] = (struct fsan_process){100, 1, xstrdup("/usr/bin/app"), 0, 0, 0, 0, {1, "exit", 0}, 0, NULL};
+    r.processes[1] = (struct fsan_process){101, 100, NULL, 100, 3, 1, 0, {0, NULL, 0}, 0, NULL};
+    r.processes[2] = (struct fsan_process){102, 100, xstrdup("/bin/true"), 100, 3, 1, 1, {1, "signal", 9}, 0, NULL};
 
     r.nfindings = 3;
     r.findings = xcalloc(3, sizeof *r.findings);
@@ -190,7 +190,7 @@ static struct fsan_report empty_report(void)
     r.exit_status = 0;
     r.nprocesses = 1;
     r.processes = xcalloc(1, sizeof *r.processes);
-    r.processes[0] = (struct fsan_process){100, 1, xstrdup("/usr/bin/app"), 0, 0, 0, 0, {1, "exit", 0}};
+    r.processes[0] = (struct fsan_process){100, 1, xstrdup("/usr/bin/app"), 0, 0, 0, 0, {1, "exit", 0}, 0, NULL};
     return r;
 }
 
