@@ -199,6 +199,16 @@ static int snapshot_is_clean(const struct fsan__thread *forker)
     return 1;
 }
 
+/* AS-safe: was the forking thread the only live thread? */
+static int snapshot_single_threaded(const struct fsan__thread *forker)
+{
+    uint32_t hwm = atomic_load(&fsan__threads_hwm);
+    for (uint32_t i = 0; i < hwm; i++)
+        if (&fsan__threads[i] != forker && atomic_load(&fsan__threads[i].state) == FSAN_SLOT_LIVE)
+            return 0;
+    return 1;
+}
+
 /* AS-safe: a clean child that later finds something writes the forking
  * thread's record then, from its slot (which still holds it). */
 static void write_deferred_forker(void)
@@ -256,6 +266,8 @@ void fsan__child_snapshot(struct fsan__thread *forker)
         return;
     }
     int saved = errno;
+    if (!snapshot_single_threaded(forker))
+        fsan__proc.unwind_unsafe = 1; /* see stack.c: no libunwind in this child */
     memset(snap_index, 0, sizeof snap_index);
     fsan__site_write(snap_fork_site);
     uint32_t held = 0;

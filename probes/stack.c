@@ -15,9 +15,17 @@
  * Symbolization happens offline in the analyzer.
  *
  * libunwind takes a pthread mutex for its global caches; the runtime sets
- * per-thread caching instead and counts the threads currently unwinding, so
- * that a fork child whose parent had a thread mid-unwind never calls into
- * libunwind (it records the return address alone).
+ * per-thread caching instead and counts the threads currently unwinding.
+ * It also walks the loader's module list with dl_iterate_phdr, which takes
+ * glibc's dl_load_write_lock — a lock glibc does *not* reset in a fork
+ * child (it resets dl_load_lock and dl_load_tls_lock only).  So in a fork
+ * child whose parent had other threads (any of which may have been inside
+ * dl_iterate_phdr or dlopen at the fork instant), the runtime never calls
+ * libunwind: it records the return address and follows the frame-pointer
+ * chain as far as every step is provably sane (frames move up the stack,
+ * return addresses lie in executable mappings).  Code built without frame
+ * pointers then yields one frame: the call site, which is the line that
+ * matters most.
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -49,11 +57,68 @@ static void stack_init_once(void)
     atomic_store_explicit(&done, 1, memory_order_release);
 }
 
+/* AS-safe: is addr inside an executable mapping of this process? */
+static int in_executable_mapping(uintptr_t addr)
+{
+    size_t len;
+    const char *p = fsan__maps_text(&len), *end = p + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        uintptr_t start = 0, stop = 0;
+        const char *q = p;
+        for (; q < eol && *q != '-'; q++)
+            start = start * 16 + (uintptr_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10);
+        for (q++; q < eol && *q != ' '; q++)
+            stop = stop * 16 + (uintptr_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10);
+        if (addr >= start && addr < stop)
+            return q + 3 < eol && q[3] == 'x'; /* " rwxp": the third permission */
+        p = eol + 1;
+    }
+    return 0;
+}
+
+/* AS-safe: callers of return_address by the frame-pointer chain, stopping
+ * at the first step that does not look like a real frame. */
+static uint32_t frame_pointer_walk(uintptr_t return_address, uintptr_t *out, uint32_t max)
+{
+    const uintptr_t *fp = __builtin_frame_address(0);
+    const uintptr_t limit = (uintptr_t)fp + (8u << 20);
+    int found = 0;
+    uint32_t n = 0;
+    for (int steps = 0; steps < 64 && n < max; steps++) {
+        if (!fp || ((uintptr_t)fp & 7) || (uintptr_t)fp >= limit)
+            break;
+        uintptr_t ret = fp[1];
+        const uintptr_t *next = (const uintptr_t *)fp[0];
+        if (found) {
+            if (!in_executable_mapping(ret))
+                break;
+            out[n++] = ret;
+        } else if (ret == return_address) {
+            found = 1; /* the interposer's frame: what follows is the user's */
+        }
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    return found ? n : 0;
+}
+
 static void capture(struct fsan__site *s, uintptr_t return_address)
 {
     void *raw[FSAN_MAX_FRAMES + 8];
     int n = 0;
-    if (!fsan__proc.unwind_unsafe) {
+    if (fsan__proc.unwind_unsafe) {
+        uint32_t max = (uint32_t)fsan__proc.opts.max_frames;
+        s->frames[0] = return_address;
+        uint32_t more = frame_pointer_walk(return_address, &s->frames[1], max - 1);
+        s->language = FSAN_LANG_C;
+        atomic_store_explicit(&s->nframes, 1 + more, memory_order_release);
+        return;
+    }
+    {
         stack_init_once();
         int max = fsan__proc.opts.max_frames + 8;
         atomic_fetch_add(&fsan__unwinding, 1);

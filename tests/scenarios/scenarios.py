@@ -141,12 +141,16 @@ SCENARIOS = [
     # must not come back as a ghost vanished thread.
     Scenario("c-clean-tsd-destructor-lock", "tsd_destructor_lock", clean=True,
              absent=["threads-at-fork"], stdout_has="child ended: 0"),
+    # In a child of a multi-threaded parent the attempt stack is walked by
+    # frame pointers (no libunwind there): the caller must still appear.
+    Scenario("c-nested-attempt-stack-in-threaded-child", "nested_attempt",
+             expect=[Expect("child-deadlock", "error", "attempt", "nested_attempt.c", "attempt"),
+                     Expect("child-deadlock", "error", "attempt", "nested_attempt.c", "caller"),
+                     Expect("child-deadlock", "error", "acquired", "nested_attempt.c", "acquire")]),
 ]
 
-# Scenarios that fail today because of bugs in the tool (not in the test),
+# Scenarios that fail today because of a bug in the tool (not in the test),
 # left out of the table above so `make scenarios` stays meaningful.  Run one
 # by name: python3 tests/scenarios/run.py --build build NAME.  Move it into
 # SCENARIOS once the bug is fixed.
-
-# Scenarios that fail because of a known bug in the tool, run only by name.
 KNOWN_FAILING = []
