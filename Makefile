@@ -26,7 +26,9 @@ RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c probes/options.c \
            probes/locks.c probes/fork.c probes/child.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c analyzer/model.c \
            analyzer/symbolize.c analyzer/rules.c analyzer/traceset.c probes/options.c \
-           reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c
+           reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c \
+           reports/render_sarif.c reports/render_html.c
+AN_SRCS += analyzer/suppress.c analyzer/baseline.c
 AN_LIBS := -ldw -lelf
 
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/rt/%.o)
@@ -57,6 +59,16 @@ $(CLI): $(AN_OBJS)
 
 -include $(RT_OBJS:.o=.d) $(AN_OBJS:.o=.d)
 
+# The built-in suppressions (reports/builtin.supp) are compiled into the
+# command as one C string literal, one source line per file line.
+SUPP_GEN := $(BUILD)/gen/builtin_supp.h
+$(SUPP_GEN): reports/builtin.supp
+	@mkdir -p $(dir $@)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp
+	@mv $@.tmp $@
+$(BUILD)/an/analyzer/suppress.o: $(SUPP_GEN)
+$(BUILD)/an/analyzer/suppress.o: BASEFLAGS += -I$(BUILD)/gen
+
 # ---- dependencies --------------------------------------------------------
 # Installs what the build and the tests need, only when something is missing.
 deps:
@@ -65,7 +77,7 @@ deps:
 # ---- tests ---------------------------------------------------------------
 include tests/tests.mk
 
-check: all unit scenarios man-check
+check: all unit scenarios man-check sarif-check html-check
 
 # ---- demo ----------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c
@@ -98,7 +110,10 @@ install: all
 	install -m 0644 man/forksan.1 $(DESTDIR)$(PREFIX)/share/man/man1/forksan.1
 	install -m 0644 man/forksan-trace.5 $(DESTDIR)$(PREFIX)/share/man/man5/forksan-trace.5
 	install -m 0644 man/forksan.7 $(DESTDIR)$(PREFIX)/share/man/man7/forksan.7
+	install -D -m 0644 man/forksan.3 $(DESTDIR)$(PREFIX)/share/man/man3/forksan.3
 
 clean:
 	rm -rf $(BUILD)
 include man/man.mk
+include tests/sarif/sarif.mk
+include tests/html/html.mk

@@ -4,7 +4,7 @@
 
 #include "model.h"
 
-enum fsan_format { FSAN_FORMAT_TEXT, FSAN_FORMAT_JSON };
+enum fsan_format { FSAN_FORMAT_TEXT, FSAN_FORMAT_JSON, FSAN_FORMAT_SARIF, FSAN_FORMAT_HTML };
 
 struct fsan_cli {
     enum fsan_format format;
@@ -19,15 +19,33 @@ struct fsan_cli {
     int root_pid;              /* run: the command's pid, once launched */
     const char *root_exe;      /* run: the resolved command path */
     char unwatched[512];       /* run: why the command itself could not be watched, or "" */
+    /* Suppressions and baselines (suppress.c, baseline.c). */
+    const char **suppressions; /* --suppressions FILE, in order (NULL-free, nsuppressions long) */
+    int nsuppressions;
+    int no_builtin_suppressions;
+    const char *baseline;      /* --baseline OLD.json */
+    int color;                 /* FSAN_COLOR_* */
+    int tree;                  /* --tree */
+    struct fsan_suppressions *supp; /* loaded by fsan_load_filters, or NULL */
+    struct fsan_baseline *base;     /* loaded by fsan_load_filters, or NULL */
 };
 
 /* Both return the process exit status for forksan. */
 int fsan_cmd_run(struct fsan_cli *cli);
 int fsan_cmd_report(struct fsan_cli *cli, const char *dir);
 
+/* Reads the suppression files (--suppressions, else FORKSAN_OPTIONS
+ * suppressions=, plus the built-in list) and the --baseline report, before
+ * anything runs.  Returns 0, or FSAN_EXIT_USAGE after printing the problem. */
+int fsan_load_filters(struct fsan_cli *cli);
+void fsan_free_filters(struct fsan_cli *cli);
+
 /* Analyze dir and render; *worst receives the highest severity found. */
 int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum fsan_severity *worst);
 
 #define FSAN_EXIT_USAGE 2
+
+/* --color */
+enum { FSAN_COLOR_AUTO, FSAN_COLOR_ALWAYS, FSAN_COLOR_NEVER };
 
 #endif

@@ -11,7 +11,10 @@
  * statically linked or setuid executable cannot load the runtime (the
  * dynamic loader ignores LD_PRELOAD for them), a missing command is an
  * error (127, like env and the shells).  Nothing is lost: if the report
- * cannot be produced the trace directory is kept and named.
+ * cannot be produced the trace directory is kept and named.  Suppression
+ * files and the --baseline report are read before the command starts, for
+ * the same reason as FORKSAN_OPTIONS is checked then: a typo in them is a
+ * usage error that costs nothing, not a report lost after a long run.
  */
 #include <dirent.h>
 #include <elf.h>
@@ -27,8 +30,10 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "baseline.h"
 #include "cli.h"
 #include "options.h"
+#include "suppress.h"
 
 /* ---- locating things ------------------------------------------------------- */
 
@@ -210,6 +215,76 @@ static int check_user_options(void)
     return 0;
 }
 
+/* ---- suppressions and baseline --------------------------------------------------- */
+
+/* FORKSAN_OPTIONS=suppressions=FILE, copied out of the parsed options (the
+ * struct is a local).  Empty when unset or unparsable (check_user_options
+ * reports a malformed FORKSAN_OPTIONS for run). */
+static int options_suppressions(char *out, size_t len)
+{
+    struct fsan__options o;
+    char err[512];
+    fsan__options_defaults(&o);
+    out[0] = '\0';
+    if (fsan__options_parse(&o, getenv("FORKSAN_OPTIONS"), err, sizeof err, NULL) < 0) {
+        fprintf(stderr, "forksan: %s\n", err);
+        return -1;
+    }
+    snprintf(out, len, "%s", o.suppressions);
+    return 0;
+}
+
+/* Everything is read before the command runs, so that a typo in a
+ * suppression file or a broken baseline costs nothing but the error. */
+int fsan_load_filters(struct fsan_cli *cli)
+{
+    char err[1024], from_env[FSAN_OPTION_PATH_MAX];
+    cli->supp = calloc(1, sizeof *cli->supp);
+    if (!cli->supp) {
+        fprintf(stderr, "forksan: out of memory\n");
+        return FSAN_EXIT_USAGE;
+    }
+    if (options_suppressions(from_env, sizeof from_env) < 0)
+        return FSAN_EXIT_USAGE;
+    int rc = 0;
+    if (!cli->no_builtin_suppressions)
+        rc = fsan_suppressions_add_builtin(cli->supp, err, sizeof err);
+    for (int i = 0; rc == 0 && i < cli->nsuppressions; i++)
+        rc = fsan_suppressions_load(cli->supp, cli->suppressions[i], err, sizeof err);
+    /* --suppressions replaces the environment's file, as a command-line
+     * option replaces a default. */
+    if (rc == 0 && cli->nsuppressions == 0 && from_env[0])
+        rc = fsan_suppressions_load(cli->supp, from_env, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "forksan: %s\n", err);
+        return FSAN_EXIT_USAGE;
+    }
+    if (!cli->baseline)
+        return 0;
+    cli->base = calloc(1, sizeof *cli->base);
+    if (!cli->base) {
+        fprintf(stderr, "forksan: out of memory\n");
+        return FSAN_EXIT_USAGE;
+    }
+    if (fsan_baseline_load(cli->base, cli->baseline, err, sizeof err) < 0) {
+        fprintf(stderr, "forksan: %s\n", err);
+        return FSAN_EXIT_USAGE;
+    }
+    return 0;
+}
+
+void fsan_free_filters(struct fsan_cli *cli)
+{
+    if (cli->supp)
+        fsan_suppressions_free(cli->supp);
+    if (cli->base)
+        fsan_baseline_free(cli->base);
+    free(cli->supp);
+    free(cli->base);
+    cli->supp = NULL;
+    cli->base = NULL;
+}
+
 /* ---- running ---------------------------------------------------------------------- */
 
 static volatile sig_atomic_t child_pid;
@@ -270,6 +345,8 @@ int fsan_cmd_run(struct fsan_cli *cli)
 {
     if (check_user_options() < 0)
         return FSAN_EXIT_USAGE;
+    if (!cli->supp && fsan_load_filters(cli) != 0)
+        return FSAN_EXIT_USAGE;
     char runtime[PATH_MAX];
     int rc = find_runtime(runtime, sizeof runtime);
     if (rc < 0) {
@@ -313,6 +390,8 @@ int fsan_cmd_run(struct fsan_cli *cli)
 int fsan_cmd_report(struct fsan_cli *cli, const char *dir)
 {
     enum fsan_severity worst = FSAN_SEV_NONE;
+    if (!cli->supp && fsan_load_filters(cli) != 0)
+        return FSAN_EXIT_USAGE;
     int rc = fsan_report_dir(cli, dir, -1, &worst);
     if (rc == -ENOENT || rc == -ENOTDIR || rc == -EACCES)
         return FSAN_EXIT_USAGE;
@@ -333,6 +412,21 @@ static FILE *open_output(const char *output)
     if (!f)
         fprintf(stderr, "forksan: cannot write the report to '%s': %s\n", output, strerror(errno));
     return f;
+}
+
+/* --color auto colours only a terminal, and never when NO_COLOR is set to
+ * anything non-empty (https://no-color.org); always and never are taken at
+ * their word. */
+static int want_color(int mode, FILE *out)
+{
+    if (mode == FSAN_COLOR_ALWAYS)
+        return 1;
+    if (mode == FSAN_COLOR_NEVER)
+        return 0;
+    const char *no_color = getenv("NO_COLOR");
+    if (no_color && *no_color)
+        return 0;
+    return isatty(fileno(out));
 }
 
 static int add_notice(struct fsan_report *r, const char *text)
@@ -414,12 +508,23 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
         rc = add_root_process(cli, &report, exit_status);
     if (rc == 0 && cli->unwatched[0])
         rc = add_notice(&report, cli->unwatched);
+    /* The baseline is compared before suppressing, so that a baseline
+     * finding which is now only suppressed is not called fixed. */
+    if (rc == 0 && cli->base)
+        rc = fsan_baseline_apply(cli->base, &report);
+    if (rc == 0 && cli->supp)
+        rc = fsan_suppressions_apply(cli->supp, &report);
+    struct fsan_text_options text_opts = {.color = 0, .tree = cli->tree};
     FILE *out = rc == 0 ? open_output(cli->output) : NULL;
+    if (out)
+        text_opts.color = want_color(cli->color, out);
     if (rc < 0)
         fprintf(stderr, "forksan: analysis failed: %s\n", strerror(-rc));
     if (out) {
-        rc = cli->format == FSAN_FORMAT_JSON ? fsan_render_json(out, &report)
-                                             : fsan_render_text(out, &report, (int)getpid());
+        rc = cli->format == FSAN_FORMAT_JSON    ? fsan_render_json(out, &report)
+             : cli->format == FSAN_FORMAT_SARIF ? fsan_render_sarif(out, &report)
+             : cli->format == FSAN_FORMAT_HTML  ? fsan_render_html(out, &report)
+                                                : fsan_render_text_opts(out, &report, (int)getpid(), &text_opts);
         if (fflush(out) != 0 || rc < 0)
             rc = rc < 0 ? rc : -EIO;
         if (out != stderr && out != stdout)
@@ -429,8 +534,11 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
     } else if (rc == 0) {
         rc = -EIO;
     }
+    /* With a baseline, only new findings can fail the run: that is what
+     * lets a project adopt forksan without fixing everything first. */
     for (size_t i = 0; i < report.nfindings; i++)
-        if (report.findings[i].severity > *worst)
+        if (report.findings[i].severity > *worst &&
+            (report.findings[i].baseline == NULL || strcmp(report.findings[i].baseline, "new") == 0))
             *worst = report.findings[i].severity;
     fsan_report_free(&report);
     fsan_symbolizer_free(sym);

@@ -35,7 +35,8 @@ static void usage(FILE *out)
             "  explain   describe a rule (all rules without an argument)\n"
             "\n"
             "Options:\n"
-            "  --format text|json      report format (default: text)\n"
+            "  --format text|json|sarif|html\n"
+            "                          report format (default: text)\n"
             "  -o, --output FILE       write the report to FILE ('-' = stdout; default: stderr)\n"
             "  --fail-on error|warning|note|never\n"
             "                          exit with --exitcode when a finding is at least this\n"
@@ -45,6 +46,15 @@ static void usage(FILE *out)
             "                          strict: a child about to deadlock reports and exits\n"
             "  --trace-dir DIR         keep the traces in DIR (created if missing)\n"
             "  --keep-traces           keep the temporary trace directory and print its name\n"
+            "  --suppressions FILE     hide the findings FILE's entries match (repeatable;\n"
+            "                          default: FORKSAN_OPTIONS=suppressions=FILE)\n"
+            "  --no-builtin-suppressions\n"
+            "                          also show what the built-in list hides (runtime locks)\n"
+            "  --baseline OLD.json     mark findings new or unchanged against an earlier JSON\n"
+            "                          report, list fixed ones; --fail-on counts new ones only\n"
+            "  --color auto|always|never\n"
+            "                          colour the text report (auto: a terminal, NO_COLOR unset)\n"
+            "  --tree                  text report: show the process tree first\n"
             "  -h, --help              this help\n"
             "  --version               print the version\n"
             "\n"
@@ -61,6 +71,10 @@ static int usage_error(const char *fmt, const char *arg)
     return FSAN_EXIT_USAGE;
 }
 
+/* Suppression, baseline and text-report options (numbered apart so the
+ * list above can grow without renumbering these). */
+enum { OPT_SUPPRESSIONS = 512, OPT_NO_BUILTIN_SUPP, OPT_BASELINE, OPT_COLOR, OPT_TREE };
+
 enum { OPT_FORMAT = 256, OPT_FAIL_ON, OPT_EXITCODE, OPT_MODE, OPT_TRACE_DIR, OPT_KEEP, OPT_VERSION };
 
 static const struct option long_options[] = {
@@ -71,10 +85,29 @@ static const struct option long_options[] = {
     {"mode", required_argument, NULL, OPT_MODE},
     {"trace-dir", required_argument, NULL, OPT_TRACE_DIR},
     {"keep-traces", no_argument, NULL, OPT_KEEP},
+    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+    {"no-builtin-suppressions", no_argument, NULL, OPT_NO_BUILTIN_SUPP},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"tree", no_argument, NULL, OPT_TREE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
+
+/* --suppressions may be given several times; the list lives as long as the
+ * process, so it is never freed. */
+static int add_suppressions(struct fsan_cli *cli, const char *path)
+{
+    const char **grown = realloc(cli->suppressions, ((size_t)cli->nsuppressions + 1) * sizeof *grown);
+    if (!grown) {
+        fprintf(stderr, "forksan: out of memory\n");
+        return 1;
+    }
+    cli->suppressions = grown;
+    grown[cli->nsuppressions++] = path;
+    return -1;
+}
 
 /* Returns -1 to go on, else an exit status. */
 static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
@@ -86,8 +119,12 @@ static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
             cli->format = FSAN_FORMAT_TEXT;
         else if (strcmp(arg, "json") == 0)
             cli->format = FSAN_FORMAT_JSON;
+        else if (strcmp(arg, "sarif") == 0)
+            cli->format = FSAN_FORMAT_SARIF;
+        else if (strcmp(arg, "html") == 0)
+            cli->format = FSAN_FORMAT_HTML;
         else
-            return usage_error("unknown --format '%s' (expected text or json)", arg);
+            return usage_error("unknown --format '%s' (expected text, json, sarif or html)", arg);
         return -1;
     case 'o': cli->output = arg; return -1;
     case OPT_FAIL_ON:
@@ -109,6 +146,20 @@ static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
         return -1;
     case OPT_TRACE_DIR: cli->trace_dir = arg; return -1;
     case OPT_KEEP: cli->keep_traces = 1; return -1;
+    case OPT_SUPPRESSIONS: return add_suppressions(cli, arg);
+    case OPT_NO_BUILTIN_SUPP: cli->no_builtin_suppressions = 1; return -1;
+    case OPT_BASELINE: cli->baseline = arg; return -1;
+    case OPT_COLOR:
+        if (strcmp(arg, "auto") == 0)
+            cli->color = FSAN_COLOR_AUTO;
+        else if (strcmp(arg, "always") == 0)
+            cli->color = FSAN_COLOR_ALWAYS;
+        else if (strcmp(arg, "never") == 0)
+            cli->color = FSAN_COLOR_NEVER;
+        else
+            return usage_error("unknown --color '%s' (expected auto, always or never)", arg);
+        return -1;
+    case OPT_TREE: cli->tree = 1; return -1;
     case 'h': usage(stdout); return 0;
     case OPT_VERSION: printf("forksan %s\n", FORKSAN_VERSION); return 0;
     }
@@ -116,21 +167,83 @@ static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
     return FSAN_EXIT_USAGE;
 }
 
+/* `forksan explain [RULE]`: without RULE, one line per rule of the
+ * catalogue (id, default severity, title); with it, the rule's id, default
+ * severity and title, then the sections "What happens", "Fix (C)",
+ * "Fix (Python)" and "Example", the same texts and headings as forksan(7)
+ * and the SARIF rule help, all from reports/rules.def.  Prose is wrapped to
+ * fit 80 columns, keeping the catalogue's paragraphs (a blank line); the
+ * example keeps its own lines, indented like the prose so it stands apart
+ * from the headings. */
 static int explain(int argc, char **argv)
 {
+    enum { INDENT = 4, WIDTH = 78 };
+
     if (argc <= 0) {
         for (int i = 0; i < FSAN_RULE_COUNT; i++) {
             const struct fsan_rule_info *r = fsan_rule_info((enum fsan_rule_index)i);
             printf("%-22s %-8s %s\n", r->id, fsan_severity_name(r->default_severity), r->title);
         }
-        return 0;
+        return fflush(stdout) == 0 ? 0 : 1;
     }
+    if (argc > 1)
+        return usage_error("explain takes one rule, not '%s' as well", argv[1]);
     const struct fsan_rule_info *r = fsan_rule_find(argv[0]);
     if (!r)
         return usage_error("unknown rule '%s' ('forksan explain' lists the rules)", argv[0]);
-    printf("%s (default severity: %s)\n  %s\n\n%s\n", r->id, fsan_severity_name(r->default_severity), r->title,
-           r->explanation);
-    return 0;
+
+    const struct {
+        const char *heading, *text;
+        int is_code;
+    } sections[] = {
+        {"What happens", r->explanation, 0},
+        {"Fix (C)", r->fix_c, 0},
+        {"Fix (Python)", r->fix_python, 0},
+        {"Example", r->example, 1},
+    };
+    printf("%s (default severity: %s)\n  %s\n", r->id, fsan_severity_name(r->default_severity), r->title);
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        const char *p = sections[s].text;
+        printf("\n%s\n", sections[s].heading);
+        if (sections[s].is_code) {
+            while (*p) {
+                size_t len = strcspn(p, "\n");
+                if (len > 0)
+                    printf("%*s%.*s", INDENT, "", (int)len, p);
+                putchar('\n');
+                p += len + (p[len] == '\n');
+            }
+            continue;
+        }
+        /* Greedy word wrap; a word longer than the line gets a line of its own. */
+        size_t col = 0;
+        while (*p) {
+            if (p[0] == '\n' && p[1] == '\n') {
+                if (col > 0)
+                    putchar('\n');
+                putchar('\n');
+                col = 0;
+                while (*p == '\n')
+                    p++;
+                continue;
+            }
+            if (*p == ' ' || *p == '\n') {
+                p++;
+                continue;
+            }
+            size_t len = strcspn(p, " \n");
+            if (col > 0 && col + 1 + len > WIDTH) {
+                putchar('\n');
+                col = 0;
+            }
+            col += col == 0 ? (size_t)printf("%*s", INDENT, "") : (size_t)printf(" ");
+            col += (size_t)printf("%.*s", (int)len, p);
+            p += len;
+        }
+        if (col > 0)
+            putchar('\n');
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -170,11 +283,15 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "report") == 0) {
         if (optind != argc - 1)
             return usage_error("%s", "report needs exactly one TRACE_DIR");
-        return fsan_cmd_report(&cli, argv[optind]);
+        int status = fsan_cmd_report(&cli, argv[optind]);
+        fsan_free_filters(&cli);
+        return status;
     }
     if (optind >= argc)
         return usage_error("%s", "run needs a command: forksan run [OPTIONS] -- CMD [ARGS...]");
     cli.argv = argv + optind;
     cli.argc = argc - optind;
-    return fsan_cmd_run(&cli);
+    int status = fsan_cmd_run(&cli);
+    fsan_free_filters(&cli);
+    return status;
 }

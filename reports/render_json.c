@@ -17,6 +17,10 @@
  *                 }, …]}, …]
  *   notices     [string, …]
  *   summary     {"error": n, "warning": n, "note": n}  (findings, not processes)
+ *   findings[].baseline  "new" | "unchanged", or null without --baseline
+ *   fixed       [{rule, severity, message, fingerprint}, …] baseline findings
+ *               this run no longer has, or null without --baseline
+ *   suppressions {"suppressed": n, "unmatched": ["FILE:LINE: TEXT", …]}
  *
  * Every string that may be unknown is null rather than "" or absent, so a
  * consumer can tell "unknown" from "empty" and never meets a missing key.
@@ -168,6 +172,38 @@ static void write_finding(struct fsan_json *w, const struct fsan_finding *f)
     for (size_t i = 0; i < f->nlocations; i++)
         write_location(w, &f->locations[i]);
     fsan_json_end_array(w);
+    member_string(w, "baseline", f->baseline);
+    fsan_json_end_object(w);
+}
+
+/* ---- baseline and suppressions ------------------------------------------- */
+
+static void write_fixed(struct fsan_json *w, const struct fsan_report *r)
+{
+    fsan_json_key(w, "fixed");
+    if (!r->has_baseline) {
+        fsan_json_null(w);
+        return;
+    }
+    fsan_json_begin_array(w);
+    for (size_t i = 0; i < r->nfixed; i++) {
+        fsan_json_begin_object(w);
+        member_string(w, "rule", r->fixed[i].rule);
+        member_string(w, "severity", fsan_severity_name(r->fixed[i].severity));
+        member_string(w, "message", r->fixed[i].message);
+        member_string(w, "fingerprint", r->fixed[i].fingerprint);
+        fsan_json_end_object(w);
+    }
+    fsan_json_end_array(w);
+}
+
+static void write_suppressions(struct fsan_json *w, const struct fsan_report *r)
+{
+    fsan_json_key(w, "suppressions");
+    fsan_json_begin_object(w);
+    fsan_json_key(w, "suppressed");
+    fsan_json_uint(w, r->nsuppressed);
+    string_array(w, "unmatched", r->unmatched_suppressions, r->nunmatched);
     fsan_json_end_object(w);
 }
 
@@ -222,6 +258,8 @@ int fsan_render_json(FILE *out, const struct fsan_report *r)
     fsan_json_end_array(&w);
     string_array(&w, "notices", r->notices, r->nnotices);
     write_summary(&w, r);
+    write_fixed(&w, r);
+    write_suppressions(&w, r);
     fsan_json_end_object(&w);
     return fsan_json_finish(&w);
 }

@@ -14,11 +14,19 @@
  *       File "app.py", line 7, in handler
  *
  *   ==4242==NOTE: forksan: <notice>
+ *   findings by rule:
+ *     child-deadlock: 1 (error)
+ *     inherited-held-lock: 2 (note)
  *   SUMMARY: forksan: 1 error, 0 warnings, 2 notes in 3 processes
  *
  * One block per finding, in the order the analyzer sorted them (most severe
- * first), each followed by a blank line; then the analyzer's notices; then
- * always exactly one SUMMARY line, which is what CI logs grep for.
+ * first), each followed by a blank line; then, with --baseline, the findings
+ * the baseline had and this run has not ("fixed"); then the analyzer's
+ * notices and the suppression entries that matched nothing; then the count
+ * per rule and always exactly one SUMMARY line, which is what CI logs grep
+ * for.  With --baseline each headline ends in [new] or [unchanged]; with
+ * --tree a process tree (who forked whom, where, how each ended) comes
+ * first.
  *
  * DESIGN
  * Frames follow the compiler-rt conventions exactly: "#N 0xADDR in FUNCTION
@@ -35,10 +43,16 @@
  * characters escaped: a thread name containing a newline or a terminal
  * escape must neither break the line-oriented report nor drive the
  * terminal of the person reading it.  The rule line points at `forksan
- * explain` so the short report can stay short.
+ * explain` so the short report can stay short.  Colour (--color) only ever
+ * wraps words this file wrote itself, never the program's text, and never
+ * touches the SUMMARY line, so that `grep '^SUMMARY:'` of a coloured log
+ * still finds it; the per-rule block and the baseline
+ * and suppression lines come before SUMMARY for the same reason: SUMMARY
+ * stays the last line.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalogue.h"
@@ -47,6 +61,20 @@
 /* A finding merged from a thousand pool workers lists only the first few
  * pids; the count says how many there were. */
 #define MAX_PIDS_SHOWN 8
+
+/* The process tree is printed recursively; a deeper chain of forks is
+ * still listed, flat, below this depth. */
+#define MAX_TREE_DEPTH 32
+
+/* ANSI SGR sequences, as the sanitizers use them. */
+#define SGR_RESET "\033[0m"
+#define SGR_RED "\033[1;31m"
+#define SGR_MAGENTA "\033[1;35m"
+#define SGR_CYAN "\033[1;36m"
+#define SGR_GREEN "\033[1;32m"
+#define SGR_YELLOW "\033[1;33m"
+
+static const struct fsan_text_options default_options = {.color = 0, .tree = 0};
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -233,13 +261,35 @@ static void write_location(FILE *out, const struct fsan_location *l)
 
 /* ---- findings ------------------------------------------------------------ */
 
-static void write_headline(FILE *out, const struct fsan_finding *f, int forksan_pid)
+static const char *severity_color(enum fsan_severity s)
 {
-    fprintf(out, "==%d==%s: forksan: %s", forksan_pid, severity_word(f->severity),
-            f->rule != NULL ? f->rule : "unknown-rule");
+    return s == FSAN_SEV_ERROR ? SGR_RED : s == FSAN_SEV_WARNING ? SGR_MAGENTA : SGR_CYAN;
+}
+
+/* Writes s wrapped in the colour when colour is on. */
+static void put_colored(FILE *out, const struct fsan_text_options *o, const char *sgr, const char *s)
+{
+    if (o->color)
+        fputs(sgr, out);
+    fputs(s, out);
+    if (o->color)
+        fputs(SGR_RESET, out);
+}
+
+static void write_headline(FILE *out, const struct fsan_finding *f, int forksan_pid,
+                           const struct fsan_text_options *o)
+{
+    fprintf(out, "==%d==", forksan_pid);
+    put_colored(out, o, severity_color(f->severity), severity_word(f->severity));
+    fprintf(out, ": forksan: %s", f->rule != NULL ? f->rule : "unknown-rule");
     if (f->message != NULL) {
         fputs(": ", out);
         put_text(out, f->message, 0);
+    }
+    if (f->baseline != NULL) {
+        int is_new = strcmp(f->baseline, "new") == 0;
+        fputc(' ', out);
+        put_colored(out, o, is_new ? SGR_YELLOW : SGR_GREEN, is_new ? "[new]" : "[unchanged]");
     }
     fputc('\n', out);
 }
@@ -272,9 +322,10 @@ static void write_seen_in(FILE *out, const struct fsan_finding *f)
     fputc('\n', out);
 }
 
-static void write_finding(FILE *out, const struct fsan_finding *f, int forksan_pid)
+static void write_finding(FILE *out, const struct fsan_finding *f, int forksan_pid,
+                          const struct fsan_text_options *o)
 {
-    write_headline(out, f, forksan_pid);
+    write_headline(out, f, forksan_pid, o);
     write_rule_line(out, f);
     write_seen_in(out, f);
     for (size_t i = 0; i < f->nlocations; i++)
@@ -282,7 +333,181 @@ static void write_finding(FILE *out, const struct fsan_finding *f, int forksan_p
     fputc('\n', out);
 }
 
+/* ---- the process tree ---------------------------------------------------- */
+
+static void write_exit_info(FILE *out, const struct fsan_process *p)
+{
+    if (p->execed && !p->exit.known) {
+        fputs(", exec'd", out);
+        return;
+    }
+    if (!p->exit.known) {
+        fputs(", end unknown", out);
+        return;
+    }
+    if (p->exit.how != NULL && strcmp(p->exit.how, "signal") == 0)
+        fprintf(out, ", killed by signal %d", p->exit.status);
+    else if (p->exit.how != NULL && strcmp(p->exit.how, "exec") == 0)
+        fputs(", exec'd", out);
+    else
+        fprintf(out, ", %s %d", p->exit.how != NULL ? p->exit.how : "exit", p->exit.status);
+}
+
+static void write_tree_line(FILE *out, const struct fsan_process *p, int depth)
+{
+    fputs("  ", out);
+    for (int i = 1; i < depth; i++)
+        fputs("   ", out);
+    if (depth > 0)
+        fputs("`- ", out);
+    fprintf(out, "pid %d ", p->pid);
+    put_text(out, p->exe != NULL ? p->exe : "<unknown executable>", 0);
+    if (p->is_fork_child || p->fork_site != NULL) {
+        fputs(", forked", out);
+        if (p->forked_by_tid != 0)
+            fprintf(out, " by thread %d", p->forked_by_tid);
+        fputs(" at ", out);
+        put_text(out, p->fork_site != NULL ? p->fork_site : "an unknown site", 0);
+    }
+    write_exit_info(out, p);
+    fputc('\n', out);
+}
+
+static int is_child_of(const struct fsan_process *child, const struct fsan_process *parent)
+{
+    return child->ppid == parent->pid && child != parent;
+}
+
+/* Children in the order they started (then by pid, when times are
+ * unknown), which is the order a reader follows a program. */
+static int starts_before(const struct fsan_process *a, const struct fsan_process *b)
+{
+    if (a->start_ns != b->start_ns && a->start_ns != 0 && b->start_ns != 0)
+        return a->start_ns < b->start_ns;
+    return a->pid < b->pid;
+}
+
+static void write_subtree(FILE *out, const struct fsan_report *r, size_t index, int depth, char *shown)
+{
+    shown[index] = 1;
+    write_tree_line(out, &r->processes[index], depth);
+    for (;;) {
+        size_t next = r->nprocesses;
+        for (size_t i = 0; i < r->nprocesses; i++)
+            if (!shown[i] && is_child_of(&r->processes[i], &r->processes[index]) &&
+                (next == r->nprocesses || starts_before(&r->processes[i], &r->processes[next])))
+                next = i;
+        if (next == r->nprocesses)
+            return;
+        write_subtree(out, r, next, depth < MAX_TREE_DEPTH ? depth + 1 : depth, shown);
+    }
+}
+
+static int has_parent_in_report(const struct fsan_report *r, const struct fsan_process *p)
+{
+    for (size_t i = 0; i < r->nprocesses; i++)
+        if (is_child_of(p, &r->processes[i]))
+            return 1;
+    return 0;
+}
+
+/* Roots are the processes whose parent is not in the report (the command
+ * itself, whose parent is forksan); a process whose parent chain loops
+ * (pid reuse) is still printed, as a root, by the second pass. */
+static void write_tree(FILE *out, const struct fsan_report *r)
+{
+    if (r->nprocesses == 0)
+        return;
+    char *shown = calloc(r->nprocesses, 1);
+    if (shown == NULL)
+        return;
+    fputs("process tree:\n", out);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < r->nprocesses; i++)
+            if (!shown[i] && (pass == 1 || !has_parent_in_report(r, &r->processes[i])))
+                write_subtree(out, r, i, 0, shown);
+    fputc('\n', out);
+    free(shown);
+}
+
+/* ---- baseline and suppressions ------------------------------------------- */
+
+static void write_fixed(FILE *out, const struct fsan_report *r, const struct fsan_text_options *o)
+{
+    if (!r->has_baseline || r->nfixed == 0)
+        return;
+    fprintf(out, "fixed since the baseline (%zu):\n", r->nfixed);
+    for (size_t i = 0; i < r->nfixed; i++) {
+        const struct fsan_fixed_finding *f = &r->fixed[i];
+        fputs("  ", out);
+        put_colored(out, o, SGR_GREEN, "[fixed]");
+        fputc(' ', out);
+        put_text(out, f->rule != NULL ? f->rule : "unknown-rule", 0);
+        fprintf(out, " (%s) %s", fsan_severity_name(f->severity), f->fingerprint);
+        if (f->message != NULL) {
+            fputs(": ", out);
+            put_text(out, f->message, 0);
+        }
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+}
+
+static void write_unmatched(FILE *out, const struct fsan_report *r, int forksan_pid)
+{
+    for (size_t i = 0; i < r->nunmatched; i++) {
+        fprintf(out, "==%d==NOTE: forksan: suppression matched nothing (remove it if it is stale): ", forksan_pid);
+        put_text(out, r->unmatched_suppressions[i] != NULL ? r->unmatched_suppressions[i] : "", 0);
+        fputc('\n', out);
+    }
+}
+
 /* ---- trailer ------------------------------------------------------------- */
+
+/* One line per (rule, severity), in report order: the findings are sorted
+ * by severity, then rule, so each pair is counted at its first finding. */
+static void write_rule_counts(FILE *out, const struct fsan_report *r)
+{
+    if (r->nfindings == 0)
+        return;
+    fputs("findings by rule:\n", out);
+    for (size_t i = 0; i < r->nfindings; i++) {
+        const struct fsan_finding *f = &r->findings[i];
+        const char *rule = f->rule != NULL ? f->rule : "unknown-rule";
+        int seen = 0;
+        size_t n = 0;
+        for (size_t j = 0; j < r->nfindings; j++) {
+            const char *other = r->findings[j].rule != NULL ? r->findings[j].rule : "unknown-rule";
+            if (r->findings[j].severity != f->severity || strcmp(other, rule) != 0)
+                continue;
+            if (j < i)
+                seen = 1;
+            n++;
+        }
+        if (!seen)
+            fprintf(out, "  %s: %zu (%s)\n", rule, n, fsan_severity_name(f->severity));
+    }
+}
+
+static void write_baseline_counts(FILE *out, const struct fsan_report *r)
+{
+    size_t fresh = 0, unchanged = 0;
+    if (!r->has_baseline)
+        return;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        if (r->findings[i].baseline != NULL && strcmp(r->findings[i].baseline, "unchanged") == 0)
+            unchanged++;
+        else
+            fresh++;
+    }
+    fprintf(out, "baseline: %zu new, %zu unchanged, %zu fixed\n", fresh, unchanged, r->nfixed);
+}
+
+static void write_suppressed_count(FILE *out, const struct fsan_report *r)
+{
+    if (r->nsuppressed > 0)
+        fprintf(out, "suppressed: %zu %s\n", r->nsuppressed, plural(r->nsuppressed, "finding", "findings"));
+}
 
 static void write_notices(FILE *out, const struct fsan_report *r, int forksan_pid)
 {
@@ -300,27 +525,44 @@ static void write_summary(FILE *out, const struct fsan_report *r)
     size_t np = r->nprocesses;
 
     if (r->nfindings == 0) {
-        fprintf(out, "SUMMARY: forksan: no fork hazards found in %zu %s\n", np,
+        fprintf(out, "SUMMARY: forksan: no fork hazards found in %zu %s", np,
                 plural(np, "process", "processes"));
+        fputc('\n', out);
         return;
     }
     for (size_t i = 0; i < r->nfindings; i++)
         if ((unsigned)r->findings[i].severity <= FSAN_SEV_ERROR)
             count[r->findings[i].severity]++;
-    fprintf(out, "SUMMARY: forksan: %zu %s, %zu %s, %zu %s in %zu %s\n",
+    fprintf(out, "SUMMARY: forksan: %zu %s, %zu %s, %zu %s in %zu %s",
             count[FSAN_SEV_ERROR], plural(count[FSAN_SEV_ERROR], "error", "errors"),
             count[FSAN_SEV_WARNING], plural(count[FSAN_SEV_WARNING], "warning", "warnings"),
             count[FSAN_SEV_NOTE], plural(count[FSAN_SEV_NOTE], "note", "notes"),
             np, plural(np, "process", "processes"));
+    fputc('\n', out);
 }
 
 int fsan_render_text(FILE *out, const struct fsan_report *r, int forksan_pid)
 {
+    return fsan_render_text_opts(out, r, forksan_pid, &default_options);
+}
+
+int fsan_render_text_opts(FILE *out, const struct fsan_report *r, int forksan_pid,
+                          const struct fsan_text_options *opts)
+{
+    const struct fsan_text_options *o = opts != NULL ? opts : &default_options;
+
     if (out == NULL || r == NULL)
         return -EINVAL;
+    if (o->tree)
+        write_tree(out, r);
     for (size_t i = 0; i < r->nfindings; i++)
-        write_finding(out, &r->findings[i], forksan_pid);
+        write_finding(out, &r->findings[i], forksan_pid, o);
+    write_fixed(out, r, o);
     write_notices(out, r, forksan_pid);
+    write_unmatched(out, r, forksan_pid);
+    write_rule_counts(out, r);
+    write_baseline_counts(out, r);
+    write_suppressed_count(out, r);
     write_summary(out, r);
     /* Flushing here turns a full disk or a closed pipe into a return value
      * instead of a report that silently ends early. */

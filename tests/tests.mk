@@ -14,12 +14,19 @@ test_heldlocks_SRCS := probes/heldlocks.c
 test_symbolize_SRCS := analyzer/symbolize.c
 test_symbolize_LIBS := -ldw -lelf
 test_reports_SRCS   := reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c analyzer/model.c
+test_sarif_SRCS     := reports/render_sarif.c reports/jsonw.c reports/catalogue.c analyzer/model.c
 test_rules_SRCS     := analyzer/rules.c analyzer/traceset.c analyzer/tracefile.c analyzer/symbolize.c analyzer/model.c
 test_rules_LIBS     := -ldw -lelf
+test_suppress_SRCS  := analyzer/suppress.c reports/catalogue.c analyzer/model.c
+test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c analyzer/model.c
 
 # Analyzer-side tests also run under AddressSanitizer and UBSan (STYLE 10);
 # runtime-side tests link runtime code that must not be instrumented.
-SAN_TESTS := test_options test_tracefile test_symbolize test_reports test_rules
+SAN_TESTS := test_options test_tracefile test_symbolize test_reports test_rules test_sarif
+SAN_TESTS += test_suppress test_baseline
+# suppress.c includes the built-in list, generated from reports/builtin.supp.
+$(TB)/test_suppress: TEST_CFLAGS += -I$(BUILD)/gen
+$(TB)/test_suppress: $(SUPP_GEN)
 UNIT_TESTS := $(sort $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)))
 
 $(TB)/%: tests/unit/%.c

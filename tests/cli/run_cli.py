@@ -387,6 +387,358 @@ def check_explain_unknown(c):
     return None
 
 
+# ---- the rule catalogue: explain and forksan(7) -----------------------------------
+# reports/rules.def is the one description of every rule: `forksan explain`
+# prints it and man/forksan.7 is generated from it.  These checks read the ids
+# straight from rules.def (not from the command), so a rule that one of the two
+# readers lost is caught.
+
+EXPLAIN_SECTIONS = ("What happens", "Fix (C)", "Fix (Python)", "Example")
+RULE_RE = re.compile(r'^FSAN_RULE\(\s*"([^"]+)"\s*,\s*\w+\s*,\s*FSAN_SEV_(\w+)', re.M)
+
+
+def catalogue_rules():
+    """[(id, severity)] of every FSAN_RULE in reports/rules.def, in order."""
+    with open(os.path.join(ROOT, "reports", "rules.def")) as f:
+        rules = [(rid, sev.lower()) for rid, sev in RULE_RE.findall(f.read())]
+    if not rules:
+        raise AssertionError("found no FSAN_RULE(\"id\", ...) in reports/rules.def")
+    return rules
+
+
+def explain_sections(text):
+    """{heading: text under it} of an explanation, or a problem string."""
+    lines = text.splitlines()
+    where = []
+    for heading in EXPLAIN_SECTIONS:
+        if lines.count(heading) != 1:
+            return "the heading line %r appears %d times, expected once" % (heading, lines.count(heading))
+        where.append(lines.index(heading))
+    if where != sorted(where):
+        return "the sections are not in the order %s" % ", ".join(EXPLAIN_SECTIONS)
+    bodies = {}
+    for i, heading in enumerate(EXPLAIN_SECTIONS):
+        end = where[i + 1] if i + 1 < len(where) else len(lines)
+        bodies[heading] = "\n".join(lines[where[i] + 1:end]).strip()
+    return bodies
+
+
+def check_explain_every_rule(c):
+    problems = []
+    for rid, severity in catalogue_rules():
+        proc = c.run(["explain", rid])
+        if proc.returncode != 0:
+            problems.append("%s: exit %d, expected 0\n%s" % (rid, proc.returncode, show(proc)))
+            continue
+        first = (proc.stdout.splitlines() or [""])[0]
+        if not first.startswith(rid) or severity not in first:
+            problems.append("%s: the first line %r does not give the id and the severity %r" % (rid, first, severity))
+        bodies = explain_sections(proc.stdout)
+        if isinstance(bodies, str):
+            problems.append("%s: %s\n%s" % (rid, bodies, show(proc)))
+            continue
+        empty = [h for h in EXPLAIN_SECTIONS if not bodies[h]]
+        if empty:
+            problems.append("%s: empty section(s) %s\n%s" % (rid, ", ".join(empty), show(proc)))
+    return "\n".join(problems) or None
+
+
+def check_explain_lists_every_rule(c):
+    proc = c.run(["explain"])
+    if proc.returncode != 0:
+        return "exit %d, expected 0\n%s" % (proc.returncode, show(proc))
+    listed = [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
+    want = [rid for rid, _ in catalogue_rules()]
+    if listed != want:
+        return "'forksan explain' lists %s, expected the catalogue's %s" % (listed, want)
+    return None
+
+
+def render_man_page(page):
+    """The text of `man --warnings -E UTF-8 -l PAGE`; fails on any warning."""
+    if not shutil.which("man") or not shutil.which("groff"):
+        raise Skip("man or groff is not installed")
+    path = os.path.join(ROOT, "man", page)
+    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
+    env.pop("MANPAGER", None)
+    env.pop("PAGER", None)
+    proc = subprocess.run(["man", "--warnings", "-E", "UTF-8", "-l", path], capture_output=True, text=True,
+                          timeout=TIMEOUT, env=env)
+    if proc.returncode != 0 or proc.stderr.strip():
+        raise AssertionError("man --warnings -l %s: exit %d, warnings:\n%s" % (path, proc.returncode, proc.stderr))
+    return proc.stdout
+
+
+def check_man7_every_rule(c):
+    text = render_man_page("forksan.7")
+    missing = [rid for rid, _ in catalogue_rules() if rid not in text]
+    if missing:
+        return "the rendered forksan(7) does not mention %s (run 'make man')" % ", ".join(missing)
+    headings = [h for h in EXPLAIN_SECTIONS if h not in text]
+    if headings:
+        return "the rendered forksan(7) has no %s heading (run 'make man')" % ", ".join(headings)
+    return None
+
+
+def check_man3_renders(c):
+    text = render_man_page("forksan.3")
+    missing = [w for w in ("forksan_is_active", "forksan_version") if w not in text]
+    if missing:
+        return "the rendered forksan(3) does not mention %s" % ", ".join(missing)
+    return None
+
+
+# ---- suppressions, baselines and the text report's options ------------------------
+# The real run (mutex_forker_normal 7: one child-deadlock, exit 66 by default)
+# is the subject: a suppression must take its finding away and give back the
+# program's own status 7; a baseline must decide whether it is new.  Checks of
+# `run` read the report from -o FILE: the deadlocking child's own immediate
+# report (the runtime's child_report) also goes to stderr, and it is not the
+# analyzer's report these options shape.
+
+ESC = "\x1b["
+
+
+def write_file(c, name, text):
+    path = os.path.join(c.work, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def json_of(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as exc:
+        raise AssertionError("no valid JSON report in %s (%s)" % (path, exc))
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError as exc:
+        raise AssertionError("no text report in %s (%s)" % (path, exc))
+
+
+def headlines(text):
+    return [l for l in text.splitlines() if re.match(r"^==\d+==(ERROR|WARNING|NOTE): forksan: ", l)]
+
+
+def check_suppression_removes_child_deadlock(c):
+    supp = write_file(c, "deadlock.supp", "# the known deadlock of the scenario\n"
+                      "child-deadlock:file:mutex_forker_normal.c\n")
+    out = os.path.join(c.work, "suppressed.json")
+    txt = os.path.join(c.work, "suppressed.txt")
+    proc = c.run(["run", "-o", txt, "--suppressions", supp, "--", c.program("mutex_forker_normal"), "7"])
+    if proc.returncode != 7:
+        return "exit %d, expected the program's own 7 once its only error is suppressed\n%s" % (
+            proc.returncode, show(proc))
+    text = read_text(txt)
+    if any("child-deadlock" in l for l in headlines(text)):
+        return "the suppressed child-deadlock is still reported:\n%s" % text[-1500:]
+    if not re.search(r"^suppressed: 1 finding$", text, re.M):
+        return "the text report does not say 'suppressed: 1 finding':\n%s" % text[-1500:]
+    proc = c.run(["run", "--format", "json", "-o", out, "--suppressions", supp, "--",
+                  c.program("mutex_forker_normal"), "7"])
+    rep = json_of(out)
+    if rep.get("suppressions", {}).get("suppressed") != 1 or rep["suppressions"].get("unmatched") != []:
+        return "JSON suppressions is %r, expected {'suppressed': 1, 'unmatched': []}" % rep.get("suppressions")
+    if any(f["rule"] == "child-deadlock" for f in rep["findings"]):
+        return "the JSON report still has the suppressed child-deadlock"
+    return None
+
+
+def check_suppression_from_forksan_options(c):
+    supp = write_file(c, "env.supp", "child-deadlock:*\n")
+    txt = os.path.join(c.work, "env-suppressed.txt")
+    proc = c.run(["run", "-o", txt, "--", c.program("mutex_forker_normal"), "7"],
+                  env_extra={"FORKSAN_OPTIONS": "suppressions=%s" % supp})
+    if proc.returncode != 7:
+        return "FORKSAN_OPTIONS=suppressions=FILE: exit %d, expected the program's own 7\n%s" % (
+            proc.returncode, show(proc))
+    text = read_text(txt)
+    if any("child-deadlock" in l for l in headlines(text)) or not re.search(r"^suppressed: 1 finding$", text, re.M):
+        return "the child-deadlock suppressed through FORKSAN_OPTIONS is still reported:\n%s" % text[-1500:]
+    return None
+
+
+def check_suppression_unmatched_is_reported(c):
+    supp = write_file(c, "stale.supp", "\n# stale\nthreads-at-fork:function:no_such_function_xyz\n")
+    entry = "%s:3: threads-at-fork:function:no_such_function_xyz" % supp
+    tdir, _ = c.real_traces()
+    proc = c.run(["report", "--suppressions", supp, tdir])
+    if proc.returncode != DEFAULT_EXITCODE:
+        return "exit %d, expected %d (the entry matches nothing, the child-deadlock stays)\n%s" % (
+            proc.returncode, DEFAULT_EXITCODE, show(proc))
+    if not re.search(r"^==\d+==NOTE: forksan: suppression matched nothing.*: %s$" % re.escape(entry),
+                     proc.stderr, re.M):
+        return "no NOTE naming the unmatched entry %r\n%s" % (entry, show(proc))
+    out = os.path.join(c.work, "stale.json")
+    c.run(["report", "--format", "json", "-o", out, "--suppressions", supp, tdir])
+    unmatched = json_of(out).get("suppressions", {}).get("unmatched")
+    if unmatched != [entry]:
+        return "JSON suppressions.unmatched is %r, expected [%r]" % (unmatched, entry)
+    return None
+
+
+def check_suppression_file_error(c):
+    supp = write_file(c, "bad.supp", "child-deadlock:*\nchild-deadlock:lock:0x1234\n")
+    proc = c.run(["run", "--suppressions", supp, "--", "echo", "the-command-ran"])
+    if proc.returncode != USAGE:
+        return "exit %d, expected %d for a bad suppression file\n%s" % (proc.returncode, USAGE, show(proc))
+    if "%s:2:" % supp not in proc.stderr or "'lock'" not in proc.stderr:
+        return "the error does not name %s:2 and the unknown kind 'lock'\n%s" % (supp, show(proc))
+    if "the-command-ran" in proc.stdout:
+        return "the command ran despite the bad suppression file\n%s" % show(proc)
+    return None
+
+
+def baseline_of_real_run(c, name):
+    tdir, _ = c.real_traces()
+    out = os.path.join(c.work, name)
+    proc = c.run(["report", "--format", "json", "-o", out, "--fail-on", "never", tdir])
+    rep = json_of(out)
+    if not any(f["rule"] == "child-deadlock" for f in rep["findings"]):
+        raise AssertionError("the real run's JSON report has no child-deadlock to baseline\n%s" % show(proc))
+    return tdir, out, rep
+
+
+def check_baseline_unchanged_does_not_fail(c):
+    tdir, base, _ = baseline_of_real_run(c, "base-same.json")
+    proc = c.run(["report", "--baseline", base, tdir])
+    if proc.returncode != 0:
+        return "exit %d, expected 0: every finding is in the baseline, none is new\n%s" % (proc.returncode, show(proc))
+    lines = headlines(proc.stderr)
+    if not lines or not all(l.endswith(" [unchanged]") for l in lines):
+        return "not every finding's headline ends in [unchanged]\n%s" % show(proc)
+    if not re.search(r"^baseline: 0 new, %d unchanged, 0 fixed$" % len(lines), proc.stderr, re.M):
+        return "no 'baseline: 0 new, %d unchanged, 0 fixed' line\n%s" % (len(lines), show(proc))
+    return None
+
+
+def check_baseline_new_finding_fails(c):
+    tdir, _, rep = baseline_of_real_run(c, "base-full.json")
+    gone = {"rule": "orphaned-lock", "severity": "warning", "message": "an old finding, fixed since",
+            "fingerprint": "00000000deadbeef", "count": 1, "pids": [], "locations": []}
+    rep["findings"] = [f for f in rep["findings"] if f["rule"] != "child-deadlock"] + [gone]
+    base = write_file(c, "base-old.json", json.dumps(rep))
+    proc = c.run(["report", "--baseline", base, tdir])
+    if proc.returncode != DEFAULT_EXITCODE:
+        return "exit %d, expected %d: the child-deadlock is not in the baseline, so it is new\n%s" % (
+            proc.returncode, DEFAULT_EXITCODE, show(proc))
+    if not any("child-deadlock" in l and l.endswith(" [new]") for l in headlines(proc.stderr)):
+        return "the child-deadlock headline is not marked [new]\n%s" % show(proc)
+    if not re.search(r"^fixed since the baseline \(1\):\n  \[fixed\] orphaned-lock \(warning\) 00000000deadbeef: ",
+                     proc.stderr, re.M):
+        return "the baseline finding 00000000deadbeef is not listed as fixed\n%s" % show(proc)
+    out = os.path.join(c.work, "base-new.json")
+    c.run(["report", "--format", "json", "-o", out, "--baseline", base, tdir])
+    now = json_of(out)
+    marks = {f["rule"]: f.get("baseline") for f in now["findings"]}
+    if marks.get("child-deadlock") != "new":
+        return "JSON baseline of child-deadlock is %r, expected 'new'" % marks.get("child-deadlock")
+    if [f.get("fingerprint") for f in now.get("fixed") or []] != ["00000000deadbeef"]:
+        return "JSON fixed is %r, expected the one finding 00000000deadbeef" % now.get("fixed")
+    return None
+
+
+def check_baseline_malformed(c):
+    tdir, _ = c.real_traces()
+    text = '{"tool": {"name": "forksan"}, "findings": [,]}'
+    offset = text.index("[,") + 1
+    base = write_file(c, "broken.json", text)
+    proc = c.run(["report", "--baseline", base, tdir])
+    if proc.returncode != USAGE:
+        return "exit %d, expected %d for a malformed baseline\n%s" % (proc.returncode, USAGE, show(proc))
+    if base not in proc.stderr or "offset %d:" % offset not in proc.stderr:
+        return "the error does not name %s and offset %d (the stray ',')\n%s" % (base, offset, show(proc))
+    return None
+
+
+def run_on_tty(c, args, env_extra=None):
+    """forksan with its stderr on a pseudo-terminal; returns (status, stderr)."""
+    import pty
+    master, slave = pty.openpty()
+    env = dict(os.environ)
+    env.pop("FORKSAN_OPTIONS", None)
+    env.pop("NO_COLOR", None)
+    env.update(env_extra or {})
+    proc = subprocess.Popen([c.forksan] + args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
+                            cwd=c.work, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=TIMEOUT), b"".join(chunks).decode("utf-8", "replace")
+
+
+def check_color(c):
+    tdir, _ = c.real_traces()
+    always = c.run(["report", "--color", "always", tdir])
+    never = c.run(["report", "--color", "never", tdir])
+    if ESC not in always.stderr:
+        return "--color always wrote no ESC [ sequence\n%s" % show(always)
+    if not re.search(r"^==\d+==\x1b\[[0-9;]*mERROR\x1b\[0m: forksan: child-deadlock", always.stderr, re.M):
+        return "--color always did not colour the ERROR of the headline\n%s" % show(always)
+    if ESC in never.stderr:
+        return "--color never wrote an ESC [ sequence\n%s" % show(never)
+    auto_pipe = c.run(["report", tdir])
+    if ESC in auto_pipe.stderr:
+        return "--color auto (the default) coloured a report that goes to a pipe\n%s" % show(auto_pipe)
+    if not re.search(r"^SUMMARY: forksan: ", always.stderr, re.M):
+        return "with --color always the SUMMARY line no longer starts a line\n%s" % show(always)
+    _, tty = run_on_tty(c, ["report", tdir])
+    _, tty_no_color = run_on_tty(c, ["report", tdir], {"NO_COLOR": "1"})
+    if ESC not in tty:
+        return "--color auto on a terminal wrote no ESC [ sequence:\n%r" % tty[-800:]
+    if ESC in tty_no_color:
+        return "--color auto on a terminal with NO_COLOR=1 wrote ESC [ sequences:\n%r" % tty_no_color[-800:]
+    return None
+
+
+def check_tree(c):
+    txt = os.path.join(c.work, "tree.txt")
+    proc = c.run(["run", "-o", txt, "--tree", "--fail-on", "never", "--", c.program("mutex_forker_normal"), "7"])
+    text = read_text(txt)
+    lines = text.splitlines()
+    if "process tree:" not in lines:
+        return "no 'process tree:' block:\n%s\n%s" % (text[-1500:], show(proc))
+    start = lines.index("process tree:")
+    root = re.match(r"^  pid (\d+) .*mutex_forker_normal, exit 7$", lines[start + 1] if start + 1 < len(lines) else "")
+    child = re.match(r"^  `- pid (\d+) .*, forked by thread (\d+) at main .*mutex_forker_normal\.c:\d+",
+                     lines[start + 2] if start + 2 < len(lines) else "")
+    if not root or not child:
+        return "the tree is not the command (exit 7) with its forked child below it:\n%s" % "\n".join(
+            lines[start:start + 4])
+    if child.group(2) != root.group(1) or child.group(1) == root.group(1):
+        return "the child line does not name its parent %s as the forking thread" % root.group(1)
+    if lines.index("process tree:") > min(i for i, l in enumerate(lines) if l.startswith("==")):
+        return "the tree is not printed before the findings:\n%s" % text[-1500:]
+    return None
+
+
+REPORT_POLISH_CHECKS = [
+    ("suppression-removes-child-deadlock", check_suppression_removes_child_deadlock),
+    ("suppression-from-FORKSAN_OPTIONS", check_suppression_from_forksan_options),
+    ("suppression-unmatched-reported", check_suppression_unmatched_is_reported),
+    ("suppression-file-error-names-line", check_suppression_file_error),
+    ("baseline-unchanged-does-not-fail", check_baseline_unchanged_does_not_fail),
+    ("baseline-new-finding-fails-and-fixed-listed", check_baseline_new_finding_fails),
+    ("baseline-malformed-names-offset", check_baseline_malformed),
+    ("color-always-never-auto-NO_COLOR", check_color),
+    ("tree-child-under-parent", check_tree),
+]
+
+
 CHECKS = [
     ("help", check_help),
     ("version", check_version),
@@ -406,7 +758,13 @@ CHECKS = [
     ("report-exit-status", check_report_exit_status),
     ("explain-child-deadlock", check_explain),
     ("explain-unknown-rule", check_explain_unknown),
+    ("explain-every-rule", check_explain_every_rule),
+    ("explain-lists-every-rule", check_explain_lists_every_rule),
+    ("man7-renders-every-rule", check_man7_every_rule),
+    ("man3-renders", check_man3_renders),
 ]
+
+CHECKS += REPORT_POLISH_CHECKS
 
 
 def main():

@@ -534,8 +534,8 @@ static void test_reports_json_parses_with_documented_top_level(void **state)
     char *json = render_json(&r);
 
     assert_json_query(json, "sorted(d)",
-                      "[\"command\", \"exit_status\", \"findings\", \"notices\", \"processes\", "
-                      "\"summary\", \"tool\"]");
+                      "[\"command\", \"exit_status\", \"findings\", \"fixed\", \"notices\", \"processes\", "
+                      "\"summary\", \"suppressions\", \"tool\"]");
     assert_json_query(json, "d[\"tool\"]", "{\"name\": \"forksan\", \"version\": \"0.1.0\"}");
     assert_json_query(json, "d[\"command\"]", "[\"app\", \"--serve\"]");
     assert_json_query(json, "d[\"notices\"]", "[\"trace of pid 102 was truncated\"]");
@@ -554,7 +554,7 @@ static void test_reports_json_objects_have_exactly_the_schema_keys(void **state)
                       "\"threads_at_fork\"]");
     assert_json_query(json, "sorted(d[\"processes\"][0][\"exit\"])", "[\"how\", \"status\"]");
     assert_json_query(json, "sorted(d[\"findings\"][0])",
-                      "[\"count\", \"fingerprint\", \"locations\", \"message\", \"pids\", "
+                      "[\"baseline\", \"count\", \"fingerprint\", \"locations\", \"message\", \"pids\", "
                       "\"rule\", \"severity\"]");
     assert_json_query(json, "sorted(d[\"findings\"][0][\"locations\"][0])",
                       "[\"description\", \"frames\", \"role\", \"thread\"]");
@@ -835,6 +835,8 @@ static void test_reports_text_full_layout(void **state)
                         "  acquired at:\n"
                         "    #0 0x10 in f f.c:3\n"
                         "\n"
+                        "findings by rule:\n"
+                        "  orphaned-lock: 1 (warning)\n"
                         "SUMMARY: forksan: 0 errors, 1 warning, 0 notes in 1 process\n");
     free(text);
     fsan_report_free(&r);
