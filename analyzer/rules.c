@@ -166,6 +166,27 @@ static struct fsan_location *site_location(struct ctx *c, struct fsan_finding *f
     return loc;
 }
 
+/* The site's stack was captured for another lock taken at the same call
+ * instruction (a lock wrapper, or CPython's one acquire function for every
+ * Python lock): keep only the innermost frame, which is certain, and say so
+ * rather than show somebody else's callers. */
+static void trim_shared(struct ctx *c, struct fsan_location *loc)
+{
+    if (!loc || loc->nframes <= 1)
+        return;
+    for (size_t i = 1; i < loc->nframes; i++)
+        free_frame(&loc->frames[i]);
+    loc->nframes = 1;
+    const char *base = loc->description ? loc->description : "at:";
+    size_t n = strlen(base);
+    if (n && base[n - 1] == ':')
+        n--;
+    char *desc = xprintf(c, "%.*s (a call site shared by several locks: only the innermost frame is certain):",
+                         (int)n, base);
+    free(loc->description);
+    loc->description = desc;
+}
+
 static void fork_location(struct ctx *c, struct fsan_finding *f, const struct fsan_trace *t)
 {
     const char *how = t->proc.fork_site ? "fork called at:" : "fork made inside libc (no call site recorded):";
@@ -372,8 +393,10 @@ static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const
         break;
     }
     start_finding(&f, "child-deadlock", FSAN_SEV_ERROR, msg);
-    site_location(c, &f, t, "attempt", d->tid, d->attempt_site,
-                  xprintf(c, "the child tries to take the %s at:", noun));
+    struct fsan_location *attempt = site_location(c, &f, t, "attempt", d->tid, d->attempt_site,
+                                                  xprintf(c, "the child tries to take the %s at:", noun));
+    if (d->flags & FSAN_DLF_ATTEMPT_SITE_SHARED)
+        trim_shared(c, attempt);
     if (d->holder_tid || d->acquire_site) {
         char *desc = d->form == FSAN_DL_VANISHED_HOLDER
                          ? xprintf(c, "held at fork by %s (vanished in the child), acquired at:", holder ? holder : "a thread")
@@ -381,6 +404,8 @@ static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const
         struct fsan_location *loc = site_location(c, &f, t, "acquired", d->holder_tid, d->acquire_site, desc);
         if (loc && d->form == FSAN_DL_FORKER_REACQUIRE)
             set_thread(c, loc, t, 0);
+        if (d->flags & FSAN_DLF_ACQUIRE_SITE_SHARED)
+            trim_shared(c, loc);
     }
     fork_location(c, &f, t);
     free(holder);
@@ -402,15 +427,19 @@ static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const str
         start_finding(&f, "inherited-held-lock", FSAN_SEV_NOTE,
                       xprintf(c, "%s%s 0x%llx was held by the forking thread at fork and is still held in the child (taking it again there deadlocks)",
                               kw, noun, (unsigned long long)h->lock_addr));
-        site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
-                      xprintf(c, "acquired by the forking thread at:"));
+        struct fsan_location *loc = site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
+                                                  xprintf(c, "acquired by the forking thread at:"));
+        if (h->flags & FSAN_HELD_SITE_SHARED)
+            trim_shared(c, loc);
     } else {
         char *label = thread_label(c, t, h->holder_tid);
         start_finding(&f, "orphaned-lock", FSAN_SEV_WARNING,
                       xprintf(c, "%s%s 0x%llx was held at fork by %s, which does not exist in the child; the child never re-initialised it, so the first attempt to take it there hangs",
                               kw, noun, (unsigned long long)h->lock_addr, label ? label : "a thread"));
-        site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
-                      xprintf(c, "acquired by %s at:", label ? label : "the vanished thread"));
+        struct fsan_location *loc = site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
+                                                  xprintf(c, "acquired by %s at:", label ? label : "the vanished thread"));
+        if (h->flags & FSAN_HELD_SITE_SHARED)
+            trim_shared(c, loc);
         free(label);
         *vanished_left_lock = 1;
     }
@@ -428,7 +457,8 @@ static void thread_location(struct ctx *c, struct fsan_finding *f, const struct 
         start = fr.function ? xstrdup(c, fr.function) : xprintf(c, "0x%llx", (unsigned long long)th->start_routine);
         free_frame(&fr);
     }
-    char *desc = start ? xprintf(c, "vanished thread %u, start routine %s, created at:", th->tid, start)
+    char *desc = th->tid == 0 ? xprintf(c, "vanished thread, created but not yet running at fork, start routine %s, created at:", start ? start : "unknown")
+               : start ? xprintf(c, "vanished thread %u, start routine %s, created at:", th->tid, start)
                        : xprintf(c, "vanished thread %u (not created through pthread_create; the main thread or a thread started before forksan)", th->tid);
     free(start);
     site_location(c, f, t, "thread", th->tid, th->create_site, desc);

@@ -170,7 +170,8 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
             .mode = h->mode,
             .kind = h->kind,
             .depth = h->depth,
-            .flags = (t != forker && t->waiting_on == addr) ? FSAN_HELD_SELF_WAIT : 0,
+            .flags = ((t != forker && t->waiting_on == addr) ? FSAN_HELD_SELF_WAIT : 0) |
+                     (fsan__site_shared(h->site, addr) ? FSAN_HELD_SITE_SHARED : 0),
         };
         fsan__trace_record(FSAN_REC_HELD, &hr, sizeof hr, NULL, 0);
         fsan__site_write(h->site);
@@ -479,6 +480,10 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
         errno = saved;
         return 0; /* a thread of the child's own may release it */
     }
+    if (fsan__site_shared(attempt_site, addr))
+        d.flags |= FSAN_DLF_ATTEMPT_SITE_SHARED;
+    if (fsan__site_shared(d.acquire_site, addr))
+        d.flags |= FSAN_DLF_ACQUIRE_SITE_SHARED;
     if (!already_reported(addr, attempt_site)) {
         write_deferred_forker();
         fsan__site_write(attempt_site);

@@ -97,12 +97,13 @@ struct fsan__site {
     _Atomic uint32_t nframes; /* 0 until the frames are filled in */
     uint32_t language;
     uint32_t written_gen;     /* == fsan__trace_gen: already in this trace file */
+    uintptr_t first_object;   /* the lock being taken when the stack was captured */
     uintptr_t frames[FSAN_MAX_FRAMES];
 };
 extern struct fsan__site fsan__sites[FSAN_MAX_SITES];
 extern _Atomic uint32_t fsan__site_overflow;
 extern _Atomic int fsan__unwinding; /* threads inside libunwind right now */
-uint32_t fsan__site_intern(uintptr_t return_address); /* slow path */
+uint32_t fsan__site_intern(uintptr_t return_address, uintptr_t object); /* slow path */
 
 static inline uint32_t fsan__site_hash(uintptr_t key)
 {
@@ -110,13 +111,28 @@ static inline uint32_t fsan__site_hash(uintptr_t key)
     return (uint32_t)(h >> 40) & (FSAN_MAX_SITES - 1);
 }
 
-/* The site id of a call site: one hash probe when it was seen before. */
-static inline uint32_t fsan__site_of(uintptr_t return_address)
+/* The site id of a call site: one hash probe when it was seen before.
+ * object is the lock being taken (0 for other sites): the captured stack
+ * belongs to that first acquisition, which the snapshot later compares
+ * with the lock a hold is about. */
+static inline uint32_t fsan__site_of_obj(uintptr_t return_address, uintptr_t object)
 {
     uint32_t idx = fsan__site_hash(return_address);
     if (FSAN_LIKELY(atomic_load_explicit(&fsan__sites[idx].key, memory_order_relaxed) == return_address))
         return idx + 1;
-    return fsan__site_intern(return_address);
+    return fsan__site_intern(return_address, object);
+}
+
+static inline uint32_t fsan__site_of(uintptr_t return_address)
+{
+    return fsan__site_of_obj(return_address, 0);
+}
+
+/* AS-safe: did the site's stack come from an acquisition of another lock?
+ * Then only its innermost frame is known to belong to this one. */
+static inline int fsan__site_shared(uint32_t site, uintptr_t object)
+{
+    return site != 0 && site <= FSAN_MAX_SITES && fsan__sites[site - 1].first_object != object;
 }
 void fsan__site_write(uint32_t id); /* AS-safe: writes the SITE record once */
 void fsan__stack_init(void);

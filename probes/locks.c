@@ -89,7 +89,7 @@ static inline __attribute__((always_inline)) void note_acquired(const void *lock
     struct fsan__thread *t = fsan__self();
     if (FSAN_UNLIKELY(!t))
         return;
-    fsan__held_push_fast(t, (uintptr_t)lock, type, mode, kind, fsan__site_of(ret));
+    fsan__held_push_fast(t, (uintptr_t)lock, type, mode, kind, fsan__site_of_obj(ret, (uintptr_t)lock));
 }
 
 static inline __attribute__((always_inline)) void note_released(const void *lock, uintptr_t ret)
@@ -149,7 +149,7 @@ static int child_mutex_try(pthread_mutex_t *m, uint16_t op, uintptr_t ret, int *
         return EBUSY; /* the child's own relock: not a fork hazard */
     if (op != FSAN_OP_LOCK)
         return EBUSY; /* a timed wait ends by itself: not "blocks forever" */
-    *hazard = fsan__child_blocked((uintptr_t)m, FSAN_LOCK_MUTEX, op, kind, owner, site_of(ret));
+    *hazard = fsan__child_blocked((uintptr_t)m, FSAN_LOCK_MUTEX, op, kind, owner, fsan__site_of_obj(ret, (uintptr_t)m));
     return EBUSY;
 }
 
@@ -282,7 +282,7 @@ static int child_rwlock_try(pthread_rwlock_t *rw, int write, uint16_t op, uintpt
         return EBUSY;
     if (op != FSAN_OP_RDLOCK && op != FSAN_OP_WRLOCK)
         return EBUSY; /* a timed wait ends by itself */
-    *hazard = fsan__child_blocked((uintptr_t)rw, FSAN_LOCK_RWLOCK, op, kind, writer, site_of(ret));
+    *hazard = fsan__child_blocked((uintptr_t)rw, FSAN_LOCK_RWLOCK, op, kind, writer, fsan__site_of_obj(ret, (uintptr_t)rw));
     return EBUSY;
 }
 
@@ -420,7 +420,7 @@ static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
     errno = saved;
     if (err != EAGAIN || op != FSAN_OP_SEM_WAIT)
         return -1; /* its own error, or a timed wait that ends by itself */
-    *hazard = fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, site_of(ret));
+    *hazard = fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, fsan__site_of_obj(ret, (uintptr_t)s));
     return -1;
 }
 

@@ -43,7 +43,7 @@ static inline uint32_t site_hash(uintptr_t key)
     return fsan__site_hash(key);
 }
 
-static uint32_t intern(uintptr_t return_address);
+static uint32_t intern(uintptr_t return_address, uintptr_t object);
 
 /* libunwind's own initialisation (a pipe, probing memory) happens on its
  * first use; a program that never takes a lock, like most short commands
@@ -145,19 +145,19 @@ static void capture(struct fsan__site *s, uintptr_t return_address)
 /* The slow path of fsan__site_of (fsan.h): a site not yet seen, or a hash
  * collision.  Capturing runs libunwind, which may set errno and calls hooked
  * functions: both are contained here. */
-uint32_t fsan__site_intern(uintptr_t return_address)
+uint32_t fsan__site_intern(uintptr_t return_address, uintptr_t object)
 {
     if (!return_address)
         return 0;
     int saved = errno;
     fsan__guard++;
-    uint32_t id = intern(return_address);
+    uint32_t id = intern(return_address, object);
     fsan__guard--;
     errno = saved;
     return id;
 }
 
-static uint32_t intern(uintptr_t return_address)
+static uint32_t intern(uintptr_t return_address, uintptr_t object)
 {
     uint32_t idx = site_hash(return_address);
     for (uint32_t probe = 0; probe < FSAN_MAX_SITES; probe++, idx = (idx + 1) & (FSAN_MAX_SITES - 1)) {
@@ -169,6 +169,7 @@ static uint32_t intern(uintptr_t return_address)
             continue;
         uintptr_t expected = 0;
         if (atomic_compare_exchange_strong(&s->key, &expected, return_address)) {
+            s->first_object = object;
             capture(s, return_address);
             return idx + 1;
         }

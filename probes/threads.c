@@ -114,23 +114,33 @@ void fsan__threads_after_fork_child(struct fsan__thread *forker)
 struct start_info {
     void *(*start)(void *);
     void *arg;
-    uint32_t create_site;
+    struct fsan__thread *slot; /* claimed by the creator, or NULL */
 };
 
+/* The new thread adopts the slot its creator claimed for it. */
 static void *trampoline(void *p)
 {
     struct start_info info = *(struct start_info *)p;
     free(p);
-    struct fsan__thread *t = fsan__self();
+    struct fsan__thread *t = info.slot;
     if (t) {
-        t->start_routine = (uintptr_t)info.start;
-        t->create_site = info.create_site;
+        t->tid = (pid_t)fsan__sys_gettid();
+        fsan__tls_self = t;
+        if (exit_key_ready)
+            pthread_setspecific(exit_key, t);
         if (fsan__proc.in_child)
             fsan__proc.child_live_threads++;
+    } else {
+        (void)fsan__self();
     }
     return info.start(info.arg);
 }
 
+/* DESIGN: the slot is claimed and made live by the creating thread, before
+ * the real pthread_create: a thread that exists in the kernel but has not
+ * run a single instruction of its start routine at the fork instant is
+ * still a thread that vanishes in the child, and the snapshot must list
+ * it (tid 0 until it runs). */
 FSAN_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                                void *(*start)(void *), void *arg)
 {
@@ -144,11 +154,19 @@ FSAN_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     }
     info->start = start;
     info->arg = arg;
-    info->create_site = fsan__site_of((uintptr_t)__builtin_return_address(0));
+    info->slot = fsan__thread_claim();
+    if (info->slot) {
+        info->slot->tid = 0;
+        info->slot->start_routine = (uintptr_t)start;
+        info->slot->create_site = fsan__site_of((uintptr_t)__builtin_return_address(0));
+        atomic_store_explicit(&info->slot->state, FSAN_SLOT_LIVE, memory_order_release);
+    }
     errno = saved;
     int rc = REAL(pthread_create)(thread, attr, trampoline, info);
     if (rc != 0) {
         saved = errno;
+        if (info->slot)
+            fsan__thread_release(info->slot);
         free(info);
         errno = saved;
     }

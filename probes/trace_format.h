@@ -132,6 +132,9 @@ enum fsan_held_flags {
      * is a signal (CPython's Condition/Event waiter), not a lock whose
      * holder will release it. */
     FSAN_HELD_SELF_WAIT = 1u << 0,
+    /* The acquire site's stack was captured for another lock taken at the
+     * same call instruction (a lock wrapper): only frame 0 is certain. */
+    FSAN_HELD_SITE_SHARED = 1u << 1,
 };
 
 enum fsan_lock_event_kind {
@@ -170,6 +173,8 @@ enum fsan_lock_op {
 enum fsan_deadlock_flags {
     FSAN_DLF_STRICT_EXIT = 1u << 0, /* strict mode ended the child */
     FSAN_DLF_GRACE_ACQUIRED = 1u << 1, /* strict: acquired during the grace period */
+    FSAN_DLF_ATTEMPT_SITE_SHARED = 1u << 2, /* as FSAN_HELD_SITE_SHARED, for the attempt site */
+    FSAN_DLF_ACQUIRE_SITE_SHARED = 1u << 3, /* as FSAN_HELD_SITE_SHARED, for the acquire site */
 };
 
 struct fsan_rec_deadlock {

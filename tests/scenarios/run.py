@@ -45,7 +45,8 @@ class Expect:
     """A finding that must be present."""
 
     def __init__(self, rule, severity=None, role=None, source=None, mark=None, thread_name=None,
-                 message_has=None):
+                 message_has=None, not_mark=None):
+        self.not_mark = not_mark  # a marked line that must NOT be in that location
         self.rule, self.severity, self.role = rule, severity, role
         self.source, self.mark, self.thread_name = source, mark, thread_name
         self.message_has = message_has
@@ -71,9 +72,12 @@ class Expect:
                 continue
             if self.thread_name and (loc.get("thread") or {}).get("name") != self.thread_name:
                 continue
-            for frame in loc["frames"]:
-                if frame.get("file") and os.path.basename(frame["file"]) == self.source and frame.get("line") == line:
-                    return True
+            lines = [frame.get("line") for frame in loc["frames"]
+                     if frame.get("file") and os.path.basename(frame["file"]) == self.source]
+            if self.not_mark and marker_line(os.path.join(HERE, self.source), self.not_mark) in lines:
+                continue
+            if line in lines:
+                return True
         return False
 
 

@@ -147,6 +147,12 @@ SCENARIOS = [
              expect=[Expect("child-deadlock", "error", "attempt", "nested_attempt.c", "attempt"),
                      Expect("child-deadlock", "error", "attempt", "nested_attempt.c", "caller"),
                      Expect("child-deadlock", "error", "acquired", "nested_attempt.c", "acquire")]),
+    # Two locks through one wrapper: the second lock's acquisition must not
+    # be shown with the first lock's callers.
+    Scenario("c-shared-wrapper-site-not-misattributed", "shared_lock_site",
+             expect=[Expect("child-deadlock", "error", "acquired", "shared_lock_site.c", "wrapper",
+                            not_mark="warmup"),
+                     Expect("child-deadlock", "error", "attempt", "shared_lock_site.c", "attempt")]),
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),
