@@ -23,7 +23,7 @@ RT_LIBS := -lunwind -ldl -pthread
 
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c probes/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
-           probes/locks.c probes/fork.c probes/child.c
+           probes/locks.c probes/fork.c probes/child.c probes/python.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c analyzer/model.c \
            analyzer/symbolize.c analyzer/rules.c analyzer/traceset.c probes/options.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c \
@@ -58,6 +58,17 @@ $(CLI): $(AN_OBJS)
 	$(CC) -o $@ $^ $(AN_LIBS)
 
 -include $(RT_OBJS:.o=.d) $(AN_OBJS:.o=.d)
+
+# The CPython 3.11 struct offsets the Python bridge reads, from CPython's own
+# headers (libpython3.11-dev), generated at build time: the runtime never
+# links against libpython.
+PY_INCLUDE ?= /usr/include/python3.11
+$(BUILD)/gen/py311_offsets.h: probes/pyoffsets_gen.c
+	@mkdir -p $(dir $@)
+	$(CC) -I$(PY_INCLUDE) -o $(BUILD)/gen/pyoffsets_gen $<
+	$(BUILD)/gen/pyoffsets_gen > $@.tmp && mv $@.tmp $@
+$(BUILD)/rt/probes/python.o: $(BUILD)/gen/py311_offsets.h
+$(BUILD)/rt/probes/python.o: RT_CFLAGS += -I$(BUILD)/gen
 
 # The built-in suppressions (reports/builtin.supp) are compiled into the
 # command as one C string literal, one source line per file line.

@@ -20,7 +20,21 @@ struct fsan_trace_set {
 int fsan_load_dir(const char *dir, struct fsan_trace_set *set, char *err, size_t errlen);
 void fsan_trace_set_free(struct fsan_trace_set *set);
 
-/* Applies the rules.  The report takes over set->notices. */
+/* How locations are built.  A zeroed struct is the default. */
+struct fsan_analyze_options {
+    /* A location that has Python frames shows only those by default (a
+     * Python programmer wants the .py line, not the interpreter's C stack);
+     * set, it shows the Python frames first, then the native ones
+     * (--native-frames). */
+    int native_frames;
+};
+
+/* Applies the rules.  The report takes over set->notices.  opts may be
+ * NULL (the defaults). */
+int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
+                      const struct fsan_analyze_options *opts, struct fsan_report *out);
+
+/* fsan_analyze_opts with the default options. */
 int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct fsan_report *out);
 
 #endif

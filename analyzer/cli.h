@@ -26,6 +26,7 @@ struct fsan_cli {
     const char *baseline;      /* --baseline OLD.json */
     int color;                 /* FSAN_COLOR_* */
     int tree;                  /* --tree */
+    int native_frames;         /* --native-frames: native frames beside Python ones */
     struct fsan_suppressions *supp; /* loaded by fsan_load_filters, or NULL */
     struct fsan_baseline *base;     /* loaded by fsan_load_filters, or NULL */
 };

@@ -501,7 +501,8 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
     report.tool_version = FORKSAN_VERSION;
     report.exit_status = exit_status;
     struct fsan_symbolizer *sym = fsan_symbolizer_new();
-    rc = sym ? fsan_analyze(&set, sym, &report) : -ENOMEM;
+    struct fsan_analyze_options analyze_opts = {.native_frames = cli->native_frames};
+    rc = sym ? fsan_analyze_opts(&set, sym, &analyze_opts, &report) : -ENOMEM;
     if (rc == 0)
         rc = copy_command(cli, &report);
     if (rc == 0)

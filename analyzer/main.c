@@ -55,6 +55,8 @@ static void usage(FILE *out)
             "  --color auto|always|never\n"
             "                          colour the text report (auto: a terminal, NO_COLOR unset)\n"
             "  --tree                  text report: show the process tree first\n"
+            "  --native-frames         where a stack has Python frames, also show the\n"
+            "                          native frames after them (default: Python only)\n"
             "  -h, --help              this help\n"
             "  --version               print the version\n"
             "\n"
@@ -73,7 +75,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 /* Suppression, baseline and text-report options (numbered apart so the
  * list above can grow without renumbering these). */
-enum { OPT_SUPPRESSIONS = 512, OPT_NO_BUILTIN_SUPP, OPT_BASELINE, OPT_COLOR, OPT_TREE };
+enum { OPT_SUPPRESSIONS = 512, OPT_NO_BUILTIN_SUPP, OPT_BASELINE, OPT_COLOR, OPT_TREE, OPT_NATIVE_FRAMES };
 
 enum { OPT_FORMAT = 256, OPT_FAIL_ON, OPT_EXITCODE, OPT_MODE, OPT_TRACE_DIR, OPT_KEEP, OPT_VERSION };
 
@@ -90,6 +92,7 @@ static const struct option long_options[] = {
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"color", required_argument, NULL, OPT_COLOR},
     {"tree", no_argument, NULL, OPT_TREE},
+    {"native-frames", no_argument, NULL, OPT_NATIVE_FRAMES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -160,6 +163,7 @@ static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
             return usage_error("unknown --color '%s' (expected auto, always or never)", arg);
         return -1;
     case OPT_TREE: cli->tree = 1; return -1;
+    case OPT_NATIVE_FRAMES: cli->native_frames = 1; return -1;
     case 'h': usage(stdout); return 0;
     case OPT_VERSION: printf("forksan %s\n", FORKSAN_VERSION); return 0;
     }

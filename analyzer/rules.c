@@ -17,6 +17,16 @@
  * DESIGN §4, which says "warning" for any thread; the runtime-core issue
  * requires the atfork-protected program to produce nothing above note.
  *
+ * Python programs: the runtime records, besides native stacks, the Python
+ * stacks of the fork call, of each thread at fork, of where each held lock
+ * was taken and of the child's attempt (PYREF records).  A location that
+ * has one shows the Python frames only, unless --native-frames asks for
+ * both (Python first): the interpreter's C frames say nothing a Python
+ * programmer can act on.  Such a location's fingerprint is its innermost
+ * Python frame, so it does not depend on that option.  A thread's Python
+ * name (threading.Thread.name) is the name users gave it, so it is
+ * preferred to the 15-byte native one.
+ *
  * Identical findings from many processes (a pool forking 1,000 workers)
  * merge into one with a count: the fingerprint is the rule plus the
  * symbolized sites that identify it (function, file and line, or module and
@@ -24,6 +34,7 @@
  * across runs and usable for baselines.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +47,9 @@ struct ctx {
     struct fsan_report *r;
     size_t findings_cap;
     int oom;
+    int native_frames;          /* fsan_analyze_options.native_frames */
+    const char **py_reasons;    /* PYINFO reasons already noticed (the traces' strings) */
+    size_t npy_reasons;
 };
 
 static char *xstrdup(struct ctx *c, const char *s)
@@ -127,6 +141,32 @@ static const struct fsan_rec_thread *thread_by_tid(const struct fsan_trace *t, u
     return NULL;
 }
 
+/* The name users know a thread by: the Python name of a THREAD PYREF when
+ * there is one (threading.Thread.name, e.g. "lock-holder"), else the
+ * native name. */
+static const char *thread_name(const struct fsan_trace *t, uint32_t tid)
+{
+    const struct fsan_trace_pyref *r = fsan_trace_pyref(t, FSAN_PYREF_THREAD, tid);
+    if (r && r->name[0])
+        return r->name;
+    const struct fsan_rec_thread *th = thread_by_tid(t, tid);
+    return th && th->name[0] ? th->name : NULL;
+}
+
+/* The Python stack a PYREF attaches to (what, key), or NULL when there is
+ * none or it has no frames. */
+static const struct fsan_trace_pysite *python_stack(const struct fsan_trace *t, uint32_t what, uint64_t key)
+{
+    const struct fsan_trace_pyref *r = fsan_trace_pyref(t, what, key);
+    const struct fsan_trace_pysite *ps = r ? fsan_trace_pysite(t, r->pysite) : NULL;
+    return ps && ps->nframes ? ps : NULL;
+}
+
+static char *nonempty_dup(struct ctx *c, const char *s)
+{
+    return s && *s ? xstrdup(c, s) : NULL;
+}
+
 static struct fsan_location *add_location(struct ctx *c, struct fsan_finding *f, const char *role)
 {
     struct fsan_location *p = realloc(f->locations, (f->nlocations + 1) * sizeof *p);
@@ -147,9 +187,7 @@ static void set_thread(struct ctx *c, struct fsan_location *loc, const struct fs
         return;
     loc->has_thread = 1;
     loc->tid = (int)tid;
-    const struct fsan_rec_thread *th = thread_by_tid(t, tid);
-    if (th && th->name[0])
-        loc->thread_name = xstrdup(c, th->name);
+    loc->thread_name = xstrdup(c, thread_name(t, tid));
 }
 
 static struct fsan_location *site_location(struct ctx *c, struct fsan_finding *f, const struct fsan_trace *t,
@@ -187,10 +225,54 @@ static void trim_shared(struct ctx *c, struct fsan_location *loc)
     loc->description = desc;
 }
 
+/* Puts the Python stack ps before the location's native frames, or in
+ * their place (see fsan_analyze_options). */
+static void attach_python(struct ctx *c, struct fsan_location *loc, const struct fsan_trace_pysite *ps)
+{
+    size_t keep = c->native_frames ? loc->nframes : 0;
+    struct fsan_frame *frames = calloc(ps->nframes + keep, sizeof *frames);
+    if (!frames) {
+        c->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < ps->nframes; i++) {
+        const struct fsan_trace_pyframe *pf = &ps->frames[i];
+        frames[i].language = "python";
+        frames[i].function = nonempty_dup(c, pf->function);
+        frames[i].file = nonempty_dup(c, pf->file);
+        frames[i].line = pf->line > INT_MAX ? 0 : (int)pf->line;
+    }
+    if (keep)
+        memcpy(frames + ps->nframes, loc->frames, keep * sizeof *frames);
+    for (size_t i = keep; i < loc->nframes; i++)
+        free_frame(&loc->frames[i]);
+    free(loc->frames);
+    loc->frames = frames;
+    loc->nframes = ps->nframes + keep;
+}
+
+/* The last step of every location that can have Python frames: the
+ * shared-site trim (which concerns the native stack only, so it is skipped
+ * when that stack is not shown) and the Python frames of (what, key). */
+static void finish_location(struct ctx *c, struct fsan_location *loc, const struct fsan_trace *t,
+                            uint32_t what, uint64_t key, int shared)
+{
+    if (!loc)
+        return;
+    const struct fsan_trace_pysite *ps = python_stack(t, what, key);
+    if (shared && (!ps || c->native_frames))
+        trim_shared(c, loc);
+    if (ps)
+        attach_python(c, loc, ps);
+}
+
 static void fork_location(struct ctx *c, struct fsan_finding *f, const struct fsan_trace *t)
 {
-    const char *how = t->proc.fork_site ? "fork called at:" : "fork made inside libc (no call site recorded):";
-    site_location(c, f, t, "fork", t->proc.forking_tid, t->proc.fork_site, xstrdup(c, how));
+    /* os.fork() has a Python call site even when the native one is libc's. */
+    int python = python_stack(t, FSAN_PYREF_FORK, 0) != NULL;
+    const char *how = t->proc.fork_site || python ? "fork called at:" : "fork made inside libc (no call site recorded):";
+    struct fsan_location *loc = site_location(c, f, t, "fork", t->proc.forking_tid, t->proc.fork_site, xstrdup(c, how));
+    finish_location(c, loc, t, FSAN_PYREF_FORK, 0, 0);
 }
 
 static void free_location(struct fsan_location *loc)
@@ -225,7 +307,10 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 static uint64_t hash_frame(uint64_t h, const struct fsan_frame *fr)
 {
     char buf[64];
-    if (fr->function && fr->file) {
+    /* A Python frame has no module or address to fall back on: its names
+     * and line are its identity even when one of them is unknown. */
+    int python = fr->language && strcmp(fr->language, "python") == 0;
+    if (python || (fr->function && fr->file)) {
         h = fnv1a(fnv1a(h, fr->function), fr->file);
         snprintf(buf, sizeof buf, ":%d", fr->line);
     } else if (fr->module) {
@@ -363,9 +448,9 @@ static int child_execed(const struct fsan_trace_set *set, const struct fsan_trac
 
 static char *thread_label(struct ctx *c, const struct fsan_trace *t, uint32_t tid)
 {
-    const struct fsan_rec_thread *th = thread_by_tid(t, tid);
-    if (th && th->name[0])
-        return xprintf(c, "thread %u \"%s\"", tid, th->name);
+    const char *name = thread_name(t, tid);
+    if (name)
+        return xprintf(c, "thread %u \"%s\"", tid, name);
     return xprintf(c, "thread %u", tid);
 }
 
@@ -395,8 +480,7 @@ static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const
     start_finding(&f, "child-deadlock", FSAN_SEV_ERROR, msg);
     struct fsan_location *attempt = site_location(c, &f, t, "attempt", d->tid, d->attempt_site,
                                                   xprintf(c, "the child tries to take the %s at:", noun));
-    if (d->flags & FSAN_DLF_ATTEMPT_SITE_SHARED)
-        trim_shared(c, attempt);
+    finish_location(c, attempt, t, FSAN_PYREF_ATTEMPT, d->lock_addr, (d->flags & FSAN_DLF_ATTEMPT_SITE_SHARED) != 0);
     if (d->holder_tid || d->acquire_site) {
         char *desc = d->form == FSAN_DL_VANISHED_HOLDER
                          ? xprintf(c, "held at fork by %s (vanished in the child), acquired at:", holder ? holder : "a thread")
@@ -404,8 +488,8 @@ static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const
         struct fsan_location *loc = site_location(c, &f, t, "acquired", d->holder_tid, d->acquire_site, desc);
         if (loc && d->form == FSAN_DL_FORKER_REACQUIRE)
             set_thread(c, loc, t, 0);
-        if (d->flags & FSAN_DLF_ACQUIRE_SITE_SHARED)
-            trim_shared(c, loc);
+        /* Where the holder took this lock: the snapshot's HELD of it. */
+        finish_location(c, loc, t, FSAN_PYREF_HELD, d->lock_addr, (d->flags & FSAN_DLF_ACQUIRE_SITE_SHARED) != 0);
     }
     fork_location(c, &f, t);
     free(holder);
@@ -429,8 +513,7 @@ static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const str
                               kw, noun, (unsigned long long)h->lock_addr));
         struct fsan_location *loc = site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
                                                   xprintf(c, "acquired by the forking thread at:"));
-        if (h->flags & FSAN_HELD_SITE_SHARED)
-            trim_shared(c, loc);
+        finish_location(c, loc, t, FSAN_PYREF_HELD, h->lock_addr, (h->flags & FSAN_HELD_SITE_SHARED) != 0);
     } else {
         char *label = thread_label(c, t, h->holder_tid);
         start_finding(&f, "orphaned-lock", FSAN_SEV_WARNING,
@@ -438,8 +521,7 @@ static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const str
                               kw, noun, (unsigned long long)h->lock_addr, label ? label : "a thread"));
         struct fsan_location *loc = site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
                                                   xprintf(c, "acquired by %s at:", label ? label : "the vanished thread"));
-        if (h->flags & FSAN_HELD_SITE_SHARED)
-            trim_shared(c, loc);
+        finish_location(c, loc, t, FSAN_PYREF_HELD, h->lock_addr, (h->flags & FSAN_HELD_SITE_SHARED) != 0);
         free(label);
         *vanished_left_lock = 1;
     }
@@ -457,11 +539,21 @@ static void thread_location(struct ctx *c, struct fsan_finding *f, const struct 
         start = fr.function ? xstrdup(c, fr.function) : xprintf(c, "0x%llx", (unsigned long long)th->start_routine);
         free_frame(&fr);
     }
+    /* A Python thread's stack at fork says what it was doing (and which
+     * line of the program started it); the native start routine of every
+     * Python thread is the interpreter's, so it is named only beside the
+     * native frames. */
+    int python = th->tid != 0 && python_stack(t, FSAN_PYREF_THREAD, th->tid) != NULL;
     char *desc = th->tid == 0 ? xprintf(c, "vanished thread, created but not yet running at fork, start routine %s, created at:", start ? start : "unknown")
+               : python && !c->native_frames ? xprintf(c, "vanished thread %u, running at fork:", th->tid)
+               : python ? xprintf(c, "vanished thread %u, start routine %s; running at fork (Python frames), created at (native frames):",
+                                  th->tid, start ? start : "unknown")
                : start ? xprintf(c, "vanished thread %u, start routine %s, created at:", th->tid, start)
                        : xprintf(c, "vanished thread %u (not created through pthread_create; the main thread or a thread started before forksan)", th->tid);
     free(start);
-    site_location(c, f, t, "thread", th->tid, th->create_site, desc);
+    struct fsan_location *loc = site_location(c, f, t, "thread", th->tid, th->create_site, desc);
+    if (python)
+        finish_location(c, loc, t, FSAN_PYREF_THREAD, th->tid, 0);
 }
 
 static void rule_threads_at_fork(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t,
@@ -523,6 +615,14 @@ static const char *exit_how(uint32_t how)
 /* "function file:line" (or module+offset) of a site's innermost frame. */
 static char *site_summary(struct ctx *c, const struct fsan_trace *t, uint32_t site_id)
 {
+    /* The process tree names the fork call by its innermost Python frame
+     * when there is one: that is the line the programmer wrote. */
+    const struct fsan_trace_pysite *ps = python_stack(t, FSAN_PYREF_FORK, 0);
+    if (ps) {
+        const struct fsan_trace_pyframe *pf = &ps->frames[0];
+        return xprintf(c, "%s %s:%u", pf->function && pf->function[0] ? pf->function : "<unknown>",
+                       pf->file && pf->file[0] ? pf->file : "<unknown>", pf->line);
+    }
     struct fsan_location loc;
     memset(&loc, 0, sizeof loc);
     site_frames(c, t, site_id, &loc);
@@ -610,9 +710,49 @@ static int cmp_traces(const void *a, const void *b)
     return (int)x->proc.pid - (int)y->proc.pid;
 }
 
+static void add_set_notice(struct ctx *c, struct fsan_trace_set *set, char *n)
+{
+    char **p = n ? realloc(set->notices, (set->nnotices + 1) * sizeof *p) : NULL;
+    if (p) {
+        set->notices = p;
+        set->notices[set->nnotices++] = n;
+    } else {
+        free(n);
+        c->oom = 1;
+    }
+}
+
+/* A process whose interpreter the runtime found but could not read: its
+ * findings have native frames only, and the reader should know why.  Once
+ * per distinct reason, naming the first such process: a pool of a thousand
+ * workers with the same unsupported Python needs one line, not a thousand. */
+static void python_notice(struct ctx *c, struct fsan_trace_set *set, const struct fsan_trace *t)
+{
+    if (!t->has_pyinfo || t->py_state != FSAN_PY_UNAVAILABLE)
+        return;
+    const char *reason = t->py_reason && *t->py_reason ? t->py_reason : "no reason recorded";
+    for (size_t i = 0; i < c->npy_reasons; i++)
+        if (strcmp(c->py_reasons[i], reason) == 0)
+            return;
+    const char **p = realloc(c->py_reasons, (c->npy_reasons + 1) * sizeof *p);
+    if (!p) {
+        c->oom = 1;
+        return;
+    }
+    c->py_reasons = p;
+    c->py_reasons[c->npy_reasons++] = reason;
+    add_set_notice(c, set, xprintf(c, "Python frames unavailable in pid %u: %s", t->proc.pid, reason));
+}
+
 int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct fsan_report *out)
 {
-    struct ctx c = {sym, out, 0, 0};
+    return fsan_analyze_opts(set, sym, NULL, out);
+}
+
+int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
+                      const struct fsan_analyze_options *opts, struct fsan_report *out)
+{
+    struct ctx c = {sym, out, 0, 0, opts ? opts->native_frames : 0, NULL, 0};
     if (set->ntraces)
         qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
     for (size_t i = 0; i < set->ntraces; i++) {
@@ -624,15 +764,11 @@ int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct
             char *n = xprintf(&c, "process %u: %llu trace bytes lost, %u threads, %u call sites and %u lock holds not tracked (tables full)",
                               t->proc.pid, (unsigned long long)t->stats.lost_bytes, t->stats.thread_overflow,
                               t->stats.site_overflow, t->stats.held_overflow);
-            char **p = n ? realloc(set->notices, (set->nnotices + 1) * sizeof *p) : NULL;
-            if (p) {
-                set->notices = p;
-                set->notices[set->nnotices++] = n;
-            } else {
-                free(n);
-            }
+            add_set_notice(&c, set, n);
         }
+        python_notice(&c, set, t);
     }
+    free(c.py_reasons);
     if (out->nfindings)
         qsort(out->findings, out->nfindings, sizeof *out->findings, cmp_findings);
     out->notices = set->notices;

@@ -31,7 +31,14 @@ static const size_t min_payload[FSAN_REC_TYPE_MAX + 1] = {
     [FSAN_REC_EXEC_FAILED] = sizeof(struct fsan_rec_exec_failed),
     [FSAN_REC_EXIT] = sizeof(struct fsan_rec_exit),
     [FSAN_REC_STATS] = sizeof(struct fsan_rec_stats),
+    [FSAN_REC_PYSITE] = sizeof(struct fsan_rec_pysite),
+    [FSAN_REC_PYREF] = sizeof(struct fsan_rec_pyref),
+    [FSAN_REC_PYINFO] = sizeof(struct fsan_rec_pyinfo),
 };
+
+/* Python site ids, like native ones, index a table: refuse ids that would
+ * make a damaged record allocate gigabytes. */
+#define MAX_SITE_ID (1u << 24)
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
@@ -72,7 +79,7 @@ static int add_site(struct fsan_trace *t, const unsigned char *p, size_t size)
 {
     struct fsan_rec_site rec;
     memcpy(&rec, p, sizeof rec);
-    if (size != sizeof rec + (size_t)rec.nframes * sizeof(uint64_t) || rec.id == 0 || rec.id > (1u << 24))
+    if (size != sizeof rec + (size_t)rec.nframes * sizeof(uint64_t) || rec.id == 0 || rec.id > MAX_SITE_ID)
         return -EINVAL;
     if (rec.id >= t->nsites_cap) {
         size_t cap = t->nsites_cap ? t->nsites_cap : 64;
@@ -97,6 +104,151 @@ static int add_site(struct fsan_trace *t, const unsigned char *p, size_t size)
     return 0;
 }
 
+static void free_pyframes(struct fsan_trace_pyframe *frames, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(frames[i].file);
+        free(frames[i].function);
+    }
+    free(frames);
+}
+
+/* PYSITE: a fixed part, then nframes variable-length frames that must fill
+ * the record exactly.  Every length is checked against what is left of the
+ * record before the bytes are touched; a frame running past the end, or
+ * bytes left over, means the record is not what the writer wrote. */
+static int add_pysite(struct fsan_trace *t, const unsigned char *p, size_t size, const char **why)
+{
+    struct fsan_rec_pysite rec;
+    memcpy(&rec, p, sizeof rec);
+    if (rec.id == 0 || rec.id > MAX_SITE_ID) {
+        *why = "Python site id out of range";
+        return -EINVAL;
+    }
+    struct fsan_trace_pyframe *frames = calloc(rec.nframes ? rec.nframes : 1, sizeof *frames);
+    if (!frames)
+        return -ENOMEM;
+    size_t off = sizeof rec;
+    int rc = 0;
+    for (size_t i = 0; i < rec.nframes; i++) {
+        struct fsan_rec_pyframe fr;
+        if (size - off < sizeof fr) {
+            *why = "a Python frame runs past the end of the record";
+            rc = -EINVAL;
+            break;
+        }
+        memcpy(&fr, p + off, sizeof fr);
+        off += sizeof fr;
+        size_t names = (size_t)fr.file_len + fr.function_len;
+        if (size - off < names) {
+            *why = "a Python frame's file or function name runs past the end of the record";
+            rc = -EINVAL;
+            break;
+        }
+        /* The format says no NUL: one would silently cut the name short. */
+        if (memchr(p + off, '\0', names)) {
+            *why = "a NUL byte in a Python frame's file or function name";
+            rc = -EINVAL;
+            break;
+        }
+        frames[i].line = fr.line;
+        frames[i].file = dup_tail(p + off, fr.file_len);
+        frames[i].function = dup_tail(p + off + fr.file_len, fr.function_len);
+        if (!frames[i].file || !frames[i].function) {
+            rc = -ENOMEM;
+            break;
+        }
+        off += names;
+    }
+    if (rc == 0 && off != size) {
+        *why = "bytes left over after the last Python frame";
+        rc = -EINVAL;
+    }
+    if (rc == 0 && rec.id >= t->npysites_cap) {
+        size_t cap = t->npysites_cap ? t->npysites_cap : 64;
+        while (cap <= rec.id)
+            cap *= 2;
+        struct fsan_trace_pysite *s = realloc(t->pysites, cap * sizeof *s);
+        if (s) {
+            memset(s + t->npysites_cap, 0, (cap - t->npysites_cap) * sizeof *s);
+            t->pysites = s;
+            t->npysites_cap = cap;
+        } else {
+            rc = -ENOMEM;
+        }
+    }
+    if (rc < 0) {
+        free_pyframes(frames, rec.nframes);
+        return rc;
+    }
+    /* A repeated id replaces the earlier stack, as for native sites. */
+    struct fsan_trace_pysite *s = &t->pysites[rec.id];
+    free_pyframes(s->frames, s->nframes);
+    s->id = rec.id;
+    s->nframes = rec.nframes;
+    s->frames = frames;
+    return 0;
+}
+
+/* PYREF: fixed size, no tail.  Its stack is looked up when the rules need
+ * it, not here: a PYSITE may come after the PYREF that names it (as a SITE
+ * may come after the HELD that names it), or be lost to a truncated tail. */
+static int add_pyref(struct fsan_trace *t, const unsigned char *p, size_t size, const char **why)
+{
+    struct fsan_rec_pyref rec;
+    if (size != sizeof rec) {
+        *why = "a PYREF record has no tail";
+        return -EINVAL;
+    }
+    memcpy(&rec, p, sizeof rec);
+    if (rec.what < FSAN_PYREF_FORK || rec.what > FSAN_PYREF_ATTEMPT) {
+        *why = "unknown PYREF role";
+        return -EINVAL;
+    }
+    if (rec.what == FSAN_PYREF_FORK && rec.key != 0) {
+        *why = "a FORK PYREF with a key other than 0";
+        return -EINVAL;
+    }
+    if (rec.what == FSAN_PYREF_THREAD && rec.key > UINT32_MAX) {
+        *why = "a THREAD PYREF whose key is not a thread id";
+        return -EINVAL;
+    }
+    if (rec.pysite > MAX_SITE_ID) {
+        *why = "Python site id out of range";
+        return -EINVAL;
+    }
+    struct fsan_trace_pyref r;
+    memset(&r, 0, sizeof r);
+    r.what = rec.what;
+    r.pysite = rec.pysite;
+    r.key = rec.key;
+    memcpy(r.name, rec.name, sizeof rec.name); /* r.name[32] stays NUL */
+    return APPEND(t->pyrefs, t->npyrefs, r);
+}
+
+static int take_pyinfo(struct fsan_trace *t, const unsigned char *p, size_t size, const char **why)
+{
+    struct fsan_rec_pyinfo rec;
+    memcpy(&rec, p, sizeof rec);
+    if (rec.state != FSAN_PY_ACTIVE && rec.state != FSAN_PY_UNAVAILABLE) {
+        *why = "unknown PYINFO state";
+        return -EINVAL;
+    }
+    if (memchr(p + sizeof rec, '\0', size - sizeof rec)) {
+        *why = "a NUL byte in the PYINFO reason";
+        return -EINVAL;
+    }
+    char *reason = dup_tail(p + sizeof rec, size - sizeof rec);
+    if (!reason)
+        return -ENOMEM;
+    free(t->py_reason);
+    t->has_pyinfo = 1;
+    t->py_state = rec.state;
+    t->py_hexversion = rec.hexversion;
+    t->py_reason = reason;
+    return 0;
+}
+
 static int add_maps(struct fsan_trace *t, const unsigned char *p, size_t size)
 {
     char *m = realloc(t->maps, t->maps_len + size + 1);
@@ -109,8 +261,10 @@ static int add_maps(struct fsan_trace *t, const unsigned char *p, size_t size)
     return 0;
 }
 
-/* One record's payload; returns 0, -EINVAL (malformed) or -ENOMEM. */
-static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char *p, size_t size, uint32_t seq)
+/* One record's payload; returns 0, -EINVAL (malformed; *why may say how)
+ * or -ENOMEM. */
+static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char *p, size_t size, uint32_t seq,
+                       const char **why)
 {
     size_t fixed = min_payload[type];
     switch (type) {
@@ -160,6 +314,9 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
         memcpy(&t->exit, p, sizeof t->exit);
         return 0;
     case FSAN_REC_STATS: memcpy(&t->stats, p, sizeof t->stats); return 0;
+    case FSAN_REC_PYSITE: return add_pysite(t, p, size, why);
+    case FSAN_REC_PYREF: return add_pyref(t, p, size, why);
+    case FSAN_REC_PYINFO: return take_pyinfo(t, p, size, why);
     }
     return -EINVAL;
 }
@@ -199,11 +356,13 @@ int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, st
         }
         if (seq == 0 && h.type != FSAN_REC_PROCESS)
             return fail(err, errlen, -EINVAL, "cannot read trace '%s': first record at offset %zu is type %u, not a process record", name, off, h.type);
-        int rc = take_record(out, h.type, data + off + sizeof h, h.size, ++seq);
+        const char *why = NULL;
+        int rc = take_record(out, h.type, data + off + sizeof h, h.size, ++seq, &why);
         if (rc == -ENOMEM)
             return fail(err, errlen, rc, "cannot read trace '%s': out of memory at offset %zu", name, off);
         if (rc < 0)
-            return fail(err, errlen, rc, "cannot read trace '%s': malformed record type %u at offset %zu", name, h.type, off);
+            return fail(err, errlen, rc, "cannot read trace '%s': malformed record type %u at offset %zu%s%s%s", name,
+                        h.type, off, why ? " (" : "", why ? why : "", why ? ")" : "");
         off += sizeof h + h.size;
     }
     if (!out->has_process)
@@ -266,6 +425,11 @@ void fsan_trace_free(struct fsan_trace *t)
     free(t->lock_events);
     free(t->deadlocks);
     free(t->exec_path);
+    for (size_t i = 0; i < t->npysites_cap; i++)
+        free_pyframes(t->pysites[i].frames, t->pysites[i].nframes);
+    free(t->pysites);
+    free(t->pyrefs);
+    free(t->py_reason);
     memset(t, 0, sizeof *t);
 }
 
@@ -274,4 +438,19 @@ const struct fsan_trace_site *fsan_trace_site(const struct fsan_trace *t, uint32
     if (id == 0 || id >= t->nsites_cap || t->sites[id].id != id)
         return NULL;
     return &t->sites[id];
+}
+
+const struct fsan_trace_pysite *fsan_trace_pysite(const struct fsan_trace *t, uint32_t id)
+{
+    if (id == 0 || id >= t->npysites_cap || t->pysites[id].id != id)
+        return NULL;
+    return &t->pysites[id];
+}
+
+const struct fsan_trace_pyref *fsan_trace_pyref(const struct fsan_trace *t, uint32_t what, uint64_t key)
+{
+    for (size_t i = 0; i < t->npyrefs; i++)
+        if (t->pyrefs[i].what == what && t->pyrefs[i].key == key)
+            return &t->pyrefs[i];
+    return NULL;
 }

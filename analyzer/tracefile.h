@@ -15,6 +15,32 @@ struct fsan_trace_site {
     uint64_t *frames;
 };
 
+/* A Python frame of a PYSITE.  file and function are NUL-terminated copies
+ * of the record's bytes (which hold no NUL); "" when the record's length was
+ * 0.  line 0 is unknown. */
+struct fsan_trace_pyframe {
+    uint32_t line;
+    char *file;
+    char *function;
+};
+
+/* An interned Python stack (PYSITE), innermost frame first.  Python site
+ * ids are a space of their own, apart from native SITE ids. */
+struct fsan_trace_pysite {
+    uint32_t id;      /* 0: this slot was never filled */
+    uint16_t nframes;
+    struct fsan_trace_pyframe *frames;
+};
+
+/* A PYREF: the Python stack (and for THREAD, the Python thread name) of
+ * something another record describes, found by (what, key). */
+struct fsan_trace_pyref {
+    uint32_t what;   /* enum fsan_pyref_what */
+    uint32_t pysite; /* 0: no stack (a THREAD may still carry a name) */
+    uint64_t key;
+    char name[33];   /* the record's 32 bytes, always NUL-terminated */
+};
+
 struct fsan_trace_lock_event {
     struct fsan_rec_lock_event ev;
     uint32_t seq; /* record number in the file, to order against RESUMED */
@@ -44,6 +70,14 @@ struct fsan_trace {
     int has_exit;
     struct fsan_rec_exit exit;
     struct fsan_rec_stats stats;
+    struct fsan_trace_pysite *pysites; /* indexed by id, [0, npysites_cap) */
+    size_t npysites_cap;
+    struct fsan_trace_pyref *pyrefs;   /* in file order */
+    size_t npyrefs;
+    int has_pyinfo;                     /* the last PYINFO record wins */
+    uint32_t py_state;                  /* enum fsan_pyinfo_state */
+    uint32_t py_hexversion;
+    char *py_reason;                    /* never NULL when has_pyinfo */
     int truncated;
     uint64_t truncated_offset;
 };
@@ -63,5 +97,12 @@ void fsan_trace_free(struct fsan_trace *t);
 
 /* The site with this id, or NULL. */
 const struct fsan_trace_site *fsan_trace_site(const struct fsan_trace *t, uint32_t id);
+
+/* The Python stack with this id, or NULL. */
+const struct fsan_trace_pysite *fsan_trace_pysite(const struct fsan_trace *t, uint32_t id);
+
+/* The first PYREF with this role and key, or NULL.  Its stack may still be
+ * missing (pysite 0, or a PYSITE lost to truncation): ask fsan_trace_pysite. */
+const struct fsan_trace_pyref *fsan_trace_pyref(const struct fsan_trace *t, uint32_t what, uint64_t key);
 
 #endif

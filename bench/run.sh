@@ -30,6 +30,14 @@ bare=$("$B/bench/forkloop" 1000 exec | value)
 fs=$("$F" run --fail-on never -- "$B/bench/forkloop" 1000 exec 2>/dev/null | value)
 row "fork + exec /bin/true + wait" 1.10 "$bare" "$fs" us/fork
 
+# CPython: two threads exchanging 200,000 items through queue.Queue (every
+# put/get takes threading locks: POSIX semaphores on 3.11).
+if [ -x /usr/bin/python3 ]; then
+    bare=$(/usr/bin/python3 bench/pyqueue.py | value)
+    fs=$("$F" run --fail-on never -- /usr/bin/python3 bench/pyqueue.py 2>/dev/null | value)
+    row "CPython queue.Queue, 200k items" 1.10 "$bare" "$fs" s
+fi
+
 # The analyzer (forksan report) on the traces of 1,000 and of 10,000 forked
 # children of a process with a sleeping second thread, so that every child
 # writes a trace (a vanished thread).  Budget: <= 2 s at 10,000, linear in

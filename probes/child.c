@@ -129,6 +129,43 @@ static void read_comm(pid_t pid, pid_t tid, char name[16])
     name[len] = '\0';
 }
 
+/* AS-safe: a Python stack attached to another record (see PYREF). */
+static void write_pyref(uint32_t what, uint32_t pysite, uint64_t key)
+{
+    if (!pysite)
+        return;
+    fsan__pysite_write(pysite);
+    struct fsan_rec_pyref ref;
+    memset(&ref, 0, sizeof ref);
+    ref.what = what;
+    ref.pysite = pysite;
+    ref.key = key;
+    fsan__trace_record(FSAN_REC_PYREF, &ref, sizeof ref, NULL, 0);
+}
+
+/* AS-safe: a thread's Python stack and name (PYREF THREAD). */
+static void write_thread_pyref(const struct fsan__thread *t, uint32_t pysite)
+{
+    if (!pysite && !t->pyname[0])
+        return;
+    fsan__pysite_write(pysite);
+    struct fsan_rec_pyref ref;
+    memset(&ref, 0, sizeof ref);
+    ref.what = FSAN_PYREF_THREAD;
+    ref.pysite = pysite;
+    ref.key = (uint64_t)t->tid;
+    memcpy(ref.name, t->pyname, sizeof ref.name);
+    ref.name[sizeof ref.name - 1] = '\0';
+    fsan__trace_record(FSAN_REC_PYREF, &ref, sizeof ref, NULL, 0);
+}
+
+/* AS-safe: the Python side of the fork itself, once per child trace. */
+static void write_python_fork(void)
+{
+    fsan__py_write_info();
+    write_pyref(FSAN_PYREF_FORK, fsan__proc.fork_pysite, 0);
+}
+
 static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker, uint32_t *held_total)
 {
     struct snap_thread *st = n_snap_threads < FSAN_MAX_THREADS ? &snap_threads[n_snap_threads++] : NULL;
@@ -155,6 +192,8 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
     }
     fsan__trace_record(FSAN_REC_THREAD, &rec, sizeof rec, NULL, 0);
     fsan__site_write(t->create_site);
+    if (t->tid)
+        write_thread_pyref(t, t == forker ? fsan__proc.fork_pysite : fsan__py_thread_stack(t->tid));
 
     uint32_t count = atomic_load(&t->held_count);
     for (uint32_t i = 0; i < count && i < FSAN_MAX_HELD; i++) {
@@ -175,6 +214,7 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
         };
         fsan__trace_record(FSAN_REC_HELD, &hr, sizeof hr, NULL, 0);
         fsan__site_write(h->site);
+        write_pyref(FSAN_PYREF_HELD, h->pysite, addr);
         if (!(h->kind & FSAN_KIND_PSHARED))
             snap_add(h, addr, t->tid, t != forker);
         (*held_total)++;
@@ -233,6 +273,7 @@ static void write_deferred_forker(void)
     fsan__trace_record(FSAN_REC_THREAD, &rec, sizeof rec, NULL, 0);
     fsan__site_write(rec.create_site);
     fsan__site_write(snap_fork_site);
+    write_python_fork();
 }
 
 /* AS-safe: the first thing a forked child does. */
@@ -271,6 +312,7 @@ void fsan__child_snapshot(struct fsan__thread *forker)
         fsan__proc.unwind_unsafe = 1; /* see stack.c: no libunwind in this child */
     memset(snap_index, 0, sizeof snap_index);
     fsan__site_write(snap_fork_site);
+    write_python_fork();
     uint32_t held = 0;
     uint32_t hwm = atomic_load(&fsan__threads_hwm);
     for (uint32_t i = 0; i < hwm; i++) {
@@ -491,6 +533,8 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
         fsan__site_write(snap_fork_site);
         fsan__trace_maps();
         fsan__trace_record(FSAN_REC_DEADLOCK, &d, sizeof d, NULL, 0);
+        uint32_t pysite = fsan__py_pending_lock == addr ? fsan__py_pending_site : fsan__py_site_here();
+        write_pyref(FSAN_PYREF_ATTEMPT, pysite, addr);
         fsan__trace_mark_needed();
         fsan__trace_flush();
         if (fsan__proc.opts.child_report)

@@ -31,6 +31,7 @@
  * forkpty), handed to the prepare handler (which runs under glibc's atfork
  * lock, so concurrent forks of several threads cannot mix their sites up). */
 static FSAN_TLS uint32_t tls_fork_site;
+static FSAN_TLS uint32_t tls_fork_pysite;
 
 
 /* Before fork: remember the site; every write is conditional, because a
@@ -41,6 +42,9 @@ static void before_fork(struct fsan__thread *self, uintptr_t ret)
     uint32_t site = fsan__site_of(ret);
     if (tls_fork_site != site)
         tls_fork_site = site;
+    uint32_t pysite = fsan__py_active() ? fsan__py_site_here() : 0;
+    if (tls_fork_pysite != pysite)
+        tls_fork_pysite = pysite;
     pid_t tid = (pid_t)fsan__sys_gettid();
     if (self && self->tid != tid)
         self->tid = tid; /* right in this process (the slot came from a parent) */
@@ -62,6 +66,8 @@ static void atfork_prepare(void)
     uint32_t site = tls_fork_site; /* 0: a fork made inside libc */
     if (fsan__proc.fork_site != site)
         fsan__proc.fork_site = site;
+    if (fsan__proc.fork_pysite != tls_fork_pysite)
+        fsan__proc.fork_pysite = tls_fork_pysite;
 }
 
 static void atfork_child(void)
@@ -101,6 +107,7 @@ FSAN_EXPORT pid_t _Fork(void)
     struct fsan__thread *self = fsan__self();
     before_fork(self, RET_ADDR);
     fsan__proc.fork_site = tls_fork_site; /* _Fork runs no handlers */
+    fsan__proc.fork_pysite = tls_fork_pysite;
     if (errno != saved)
         errno = saved;
     pid_t pid = REAL(_Fork)();

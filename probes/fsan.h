@@ -50,6 +50,7 @@ struct fsan__process {
     int unwind_unsafe;      /* a vanished thread was inside libunwind at fork */
     int exit_recorded;      /* the EXIT record is written (once per image) */
     uint32_t fork_site;     /* site of the fork in progress, set by the prepare handler */
+    uint32_t fork_pysite;   /* its Python stack, 0 if none */
     struct fsan__options opts;
 };
 extern struct fsan__process fsan__proc;
@@ -146,6 +147,7 @@ struct fsan__held {
     uint16_t mode;          /* enum fsan_lock_mode */
     uint32_t kind;
     uint32_t depth;
+    uint32_t pysite;        /* Python stack of the acquisition, 0 if none */
 };
 
 enum fsan__thread_state { FSAN_SLOT_FREE = 0, FSAN_SLOT_CLAIMED = 1, FSAN_SLOT_LIVE = 2 };
@@ -158,6 +160,7 @@ struct fsan__thread {
     uint32_t last_site;
     uintptr_t waiting_on;     /* the semaphore this thread is blocked on, 0 if none */
     char name[16];
+    char pyname[32];          /* threading.Thread.name, when a Python thread */
     _Atomic uint32_t held_count;
     uint32_t held_overflow;
     struct fsan__held held[FSAN_MAX_HELD];
@@ -201,6 +204,7 @@ static inline void fsan__held_append(struct fsan__thread *t, uint32_t count, uin
     e->mode = mode;
     e->kind = kind;
     e->depth = 1;
+    e->pysite = 0;
     atomic_store_explicit(&e->addr, addr, memory_order_relaxed);
     atomic_store_explicit(&t->held_count, count + 1, memory_order_release);
     t->last_site = site;
@@ -256,5 +260,19 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
                         pid_t owner_hint, uint32_t attempt_site);
 void fsan__child_lock_event(uintptr_t addr, uint32_t event, uint32_t site);
 void fsan__child_strict_exit(uintptr_t addr);
+
+/* ---- python.c: the CPython bridge ------------------------------------------ */
+void fsan__py_init(void);
+int fsan__py_active(void);
+/* The calling thread's Python stack, interned, when it holds the GIL; 0
+ * otherwise.  Not for fork children (see fsan__py_site_safe). */
+uint32_t fsan__py_site_here(void);
+void fsan__pysite_write(uint32_t id); /* AS-safe */
+/* AS-safe, fork child: the Python stack of a frozen thread (by native tid),
+ * read with fault-proof reads; 0 if none. */
+uint32_t fsan__py_thread_stack(pid_t tid);
+void fsan__py_write_info(void); /* AS-safe */
+extern FSAN_TLS uint32_t fsan__py_pending_site; /* site of a failed try, for the blocking wait */
+extern FSAN_TLS uintptr_t fsan__py_pending_lock;
 
 #endif

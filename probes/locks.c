@@ -424,6 +424,28 @@ static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
     return -1;
 }
 
+/* The Python stack of a semaphore acquisition.  CPython first tries
+ * without blocking while it holds the GIL, and only then releases the GIL
+ * and blocks: the stack of that failed try is the stack of the blocking
+ * wait that follows on the same lock. */
+static void note_py_acquired(sem_t *s, uint32_t pysite)
+{
+    struct fsan__thread *t = fsan__self_peek();
+    if (!t || !pysite)
+        return;
+    uint32_t count = atomic_load_explicit(&t->held_count, memory_order_relaxed);
+    if (count && atomic_load_explicit(&t->held[count - 1].addr, memory_order_relaxed) == (uintptr_t)s)
+        t->held[count - 1].pysite = pysite;
+}
+
+static uint32_t py_site_for_wait(sem_t *s)
+{
+    uint32_t here = fsan__py_site_here();
+    if (here)
+        return here;
+    return fsan__py_pending_lock == (uintptr_t)s ? fsan__py_pending_site : 0;
+}
+
 static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timespec *abstime, uintptr_t ret)
 {
     int rc;
@@ -460,6 +482,8 @@ done:
     if (rc == 0) {
         int saved = errno;
         note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), ret);
+        if (fsan__py_active())
+            note_py_acquired(s, py_site_for_wait(s));
         errno = saved;
     }
     return rc;
@@ -489,11 +513,21 @@ FSAN_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ab
 FSAN_EXPORT int sem_trywait(sem_t *s)
 {
     int rc = REAL(sem_trywait)(s);
-    if (rc == 0 && watching()) {
-        int saved = errno;
+    if (!watching())
+        return rc;
+    int saved = errno;
+    if (rc == 0)
         note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), RET_ADDR);
-        errno = saved;
+    if (fsan__py_active()) {
+        uint32_t pysite = fsan__py_site_here();
+        if (rc == 0) {
+            note_py_acquired(s, pysite);
+        } else if (pysite) { /* the blocking wait that follows has no GIL */
+            fsan__py_pending_site = pysite;
+            fsan__py_pending_lock = (uintptr_t)s;
+        }
     }
+    errno = saved;
     return rc;
 }
 

@@ -97,6 +97,7 @@ void fsan__init(void)
         fsan__options_help(&fsan__proc.opts, emit_help_line);
     absolutize_trace_dir();
     fsan__stack_init();
+    fsan__py_init();
     fsan__threads_init();
     fsan__fork_init();
     fsan__proc.initialized = 1;

@@ -44,6 +44,7 @@ struct fsan__thread *fsan__thread_claim(void)
         t->last_site = 0;
         t->waiting_on = 0;
         t->name[0] = '\0';
+        t->pyname[0] = '\0';
         fsan__held_reset(t);
         return t;
     }

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 1u
+#define FSAN_TRACE_VERSION 2u
 #define FSAN_TRACE_MAX_RECORD (1u << 20) /* a reader refuses larger records */
 
 struct fsan_trace_file_header {
@@ -55,7 +55,10 @@ enum fsan_rec_type {
     FSAN_REC_EXEC_FAILED = 10,/* the exec returned */
     FSAN_REC_EXIT = 11,       /* the process is ending */
     FSAN_REC_STATS = 12,      /* overflow and loss counters */
-    FSAN_REC_TYPE_MAX = 12,
+    FSAN_REC_PYSITE = 13,     /* an interned Python call stack */
+    FSAN_REC_PYREF = 14,      /* attaches a Python stack to a native record */
+    FSAN_REC_PYINFO = 15,     /* the Python bridge's state (version, or why it is off) */
+    FSAN_REC_TYPE_MAX = 15,
 };
 
 /* How this image came to be. */
@@ -223,5 +226,49 @@ struct fsan_rec_stats {
     uint32_t reserved;
 };
 
+
+/* PYSITE: u32 id; u16 nframes; u16 reserved; then nframes frames, each
+ * { u32 line; u16 file_len; u16 function_len; file bytes; function bytes }
+ * (UTF-8, no NUL), innermost first.  Python site ids are their own space. */
+struct fsan_rec_pysite {
+    uint32_t id;
+    uint16_t nframes;
+    uint16_t reserved;
+};
+
+struct fsan_rec_pyframe {
+    uint32_t line;
+    uint16_t file_len;
+    uint16_t function_len;
+};
+
+/* PYREF: the Python stack of something another record describes.
+ * `what` says which record and role; `key` identifies it in that record:
+ *   FORK      key = 0                   the fork call (this child's PROCESS)
+ *   THREAD    key = thread tid          the thread's Python stack at fork
+ *   HELD      key = lock address        where the holder took the lock
+ *   ATTEMPT   key = lock address        the child's attempt (DEADLOCK)
+ * `name` is the Python thread name for THREAD (empty when unknown). */
+enum fsan_pyref_what {
+    FSAN_PYREF_FORK = 1,
+    FSAN_PYREF_THREAD = 2,
+    FSAN_PYREF_HELD = 3,
+    FSAN_PYREF_ATTEMPT = 4,
+};
+
+struct fsan_rec_pyref {
+    uint32_t what;
+    uint32_t pysite;
+    uint64_t key;
+    char name[32]; /* NUL padded */
+};
+
+/* PYINFO: u32 state (1 = Python frames recorded, 2 = interpreter found but
+ * frames unavailable); u32 hexversion; tail: a reason (no NUL). */
+enum fsan_pyinfo_state { FSAN_PY_ACTIVE = 1, FSAN_PY_UNAVAILABLE = 2 };
+struct fsan_rec_pyinfo {
+    uint32_t state;
+    uint32_t hexversion;
+};
 
 #endif

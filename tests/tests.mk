@@ -16,6 +16,9 @@ test_symbolize_LIBS := -ldw -lelf
 test_reports_SRCS   := reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c analyzer/model.c
 test_sarif_SRCS     := reports/render_sarif.c reports/jsonw.c reports/catalogue.c analyzer/model.c
 test_rules_SRCS     := analyzer/rules.c analyzer/traceset.c analyzer/tracefile.c analyzer/symbolize.c analyzer/model.c
+# ... and the renderers, to see Python frames come out as such.
+test_rules_SRCS     += reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c
+test_rules_SRCS     += reports/render_sarif.c reports/render_html.c
 test_rules_LIBS     := -ldw -lelf
 test_suppress_SRCS  := analyzer/suppress.c reports/catalogue.c analyzer/model.c
 test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c analyzer/model.c

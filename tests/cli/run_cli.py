@@ -739,6 +739,92 @@ REPORT_POLISH_CHECKS = [
 ]
 
 
+# ---- Python frames (synthetic traces) ----------------------------------------------
+
+TRACE_VERSION = 2
+REC_PROCESS, REC_SITE, REC_THREAD, REC_HELD, REC_DEADLOCK = 1, 3, 4, 5, 8
+REC_PYSITE, REC_PYREF, REC_PYINFO = 13, 14, 15
+PYREF_FORK, PYREF_THREAD, PYREF_HELD, PYREF_ATTEMPT = 1, 2, 3, 4
+
+
+def record(rtype, payload):
+    return RECORD_HEADER.pack(rtype, 0, len(payload)) + payload
+
+
+def pysite(site_id, frames):
+    """A PYSITE record: frames are (line, file, function), innermost first."""
+    body = struct.pack("<IHH", site_id, len(frames), 0)
+    for line, path, func in frames:
+        path, func = path.encode(), func.encode()
+        body += struct.pack("<IHH", line, len(path), len(func)) + path + func
+    return record(REC_PYSITE, body)
+
+
+def pyref(what, site_id, key, name=""):
+    return record(REC_PYREF, struct.pack("<IIQ32s", what, site_id, key, name.encode()))
+
+
+def python_child_trace(pid, pyinfo_reason=None):
+    """A fork child of a Python program, written as the runtime would: the
+    vanished thread 11 ("lock-holder" in Python) held mutex 0xa000, taken at
+    worker.py:12; the child deadlocks on it at main.py:55.  Native sites
+    have no MAPS, so their frames are bare addresses (0x1100..., 0x2200...)."""
+    forker, holder, lock = 10, 11, 0xA000
+    out = b"FSANTRC\n" + struct.pack("<II", TRACE_VERSION, FILE_HEADER)
+    out += record(REC_PROCESS, struct.pack("<IIIIQII", pid, 100, 1, forker, 1000 + pid, 4, 0) + b"/usr/bin/python3")
+    out += record(REC_THREAD, struct.pack("<IIQII16s", forker, 1 | 4, 0, 0, 0, b"python3"))
+    out += record(REC_THREAD, struct.pack("<IIQII16s", holder, 2, 0, 3, 1, b"holder"))
+    out += record(REC_HELD, struct.pack("<QIIHHIII", lock, holder, 1, 1, 0, 0, 1, 0))
+    out += record(REC_DEADLOCK, struct.pack("<QHHIIIIIII", lock, 1, 1, 1, forker, 2, holder, 1, 0, 0))
+    for site_id in (1, 2, 3, 4):
+        base = site_id * 0x1100
+        out += record(REC_SITE, struct.pack("<IHHQQ", site_id, 0, 2, base, base + 1))
+    out += pysite(1, [(12, "/app/worker.py", "hold"), (975, "/usr/lib/python3.11/threading.py", "run")])
+    out += pysite(2, [(55, "/app/main.py", "child")])
+    out += pysite(3, [(50, "/app/main.py", "main")])
+    out += pyref(PYREF_HELD, 1, lock)
+    out += pyref(PYREF_THREAD, 1, holder, "lock-holder")
+    out += pyref(PYREF_ATTEMPT, 2, lock)
+    out += pyref(PYREF_FORK, 3, 0)
+    if pyinfo_reason is not None:
+        out += record(REC_PYINFO, struct.pack("<II", 2, 0x030E00F0) + pyinfo_reason.encode())
+    return out
+
+
+def check_native_frames(c):
+    """forksan report on a synthetic Python child trace: by default the
+    stacks show the Python traceback lines only, the vanished thread is
+    called by its Python name, and an UNAVAILABLE PYINFO is a notice;
+    --native-frames adds the native frames after the Python ones."""
+    tdir = os.path.join(c.work, "python-traces")
+    os.mkdir(tdir, 0o700)
+    with open(os.path.join(tdir, "forksan.200.trace"), "wb") as f:
+        f.write(python_child_trace(200, pyinfo_reason="no debug offsets"))
+    want = ['File "/app/main.py", line 55, in child', 'File "/app/worker.py", line 12, in hold',
+            'File "/app/main.py", line 50, in main', '"lock-holder"',
+            "Python frames unavailable in pid 200: no debug offsets"]
+    native = re.compile(r"0x0*2200\b")
+    plain = c.run(["report", "--fail-on", "never", "-o", "-", tdir])
+    if plain.returncode != 0:
+        return "forksan report exited %d, expected 0\n%s" % (plain.returncode, show(plain))
+    missing = [w for w in want if w not in plain.stdout]
+    if missing:
+        return "the default report lacks %r\n%s" % (missing, show(plain))
+    if native.search(plain.stdout):
+        return "the default report shows native frames beside Python ones\n%s" % show(plain)
+    both = c.run(["report", "--native-frames", "--fail-on", "never", "-o", "-", tdir])
+    if both.returncode != 0:
+        return "forksan report --native-frames exited %d, expected 0\n%s" % (both.returncode, show(both))
+    missing = [w for w in want if w not in both.stdout]
+    if missing:
+        return "the --native-frames report lacks %r\n%s" % (missing, show(both))
+    py = both.stdout.find('File "/app/main.py", line 55, in child')
+    m = native.search(both.stdout, py)
+    if not m:
+        return "--native-frames does not show the attempt's native frame after its Python one\n%s" % show(both)
+    return None
+
+
 CHECKS = [
     ("help", check_help),
     ("version", check_version),
@@ -762,6 +848,7 @@ CHECKS = [
     ("explain-lists-every-rule", check_explain_lists_every_rule),
     ("man7-renders-every-rule", check_man7_every_rule),
     ("man3-renders", check_man3_renders),
+    ("report-native-frames", check_native_frames),
 ]
 
 CHECKS += REPORT_POLISH_CHECKS

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,17 @@ struct result {
     struct fsan_report report;
     struct fsan_symbolizer *sym;
 };
+
+static void analyze_opts(struct result *res, struct fsan_trace *traces, size_t n,
+                         const struct fsan_analyze_options *opts)
+{
+    memset(res, 0, sizeof *res);
+    res->set.traces = calloc(n, sizeof *traces);
+    memcpy(res->set.traces, traces, n * sizeof *traces);
+    res->set.ntraces = n;
+    res->sym = fsan_symbolizer_new();
+    assert_int_equal(fsan_analyze_opts(&res->set, res->sym, opts, &res->report), 0);
+}
 
 static void analyze(struct result *res, struct fsan_trace *traces, size_t n)
 {
@@ -335,6 +347,301 @@ static void test_rules_process_tree(void **state)
     done(&res);
 }
 
+/* ---- Python frames ------------------------------------------------------------ */
+
+#define PY_HOLD_LINE 12
+#define PY_ATTEMPT_LINE 55
+#define PY_FORK_LINE 50
+
+/* A native SITE of two return addresses (no maps: address-only frames). */
+static void add_site(struct fsan_trace *t, uint32_t id, uint64_t a0, uint64_t a1)
+{
+    if (id >= t->nsites_cap) {
+        t->sites = realloc(t->sites, (id + 1) * sizeof *t->sites);
+        memset(t->sites + t->nsites_cap, 0, (id + 1 - t->nsites_cap) * sizeof *t->sites);
+        t->nsites_cap = id + 1;
+    }
+    struct fsan_trace_site *s = &t->sites[id];
+    s->id = id;
+    s->language = FSAN_LANG_C;
+    s->nframes = 2;
+    s->frames = malloc(2 * sizeof *s->frames);
+    s->frames[0] = a0;
+    s->frames[1] = a1;
+}
+
+/* A PYSITE as the reader stores it (strings owned by the trace). */
+static void add_pysite(struct fsan_trace *t, uint32_t id, const uint32_t *lines, const char *const *files,
+                       const char *const *functions, uint16_t n)
+{
+    if (id >= t->npysites_cap) {
+        t->pysites = realloc(t->pysites, (id + 1) * sizeof *t->pysites);
+        memset(t->pysites + t->npysites_cap, 0, (id + 1 - t->npysites_cap) * sizeof *t->pysites);
+        t->npysites_cap = id + 1;
+    }
+    struct fsan_trace_pysite *ps = &t->pysites[id];
+    ps->id = id;
+    ps->nframes = n;
+    ps->frames = calloc(n, sizeof *ps->frames);
+    for (uint16_t i = 0; i < n; i++) {
+        ps->frames[i].line = lines[i];
+        ps->frames[i].file = strdup(files[i]);
+        ps->frames[i].function = strdup(functions[i]);
+    }
+}
+
+static void add_pyref(struct fsan_trace *t, uint32_t what, uint32_t pysite, uint64_t key, const char *name)
+{
+    t->pyrefs = realloc(t->pyrefs, (t->npyrefs + 1) * sizeof *t->pyrefs);
+    struct fsan_trace_pyref *r = &t->pyrefs[t->npyrefs++];
+    memset(r, 0, sizeof *r);
+    r->what = what;
+    r->pysite = pysite;
+    r->key = key;
+    snprintf(r->name, sizeof r->name, "%s", name);
+}
+
+/* A Python program's child that deadlocks: the vanished thread HOLDER
+ * (native name "holder", Python name "lock-holder") held LOCK_A, taken in
+ * worker.py; the child tries to take it in main.py.  Every location also
+ * has a native stack, so that "only Python frames" means something. */
+static struct fsan_trace python_deadlock_child(uint32_t pid, uint32_t attempt_line)
+{
+    struct fsan_trace t = two_thread_child(pid);
+    add_held(&t, LOCK_A, HOLDER, 0);
+    t.held[0].acquire_site = 1;
+    add_deadlock(&t, LOCK_A, FSAN_DL_VANISHED_HOLDER, HOLDER);
+    t.deadlocks[0].attempt_site = 2;
+    t.deadlocks[0].acquire_site = 1;
+    t.threads[1].create_site = 3;
+    t.proc.fork_site = 4;
+    add_site(&t, 1, 0x1100, 0x1101);
+    add_site(&t, 2, 0x2200, 0x2201);
+    add_site(&t, 3, 0x3300, 0x3301);
+    add_site(&t, 4, 0x4400, 0x4401);
+    static const char *const hold_files[] = {"/app/worker.py", "/usr/lib/python3.11/threading.py"};
+    static const char *const hold_funcs[] = {"hold", "run"};
+    const uint32_t hold_lines[] = {PY_HOLD_LINE, 975};
+    add_pysite(&t, 1, hold_lines, hold_files, hold_funcs, 2);
+    static const char *const main_file[] = {"/app/main.py"};
+    static const char *const attempt_func[] = {"child"};
+    add_pysite(&t, 2, &attempt_line, main_file, attempt_func, 1);
+    static const char *const fork_func[] = {"main"};
+    const uint32_t fork_line = PY_FORK_LINE;
+    add_pysite(&t, 3, &fork_line, main_file, fork_func, 1);
+    add_pyref(&t, FSAN_PYREF_HELD, 1, LOCK_A, "");
+    add_pyref(&t, FSAN_PYREF_THREAD, 1, HOLDER, "lock-holder");
+    add_pyref(&t, FSAN_PYREF_ATTEMPT, 2, LOCK_A, "");
+    add_pyref(&t, FSAN_PYREF_FORK, 3, 0, "");
+    return t;
+}
+
+static void assert_python_frame(const struct fsan_frame *f, const char *file, int line, const char *function)
+{
+    assert_non_null(f->language);
+    assert_string_equal(f->language, "python");
+    assert_string_equal(f->file, file);
+    assert_int_equal(f->line, line);
+    assert_string_equal(f->function, function);
+    assert_int_equal(f->address, 0);
+    assert_null(f->module);
+}
+
+static int count_language(const struct fsan_location *l, const char *language)
+{
+    int n = 0;
+    for (size_t i = 0; i < l->nframes; i++)
+        n += strcmp(l->frames[i].language, language) == 0;
+    return n;
+}
+
+enum format { TEXT, JSON, SARIF, HTML };
+
+static char *render(const struct fsan_report *r, enum format format)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    int rc = format == JSON    ? fsan_render_json(out, r)
+             : format == SARIF ? fsan_render_sarif(out, r)
+             : format == HTML  ? fsan_render_html(out, r)
+                               : fsan_render_text(out, r, 1);
+    assert_int_equal(rc, 0);
+    fclose(out);
+    return text;
+}
+
+/* By default a location with Python frames shows only those: the .py line
+ * of the attempt, of where the vanished thread took the lock, of the fork;
+ * the vanished thread is called by its Python name. */
+static void test_rules_python_frames_only_by_default(void **state)
+{
+    struct fsan_trace t = python_deadlock_child(200, PY_ATTEMPT_LINE);
+    struct result res;
+    analyze(&res, &t, 1);
+    const struct fsan_finding *f = find(&res.report, "child-deadlock");
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "thread 11 \"lock-holder\""));
+    const struct fsan_location *attempt = location(f, "attempt");
+    assert_int_equal(attempt->nframes, 1);
+    assert_python_frame(&attempt->frames[0], "/app/main.py", PY_ATTEMPT_LINE, "child");
+    const struct fsan_location *acq = location(f, "acquired");
+    assert_int_equal(acq->nframes, 2);
+    assert_python_frame(&acq->frames[0], "/app/worker.py", PY_HOLD_LINE, "hold");
+    assert_python_frame(&acq->frames[1], "/usr/lib/python3.11/threading.py", 975, "run");
+    assert_string_equal(acq->thread_name, "lock-holder");
+    const struct fsan_location *fork = location(f, "fork");
+    assert_int_equal(fork->nframes, 1);
+    assert_python_frame(&fork->frames[0], "/app/main.py", PY_FORK_LINE, "main");
+
+    const struct fsan_finding *taf = find(&res.report, "threads-at-fork");
+    assert_non_null(taf);
+    const struct fsan_location *th = location(taf, "thread");
+    assert_int_equal(th->tid, HOLDER);
+    assert_string_equal(th->thread_name, "lock-holder"); /* not the native "holder" */
+    assert_int_equal(count_language(th, "c"), 0);
+    assert_python_frame(&th->frames[0], "/app/worker.py", PY_HOLD_LINE, "hold");
+    assert_non_null(strstr(th->description, "running at fork"));
+
+    /* The process tree names the fork by its Python line. */
+    assert_string_equal(res.report.processes[0].fork_site, "main /app/main.py:50");
+
+    /* The renderers show them as Python frames. */
+    char *text = render(&res.report, TEXT);
+    assert_non_null(strstr(text, "    File \"/app/main.py\", line 55, in child\n"));
+    assert_non_null(strstr(text, "    File \"/app/worker.py\", line 12, in hold\n"));
+    assert_non_null(strstr(text, "thread T11 \"lock-holder\""));
+    assert_null(strstr(text, "0x1100")); /* no native frame */
+    free(text);
+    char *json = render(&res.report, JSON);
+    assert_non_null(strstr(json, "\"language\": \"python\""));
+    assert_null(strstr(json, "\"language\": \"c\""));
+    free(json);
+    /* SARIF locates the child-deadlock result at the attempt's .py line. */
+    char *sarif = render(&res.report, SARIF);
+    assert_non_null(strstr(sarif, "main.py\""));
+    assert_non_null(strstr(sarif, "\"startLine\": 55"));
+    assert_non_null(strstr(sarif, "\"language\": \"python\""));
+    free(sarif);
+    char *html = render(&res.report, HTML);
+    assert_non_null(strstr(html, "/app/worker.py"));
+    assert_non_null(strstr(html, "lock-holder"));
+    free(html);
+    done(&res);
+}
+
+/* --native-frames: the Python frames first, then the native ones; the
+ * fingerprints do not change (they are the innermost Python frame). */
+static void test_rules_python_and_native_frames(void **state)
+{
+    struct fsan_trace t = python_deadlock_child(200, PY_ATTEMPT_LINE);
+    struct result res;
+    analyze(&res, &t, 1);
+    char fp_default[17];
+    snprintf(fp_default, sizeof fp_default, "%s", find(&res.report, "child-deadlock")->fingerprint);
+    done(&res);
+
+    t = python_deadlock_child(200, PY_ATTEMPT_LINE);
+    struct fsan_analyze_options opts = {.native_frames = 1};
+    analyze_opts(&res, &t, 1, &opts);
+    const struct fsan_finding *f = find(&res.report, "child-deadlock");
+    assert_string_equal(f->fingerprint, fp_default);
+    const struct fsan_location *attempt = location(f, "attempt");
+    assert_int_equal(attempt->nframes, 1 + 2);
+    assert_python_frame(&attempt->frames[0], "/app/main.py", PY_ATTEMPT_LINE, "child");
+    assert_string_equal(attempt->frames[1].language, "c");
+    assert_int_equal(attempt->frames[1].address, 0x2200);
+    assert_int_equal(attempt->frames[2].address, 0x2201);
+    const struct fsan_location *acq = location(f, "acquired");
+    assert_int_equal(acq->nframes, 2 + 2);
+    assert_python_frame(&acq->frames[0], "/app/worker.py", PY_HOLD_LINE, "hold");
+    assert_string_equal(acq->frames[2].language, "c");
+    assert_int_equal(acq->frames[2].address, 0x1100);
+    const struct fsan_location *th = location(find(&res.report, "threads-at-fork"), "thread");
+    assert_int_equal(count_language(th, "python"), 2);
+    assert_int_equal(count_language(th, "c"), 2);
+    assert_string_equal(th->thread_name, "lock-holder");
+    char *text = render(&res.report, TEXT);
+    assert_non_null(strstr(text, "    File \"/app/main.py\", line 55, in child\n"));
+    assert_non_null(strstr(text, "0x2200"));
+    free(text);
+    done(&res);
+}
+
+/* Children that differ only in the Python line of the attempt are two
+ * findings, children that do not are one: Python frames are part of the
+ * fingerprint. */
+static void test_rules_python_frames_in_fingerprint(void **state)
+{
+    struct fsan_trace t[3];
+    t[0] = python_deadlock_child(200, PY_ATTEMPT_LINE);
+    t[1] = python_deadlock_child(201, PY_ATTEMPT_LINE);
+    t[2] = python_deadlock_child(202, PY_ATTEMPT_LINE + 1);
+    struct result res;
+    analyze(&res, t, 3);
+    size_t deadlocks = 0;
+    for (size_t i = 0; i < res.report.nfindings; i++) {
+        const struct fsan_finding *f = &res.report.findings[i];
+        if (strcmp(f->rule, "child-deadlock") != 0)
+            continue;
+        deadlocks++;
+        assert_int_equal(f->count, location(f, "attempt")->frames[0].line == PY_ATTEMPT_LINE ? 2 : 1);
+    }
+    assert_int_equal(deadlocks, 2);
+    done(&res);
+}
+
+/* A shared native acquire site is trimmed to its certain frame, but that
+ * concerns the native stack only: the Python stack of the lock is its own,
+ * so the default view keeps all of it and says nothing about sharing. */
+static void test_rules_python_frames_not_trimmed_by_shared_site(void **state)
+{
+    struct fsan_trace t = python_deadlock_child(200, PY_ATTEMPT_LINE);
+    t.deadlocks[0].flags = FSAN_DLF_ACQUIRE_SITE_SHARED;
+    struct result res;
+    analyze(&res, &t, 1);
+    const struct fsan_location *acq = location(find(&res.report, "child-deadlock"), "acquired");
+    assert_int_equal(acq->nframes, 2);
+    assert_null(strstr(acq->description, "shared"));
+    done(&res);
+}
+
+static void set_pyinfo(struct fsan_trace *t, uint32_t state, const char *reason)
+{
+    t->has_pyinfo = 1;
+    t->py_state = state;
+    t->py_hexversion = 0x030e00f0;
+    t->py_reason = strdup(reason);
+}
+
+static size_t count_notices(const struct fsan_report *r, const char *text)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nnotices; i++)
+        n += strstr(r->notices[i], text) != NULL;
+    return n;
+}
+
+/* PYINFO UNAVAILABLE: one notice per distinct reason, naming the first
+ * process; ACTIVE says nothing. */
+static void test_rules_python_unavailable_notice(void **state)
+{
+    struct fsan_trace t[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = two_thread_child(200 + (uint32_t)i);
+    set_pyinfo(&t[0], FSAN_PY_UNAVAILABLE, "no debug offsets in this Python");
+    set_pyinfo(&t[1], FSAN_PY_UNAVAILABLE, "no debug offsets in this Python");
+    set_pyinfo(&t[2], FSAN_PY_UNAVAILABLE, "cannot read the thread states");
+    set_pyinfo(&t[3], FSAN_PY_ACTIVE, "");
+    struct result res;
+    analyze(&res, t, 4);
+    assert_int_equal(count_notices(&res.report, "Python frames unavailable"), 2);
+    assert_int_equal(count_notices(&res.report, "Python frames unavailable in pid 200: no debug offsets in this Python"), 1);
+    assert_int_equal(count_notices(&res.report, "Python frames unavailable in pid 202: cannot read the thread states"), 1);
+    done(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +658,11 @@ int main(void)
         cmocka_unit_test(test_rules_fingerprint_distinguishes_rules),
         cmocka_unit_test(test_rules_sorted_by_severity),
         cmocka_unit_test(test_rules_process_tree),
+        cmocka_unit_test(test_rules_python_frames_only_by_default),
+        cmocka_unit_test(test_rules_python_and_native_frames),
+        cmocka_unit_test(test_rules_python_frames_in_fingerprint),
+        cmocka_unit_test(test_rules_python_frames_not_trimmed_by_shared_site),
+        cmocka_unit_test(test_rules_python_unavailable_notice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -270,6 +270,325 @@ static void test_tracefile_random_damage_no_crash(void **state)
     free(data);
 }
 
+/* ---- Python records (PYSITE, PYREF, PYINFO) ------------------------------ */
+
+struct pyf {
+    uint32_t line;
+    const char *file, *function;
+};
+
+/* Writes a PYSITE the way the format says: the fixed part, then each frame's
+ * header followed by its file and function bytes. */
+static void write_pysite(uint32_t id, const struct pyf *frames, size_t n)
+{
+    unsigned char tail[1024];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct fsan_rec_pyframe fr = {frames[i].line, (uint16_t)strlen(frames[i].file),
+                                      (uint16_t)strlen(frames[i].function)};
+        memcpy(tail + len, &fr, sizeof fr);
+        len += sizeof fr;
+        memcpy(tail + len, frames[i].file, fr.file_len);
+        len += fr.file_len;
+        memcpy(tail + len, frames[i].function, fr.function_len);
+        len += fr.function_len;
+    }
+    struct fsan_rec_pysite rec = {.id = id, .nframes = (uint16_t)n};
+    fsan__trace_record(FSAN_REC_PYSITE, &rec, sizeof rec, tail, len);
+}
+
+static void write_pyref(uint32_t what, uint32_t pysite, uint64_t key, const char *name)
+{
+    struct fsan_rec_pyref r;
+    memset(&r, 0, sizeof r);
+    r.what = what;
+    r.pysite = pysite;
+    r.key = key;
+    strncpy(r.name, name, sizeof r.name); /* NUL padded; 32 bytes need no NUL */
+    fsan__trace_record(FSAN_REC_PYREF, &r, sizeof r, NULL, 0);
+}
+
+static void write_pyinfo(uint32_t state, uint32_t hexversion, const char *reason)
+{
+    struct fsan_rec_pyinfo r = {state, hexversion};
+    fsan__trace_record(FSAN_REC_PYINFO, &r, sizeof r, reason, strlen(reason));
+}
+
+/* The sample plus a Python program's records.  The FORK PYREF names a
+ * PYSITE written after it, which the reader must accept (it resolves stacks
+ * only when asked). */
+static void write_python_sample(void)
+{
+    write_sample();
+    const struct pyf holder[] = {{12, "/app/worker.py", "hold"}, {40, "/app/main.py", "<module>"}};
+    write_pysite(1, holder, 2);
+    write_pyref(FSAN_PYREF_HELD, 1, 0xabc0, "");
+    write_pyref(FSAN_PYREF_THREAD, 1, 77, "lock-holder");
+    write_pyref(FSAN_PYREF_FORK, 2, 0, "");
+    const struct pyf forker[] = {{7, "/app/main.py", "spawn"}};
+    write_pysite(2, forker, 1);
+    write_pyinfo(FSAN_PY_ACTIVE, 0x030b04f0, "");
+}
+
+static void write_and_load_python(unsigned char **data, size_t *len)
+{
+    write_python_sample();
+    fsan__trace_flush();
+    char path[300];
+    trace_file(path, sizeof path);
+    *data = slurp(path, len);
+}
+
+/* The offset of the nth (from 0) record of this type, found by walking the
+ * record headers as the reader does. */
+static size_t record_offset(const unsigned char *data, size_t len, uint16_t type, int nth)
+{
+    size_t off = sizeof(struct fsan_trace_file_header);
+    while (off + sizeof(struct fsan_rec_header) <= len) {
+        struct fsan_rec_header h;
+        memcpy(&h, data + off, sizeof h);
+        if (h.type == type && nth-- == 0)
+            return off;
+        off += sizeof h + h.size;
+    }
+    fail_msg("no record of type %u", type);
+    return 0;
+}
+
+static void test_tracefile_python_roundtrip(void **state)
+{
+    write_python_sample();
+    fsan__trace_flush();
+    char path[300], err[512];
+    trace_file(path, sizeof path);
+    struct fsan_trace t = {0};
+    assert_int_equal(fsan_trace_read(path, &t, err, sizeof err), 0);
+    const struct fsan_trace_pysite *ps = fsan_trace_pysite(&t, 1);
+    assert_non_null(ps);
+    assert_int_equal(ps->nframes, 2);
+    assert_int_equal(ps->frames[0].line, 12);
+    assert_string_equal(ps->frames[0].file, "/app/worker.py");
+    assert_string_equal(ps->frames[0].function, "hold");
+    assert_int_equal(ps->frames[1].line, 40);
+    assert_string_equal(ps->frames[1].file, "/app/main.py");
+    assert_string_equal(ps->frames[1].function, "<module>");
+    /* Python site ids are their own space: native site 5 is not a PYSITE. */
+    assert_null(fsan_trace_pysite(&t, 5));
+    assert_null(fsan_trace_pysite(&t, 3));
+    assert_int_equal(t.npyrefs, 3);
+    const struct fsan_trace_pyref *held = fsan_trace_pyref(&t, FSAN_PYREF_HELD, 0xabc0);
+    assert_non_null(held);
+    assert_int_equal(held->pysite, 1);
+    assert_string_equal(held->name, "");
+    const struct fsan_trace_pyref *th = fsan_trace_pyref(&t, FSAN_PYREF_THREAD, 77);
+    assert_non_null(th);
+    assert_string_equal(th->name, "lock-holder");
+    assert_null(fsan_trace_pyref(&t, FSAN_PYREF_ATTEMPT, 0xabc0)); /* roles are not mixed up */
+    const struct fsan_trace_pyref *fork = fsan_trace_pyref(&t, FSAN_PYREF_FORK, 0);
+    assert_non_null(fork);
+    ps = fsan_trace_pysite(&t, fork->pysite); /* written after its PYREF */
+    assert_non_null(ps);
+    assert_int_equal(ps->nframes, 1);
+    assert_string_equal(ps->frames[0].function, "spawn");
+    assert_true(t.has_pyinfo);
+    assert_int_equal(t.py_state, FSAN_PY_ACTIVE);
+    assert_int_equal(t.py_hexversion, 0x030b04f0);
+    assert_string_equal(t.py_reason, "");
+    fsan_trace_free(&t);
+}
+
+/* A Python thread name may fill all 32 bytes, without a NUL. */
+static void test_tracefile_pyref_name_fills_field(void **state)
+{
+    write_sample();
+    const char *name = "a-python-thread-name-32-bytes-xy";
+    assert_int_equal(strlen(name), 32);
+    write_pyref(FSAN_PYREF_THREAD, 0, 77, name);
+    fsan__trace_flush();
+    char path[300], err[512];
+    trace_file(path, sizeof path);
+    struct fsan_trace t = {0};
+    assert_int_equal(fsan_trace_read(path, &t, err, sizeof err), 0);
+    assert_string_equal(fsan_trace_pyref(&t, FSAN_PYREF_THREAD, 77)->name, name);
+    fsan_trace_free(&t);
+}
+
+static void test_tracefile_pyinfo_unavailable_reason(void **state)
+{
+    write_sample();
+    write_pyinfo(FSAN_PY_UNAVAILABLE, 0x030e00f0, "no debug offsets for this Python");
+    fsan__trace_flush();
+    char path[300], err[512];
+    trace_file(path, sizeof path);
+    struct fsan_trace t = {0};
+    assert_int_equal(fsan_trace_read(path, &t, err, sizeof err), 0);
+    assert_true(t.has_pyinfo);
+    assert_int_equal(t.py_state, FSAN_PY_UNAVAILABLE);
+    assert_int_equal(t.py_hexversion, 0x030e00f0);
+    assert_string_equal(t.py_reason, "no debug offsets for this Python");
+    fsan_trace_free(&t);
+}
+
+/* Parses a damaged copy and checks the error names the file, the record's
+ * type and offset, and the reason. */
+static void expect_malformed(const unsigned char *data, size_t len, uint16_t type, size_t off, const char *why)
+{
+    struct fsan_trace t = {0};
+    char err[512], want[256];
+    assert_true(fsan_trace_parse("p.trace", data, len, &t, err, sizeof err) < 0);
+    snprintf(want, sizeof want, "cannot read trace 'p.trace': malformed record type %u at offset %zu (%s)", type, off, why);
+    assert_string_equal(err, want);
+    fsan_trace_free(&t);
+}
+
+/* Field offsets in the first PYSITE (id 1): its record header, the fixed
+ * part, then frame 0 {line, file_len, function_len}, "/app/worker.py", "hold". */
+#define PYSITE_ID(off) ((off) + 8)
+#define PYSITE_NFRAMES(off) ((off) + 12)
+#define PYSITE_FRAME0_FILE_LEN(off) ((off) + 16 + 4)
+
+static void test_tracefile_pysite_name_overruns_record(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYSITE, 0);
+    uint16_t file_len = 0xffff; /* far past the record, inside the file */
+    memcpy(data + PYSITE_FRAME0_FILE_LEN(off), &file_len, 2);
+    expect_malformed(data, len, FSAN_REC_PYSITE, off,
+                     "a Python frame's file or function name runs past the end of the record");
+    free(data);
+}
+
+static void test_tracefile_pysite_frames_overrun_record(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYSITE, 0);
+    uint16_t nframes = 3; /* two are there */
+    memcpy(data + PYSITE_NFRAMES(off), &nframes, 2);
+    expect_malformed(data, len, FSAN_REC_PYSITE, off, "a Python frame runs past the end of the record");
+    free(data);
+}
+
+static void test_tracefile_pysite_bytes_left_over(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYSITE, 0);
+    uint16_t nframes = 1; /* two are there */
+    memcpy(data + PYSITE_NFRAMES(off), &nframes, 2);
+    expect_malformed(data, len, FSAN_REC_PYSITE, off, "bytes left over after the last Python frame");
+    free(data);
+}
+
+static void test_tracefile_pysite_id_zero(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYSITE, 1);
+    uint32_t id = 0;
+    memcpy(data + PYSITE_ID(off), &id, 4);
+    expect_malformed(data, len, FSAN_REC_PYSITE, off, "Python site id out of range");
+    free(data);
+}
+
+static void test_tracefile_pysite_nul_in_name(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYSITE, 0);
+    data[PYSITE_FRAME0_FILE_LEN(off) + 4 + 4] = '\0'; /* inside "/app/worker.py" */
+    expect_malformed(data, len, FSAN_REC_PYSITE, off, "a NUL byte in a Python frame's file or function name");
+    free(data);
+}
+
+static void test_tracefile_pyref_unknown_role(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYREF, 1);
+    uint32_t what = 5;
+    memcpy(data + off + 8, &what, 4);
+    expect_malformed(data, len, FSAN_REC_PYREF, off, "unknown PYREF role");
+    free(data);
+}
+
+static void test_tracefile_pyref_fork_with_key(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYREF, 2); /* the FORK one */
+    uint64_t key = 77;
+    memcpy(data + off + 8 + 8, &key, 8);
+    expect_malformed(data, len, FSAN_REC_PYREF, off, "a FORK PYREF with a key other than 0");
+    free(data);
+}
+
+static void test_tracefile_pyinfo_unknown_state(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYINFO, 0);
+    uint32_t st = 3;
+    memcpy(data + off + 8, &st, 4);
+    expect_malformed(data, len, FSAN_REC_PYINFO, off, "unknown PYINFO state");
+    free(data);
+}
+
+/* A PYREF is 48 bytes; a record header claiming fewer is refused before
+ * the payload is read. */
+static void test_tracefile_pyref_too_short(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYREF, 0);
+    uint32_t size = sizeof(struct fsan_rec_pyref) - 1;
+    memcpy(data + off + 4, &size, 4);
+    struct fsan_trace t = {0};
+    char err[512], want[200];
+    assert_true(fsan_trace_parse("p.trace", data, len, &t, err, sizeof err) < 0);
+    snprintf(want, sizeof want, "record type 14 at offset %zu has an impossible size 47", off);
+    assert_non_null(strstr(err, want));
+    fsan_trace_free(&t);
+    free(data);
+}
+
+/* As test_tracefile_random_damage_no_crash, over the variable-length
+ * Python records (run under ASan, an overread would be caught). */
+static void test_tracefile_python_random_damage_no_crash(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t first = record_offset(data, len, FSAN_REC_PYSITE, 0);
+    srand(4321);
+    unsigned char *copy = malloc(len);
+    for (int round = 0; round < 3000; round++) {
+        memcpy(copy, data, len);
+        for (int k = 0; k < 1 + rand() % 4; k++)
+            copy[first + (size_t)rand() % (len - first)] = (unsigned char)rand();
+        size_t cut = (round % 3 == 0) ? first + (size_t)rand() % (len - first + 1) : len;
+        struct fsan_trace t = {0};
+        char err[512];
+        err[0] = '\0';
+        int rc = fsan_trace_parse("r.trace", copy, cut, &t, err, sizeof err);
+        if (rc != 0)
+            assert_non_null(strstr(err, "r.trace"));
+        fsan_trace_free(&t);
+    }
+    free(copy);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +604,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tracefile_unknown_record_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_impossible_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_random_damage_no_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_python_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pyref_name_fills_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pyinfo_unavailable_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pysite_name_overruns_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pysite_frames_overrun_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pysite_bytes_left_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pysite_id_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pysite_nul_in_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pyref_unknown_role, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pyref_fork_with_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pyinfo_unknown_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pyref_too_short, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_python_random_damage_no_crash, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

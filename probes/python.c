@@ -1,0 +1,471 @@
+/* python.c — the CPython bridge: Python call stacks (file, line, function)
+ * next to the native ones, so a report points at the user's .py line.
+ *
+ * Found by symbol lookup in the process (the C-API lives in the executable
+ * for Debian's python3, in libpython3.11.so for a shared build), never
+ * linked: the runtime lives in every program.  Only CPython 3.11 is read;
+ * any other version is reported once as "Python frames unavailable" and the
+ * native frames carry on.
+ *
+ * DESIGN
+ * Frames are read straight from the interpreter's memory with the struct
+ * offsets taken at build time from CPython's own headers
+ * (pyoffsets_gen.c).  Two situations:
+ *  - in a running process, on a lock acquire or a fork by a thread that
+ *    holds the GIL: the thread's frames are its own and consistent, so
+ *    plain reads are fine.  A Python site is interned by the code objects
+ *    and instruction pointers of its innermost frames (pointer reads only);
+ *    strings and line numbers are computed once, when a site is first seen.
+ *  - in a fork child, for threads that vanished: their frames are frozen
+ *    but a pointer may still be stale, so every read goes through
+ *    process_vm_readv on ourselves, which fails with EFAULT instead of
+ *    crashing.
+ * Strings are copied into a fixed pool, deduplicated by content (a code
+ * object can be freed and its address reused: content is the only safe
+ * key).  Tables are bounded; overflow means "no Python stack", never a
+ * crash.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fsan.h"
+#include "py311_offsets.h"
+
+#define PY_MAX_SITES 4096
+#define PY_MAX_FRAMES 12
+#define PY_KEY_FRAMES 4
+#define PY_POOL_SIZE (1u << 20)
+#define PY_STR_INDEX 16384
+#define PY_STR_MAX 255
+
+enum py_state { PY_UNKNOWN = 0, PY_ACTIVE = 1, PY_UNAVAILABLE = 2, PY_ABSENT = 3 };
+
+struct py_frame {
+    uint32_t line;
+    uint32_t file;     /* pool offset + 1, 0 = unknown */
+    uint32_t function; /* pool offset + 1 */
+};
+
+struct py_site {
+    _Atomic uint64_t key;
+    _Atomic uint32_t nframes; /* 0 until filled */
+    uint32_t written_gen;
+    struct py_frame frames[PY_MAX_FRAMES];
+};
+
+static struct {
+    int state;
+    unsigned long hexversion;
+    uintptr_t runtime;
+    int (*gil_check)(void);
+    void *(*tstate_get)(void);
+    int (*addr2line)(void *code, int byte_offset);
+    uintptr_t code_type; /* &PyCode_Type: a code object is checked before use */
+    void *(*getattr)(void *obj, const char *name);
+    void (*decref)(void *obj);
+    void (*err_fetch)(void **type, void **value, void **tb);
+    void (*err_restore)(void *type, void *value, void *tb);
+    _Atomic uintptr_t tstate_lock_code; /* code of Thread._set_tstate_lock, once seen */
+    char reason[160];
+} py;
+
+static struct py_site py_sites[PY_MAX_SITES];
+static char py_pool[PY_POOL_SIZE];
+static _Atomic uint32_t py_pool_used;
+static _Atomic uint32_t py_str_index[PY_STR_INDEX]; /* pool offset + 1 */
+
+FSAN_TLS uint32_t fsan__py_pending_site;
+static FSAN_TLS uintptr_t tls_own_tstate; /* this thread's PyThreadState, once known */
+FSAN_TLS uintptr_t fsan__py_pending_lock;
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static void unavailable(const char *why)
+{
+    py.state = PY_UNAVAILABLE;
+    size_t n = strlen(why);
+    if (n >= sizeof py.reason)
+        n = sizeof py.reason - 1;
+    memcpy(py.reason, why, n);
+    py.reason[n] = '\0';
+}
+
+/* Called from the constructor: every object the program was linked with is
+ * loaded by then, the executable included. */
+void fsan__py_init(void)
+{
+    const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
+    void *gil = dlsym(RTLD_DEFAULT, "PyGILState_Check");
+    if (!gil) {
+        py.state = PY_ABSENT;
+        return;
+    }
+    if (!version) {
+        unavailable("CPython older than 3.11 (no Py_Version); forksan reads CPython 3.11 frames");
+        return;
+    }
+    py.hexversion = *version;
+    if (((py.hexversion >> 24) & 0xff) != FSAN_PY_MAJOR || ((py.hexversion >> 16) & 0xff) != FSAN_PY_MINOR) {
+        unavailable("this CPython is not 3.11, whose frame layout forksan was built for");
+        return;
+    }
+    py.gil_check = (int (*)(void))gil;
+    py.tstate_get = (void *(*)(void))dlsym(RTLD_DEFAULT, "_PyThreadState_UncheckedGet");
+    py.addr2line = (int (*)(void *, int))dlsym(RTLD_DEFAULT, "PyCode_Addr2Line");
+    py.runtime = (uintptr_t)dlsym(RTLD_DEFAULT, "_PyRuntime");
+    py.code_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyCode_Type");
+    py.getattr = (void *(*)(void *, const char *))dlsym(RTLD_DEFAULT, "PyObject_GetAttrString");
+    py.decref = (void (*)(void *))dlsym(RTLD_DEFAULT, "Py_DecRef");
+    py.err_fetch = (void (*)(void **, void **, void **))dlsym(RTLD_DEFAULT, "PyErr_Fetch");
+    py.err_restore = (void (*)(void *, void *, void *))dlsym(RTLD_DEFAULT, "PyErr_Restore");
+    if (!py.tstate_get || !py.addr2line || !py.runtime || !py.code_type || !py.getattr || !py.decref ||
+        !py.err_fetch || !py.err_restore) {
+        unavailable("CPython 3.11 without _PyThreadState_UncheckedGet, PyCode_Addr2Line or _PyRuntime");
+        return;
+    }
+    py.state = PY_ACTIVE;
+}
+
+int fsan__py_active(void)
+{
+    return py.state == PY_ACTIVE;
+}
+
+/* AS-safe: says once per trace file whether Python frames are recorded. */
+void fsan__py_write_info(void)
+{
+    static uint32_t written_gen;
+    if ((py.state != PY_ACTIVE && py.state != PY_UNAVAILABLE) || written_gen == fsan__trace_gen)
+        return;
+    written_gen = fsan__trace_gen;
+    struct fsan_rec_pyinfo info = {py.state == PY_ACTIVE ? FSAN_PY_ACTIVE : FSAN_PY_UNAVAILABLE,
+                                   (uint32_t)py.hexversion};
+    const char *reason = py.state == PY_ACTIVE ? "" : py.reason;
+    fsan__trace_record(FSAN_REC_PYINFO, &info, sizeof info, reason, strlen(reason));
+}
+
+/* ---- memory access ---------------------------------------------------------- */
+
+/* Plain read: the calling thread's own frames, GIL held. */
+static int read_plain(void *dst, uintptr_t src, size_t n)
+{
+    if (src < 4096)
+        return -EFAULT;
+    memcpy(dst, (const void *)src, n);
+    return 0;
+}
+
+/* AS-safe fault-proof read: a stale pointer gives EFAULT, not SIGSEGV. */
+static int read_safe(void *dst, uintptr_t src, size_t n)
+{
+    if (src < 4096)
+        return -EFAULT;
+    struct iovec local = {dst, n};
+    struct iovec remote = {(void *)src, n};
+    ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    return got == (ssize_t)n ? 0 : -EFAULT;
+}
+
+typedef int (*reader_fn)(void *dst, uintptr_t src, size_t n);
+
+static uintptr_t read_ptr(reader_fn rd, uintptr_t addr)
+{
+    uintptr_t v = 0;
+    return rd(&v, addr, sizeof v) == 0 ? v : 0;
+}
+
+/* ---- strings ---------------------------------------------------------------- */
+
+static uint32_t str_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* AS-safe: the pool offset+1 of a NUL-terminated copy of s, shared with
+ * any earlier identical string; 0 when the pool is full. */
+static uint32_t intern_string(const char *s, size_t n)
+{
+    uint32_t idx = str_hash(s, n) & (PY_STR_INDEX - 1);
+    for (uint32_t probe = 0; probe < 64; probe++, idx = (idx + 1) & (PY_STR_INDEX - 1)) {
+        uint32_t off = atomic_load_explicit(&py_str_index[idx], memory_order_acquire);
+        if (off == 0) {
+            uint32_t at = atomic_fetch_add(&py_pool_used, (uint32_t)n + 1);
+            if (at + n + 1 > PY_POOL_SIZE)
+                return 0;
+            memcpy(py_pool + at, s, n);
+            py_pool[at + n] = '\0';
+            uint32_t expected = 0;
+            if (atomic_compare_exchange_strong(&py_str_index[idx], &expected, at + 1))
+                return at + 1;
+            off = expected; /* somebody else filled this slot first */
+        }
+        if (strncmp(py_pool + off - 1, s, n) == 0 && py_pool[off - 1 + n] == '\0')
+            return off;
+    }
+    return 0;
+}
+
+static void put_utf8(char *out, size_t *len, uint32_t cp)
+{
+    if (*len + 4 > PY_STR_MAX)
+        return;
+    if (cp < 0x80) {
+        out[(*len)++] = (char)cp;
+    } else if (cp < 0x800) {
+        out[(*len)++] = (char)(0xc0 | (cp >> 6));
+        out[(*len)++] = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out[(*len)++] = (char)(0xe0 | (cp >> 12));
+        out[(*len)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[(*len)++] = (char)(0x80 | (cp & 0x3f));
+    } else {
+        out[(*len)++] = (char)(0xf0 | (cp >> 18));
+        out[(*len)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        out[(*len)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[(*len)++] = (char)(0x80 | (cp & 0x3f));
+    }
+}
+
+/* A Python str object as UTF-8 in the pool (compact strings only: the
+ * names and file names of code objects always are). */
+static uint32_t read_pystr(reader_fn rd, uintptr_t obj)
+{
+    int64_t length = 0;
+    uint32_t state = 0;
+    if (!obj || rd(&length, obj + FSAN_PY_STR_LENGTH, sizeof length) < 0 ||
+        rd(&state, obj + FSAN_PY_STR_STATE, sizeof state) < 0 || length < 0)
+        return 0;
+    unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+    if (!compact || (kind != 1 && kind != 2 && kind != 4))
+        return 0;
+    uintptr_t data = obj + (ascii ? FSAN_PY_SIZEOF_ASCII : FSAN_PY_SIZEOF_COMPACT);
+    size_t n = (size_t)length < PY_STR_MAX ? (size_t)length : PY_STR_MAX;
+    unsigned char raw[PY_STR_MAX * 4];
+    if (rd(raw, data, n * kind) < 0)
+        return 0;
+    char out[PY_STR_MAX + 4];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = kind == 1 ? raw[i] : kind == 2 ? ((const uint16_t *)raw)[i] : ((const uint32_t *)raw)[i];
+        put_utf8(out, &len, cp);
+    }
+    return intern_string(out, len);
+}
+
+/* ---- frames ------------------------------------------------------------------ */
+
+static uintptr_t current_frame(reader_fn rd, uintptr_t tstate)
+{
+    uintptr_t cframe = read_ptr(rd, tstate + FSAN_PY_TSTATE_CFRAME);
+    return cframe ? read_ptr(rd, cframe + FSAN_PY_CFRAME_CURRENT) : 0;
+}
+
+static void fill_frame(reader_fn rd, uintptr_t frame, struct py_frame *out)
+{
+    uintptr_t code = read_ptr(rd, frame + FSAN_PY_FRAME_CODE);
+    if (read_ptr(rd, code + FSAN_PY_OBJ_TYPE) != py.code_type)
+        code = 0; /* not a code object: a stale frame in a fork child */
+    uintptr_t instr = read_ptr(rd, frame + FSAN_PY_FRAME_PREV_INSTR);
+    out->file = read_pystr(rd, read_ptr(rd, code + FSAN_PY_CODE_FILENAME));
+    out->function = read_pystr(rd, read_ptr(rd, code + FSAN_PY_CODE_QUALNAME));
+    long units = (long)(instr - (code + FSAN_PY_CODE_ADAPTIVE)) / (long)FSAN_PY_CODEUNIT_SIZE;
+    int line = 0;
+    /* PyCode_Addr2Line only parses the code object's line table: no
+     * allocation, no lock.  It gets a verified code object only. */
+    if (code && out->file && units >= 0 && units < (1L << 24))
+        line = py.addr2line((void *)code, (int)(units * (long)FSAN_PY_CODEUNIT_SIZE));
+    out->line = line > 0 ? (uint32_t)line : 0;
+}
+
+static uint64_t frames_key(reader_fn rd, uintptr_t frame)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < PY_KEY_FRAMES && frame; i++) {
+        h = (h ^ read_ptr(rd, frame + FSAN_PY_FRAME_CODE)) * 0x100000001b3ull;
+        h = (h ^ read_ptr(rd, frame + FSAN_PY_FRAME_PREV_INSTR)) * 0x100000001b3ull;
+        frame = read_ptr(rd, frame + FSAN_PY_FRAME_PREVIOUS);
+    }
+    return h ? h : 1;
+}
+
+/* The same key with plain loads, for the hot path (a thread's own frames,
+ * GIL held): no function pointer, no copy. */
+static inline uint64_t frames_key_plain(uintptr_t frame)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < PY_KEY_FRAMES && frame >= 4096; i++) {
+        h = (h ^ *(const uintptr_t *)(frame + FSAN_PY_FRAME_CODE)) * 0x100000001b3ull;
+        h = (h ^ *(const uintptr_t *)(frame + FSAN_PY_FRAME_PREV_INSTR)) * 0x100000001b3ull;
+        frame = *(const uintptr_t *)(frame + FSAN_PY_FRAME_PREVIOUS);
+    }
+    return h ? h : 1;
+}
+
+/* The interned site for the stack starting at frame. */
+static uint32_t intern_stack(reader_fn rd, uintptr_t frame)
+{
+    if (!frame)
+        return 0;
+    uint64_t key = rd == read_plain ? frames_key_plain(frame) : frames_key(rd, frame);
+    uint32_t idx = (uint32_t)(key >> 40) & (PY_MAX_SITES - 1);
+    for (uint32_t probe = 0; probe < 32; probe++, idx = (idx + 1) & (PY_MAX_SITES - 1)) {
+        struct py_site *s = &py_sites[idx];
+        uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
+        if (k == key)
+            return idx + 1;
+        if (k != 0)
+            continue;
+        uint64_t expected = 0;
+        if (!atomic_compare_exchange_strong(&s->key, &expected, key)) {
+            if (expected == key)
+                return idx + 1;
+            continue;
+        }
+        uint32_t n = 0;
+        for (; frame && n < PY_MAX_FRAMES; n++) {
+            fill_frame(rd, frame, &s->frames[n]);
+            frame = read_ptr(rd, frame + FSAN_PY_FRAME_PREVIOUS);
+        }
+        atomic_store_explicit(&s->nframes, n ? n : 1, memory_order_release);
+        return idx + 1;
+    }
+    return 0;
+}
+
+/* The calling thread's own frames (it holds the GIL), so plain reads.  Also
+ * right in a fork child: the thread that forked is the one running. */
+/* Python thread names (threading.Thread.name) live only in Python
+ * objects.  Every Python thread, the main one included, starts by taking
+ * its thread-state lock in Thread._set_tstate_lock, with `self` (the Thread)
+ * as the frame's first local: at that moment, with the GIL held and no
+ * Python code involved, the bridge reads self._name from the instance
+ * dictionary and keeps it in the thread's slot for the fork snapshot. */
+static int is_tstate_lock_code(uintptr_t code, uint32_t site)
+{
+    uintptr_t known = atomic_load_explicit(&py.tstate_lock_code, memory_order_relaxed);
+    if (known)
+        return code == known;
+    const struct py_site *s = &py_sites[site - 1];
+    if (!s->frames[0].function ||
+        strcmp(py_pool + s->frames[0].function - 1, "Thread._set_tstate_lock") != 0)
+        return 0;
+    atomic_store_explicit(&py.tstate_lock_code, code, memory_order_relaxed);
+    return 1;
+}
+
+static void learn_thread_name(uintptr_t frame)
+{
+    struct fsan__thread *t = fsan__self_peek();
+    if (!t || t->pyname[0])
+        return;
+    uintptr_t self = read_ptr(read_plain, frame + FSAN_PY_FRAME_LOCALSPLUS);
+    if (!self)
+        return;
+    void *etype, *evalue, *etb;
+    py.err_fetch(&etype, &evalue, &etb); /* leave the program's error state exactly as it was */
+    void *name = py.getattr((void *)self, "_name");
+    if (name) {
+        uint32_t off = read_pystr(read_plain, (uintptr_t)name);
+        if (off) {
+            size_t n = strnlen(py_pool + off - 1, sizeof t->pyname - 1);
+            memcpy(t->pyname, py_pool + off - 1, n);
+            t->pyname[n] = '\0';
+        }
+        py.decref(name);
+    }
+    py.err_restore(etype, evalue, etb);
+}
+
+/* Does the calling thread hold the GIL?  The interpreter keeps the GIL
+ * holder's thread state in _PyRuntime; comparing it with this thread's own
+ * (learned once through PyGILState_Check) is one load, where calling
+ * PyGILState_Check on every lock operation would cost a TSS lookup. */
+static uintptr_t gil_holder_is_me(void)
+{
+    uintptr_t cur = atomic_load_explicit((_Atomic uintptr_t *)(py.runtime + FSAN_PY_RUNTIME_TSTATE_CURRENT),
+                                         memory_order_relaxed);
+    if (!cur)
+        return 0;
+    if (FSAN_LIKELY(tls_own_tstate == cur))
+        return cur;
+    if (tls_own_tstate != 0 || !py.gil_check())
+        return 0;
+    tls_own_tstate = cur;
+    return cur;
+}
+
+uint32_t fsan__py_site_here(void)
+{
+    if (py.state != PY_ACTIVE)
+        return 0;
+    uintptr_t tstate = gil_holder_is_me();
+    if (!tstate)
+        return 0;
+    int saved = errno;
+    uintptr_t frame = current_frame(read_plain, tstate);
+    uint32_t id = intern_stack(read_plain, frame);
+    if (id && !fsan__proc.in_child && is_tstate_lock_code(read_ptr(read_plain, frame + FSAN_PY_FRAME_CODE), id))
+        learn_thread_name(frame);
+    errno = saved;
+    return id;
+}
+
+/* AS-safe (fork child): walk every interpreter's thread list for the
+ * thread whose native id is tid. */
+uint32_t fsan__py_thread_stack(pid_t tid)
+{
+    if (py.state != PY_ACTIVE)
+        return 0;
+    int saved = errno;
+    uint32_t id = 0;
+    uintptr_t interp = read_ptr(read_safe, py.runtime + FSAN_PY_RUNTIME_INTERP_HEAD);
+    for (int i = 0; interp && i < 64 && !id; i++) {
+        uintptr_t ts = read_ptr(read_safe, interp + FSAN_PY_INTERP_THREADS_HEAD);
+        for (int j = 0; ts && j < 4096; j++) {
+            unsigned long native = 0;
+            if (read_safe(&native, ts + FSAN_PY_TSTATE_NATIVE_TID, sizeof native) == 0 &&
+                native == (unsigned long)tid) {
+                id = intern_stack(read_safe, current_frame(read_safe, ts));
+                break;
+            }
+            ts = read_ptr(read_safe, ts + FSAN_PY_TSTATE_NEXT);
+        }
+        interp = read_ptr(read_safe, interp + FSAN_PY_INTERP_NEXT);
+    }
+    errno = saved;
+    return id;
+}
+
+/* AS-safe: the PYSITE record, once per trace file. */
+void fsan__pysite_write(uint32_t id)
+{
+    if (id == 0 || id > PY_MAX_SITES)
+        return;
+    struct py_site *s = &py_sites[id - 1];
+    uint32_t n = atomic_load_explicit(&s->nframes, memory_order_acquire);
+    if (n == 0 || s->written_gen == fsan__trace_gen)
+        return;
+    s->written_gen = fsan__trace_gen;
+    char buf[PY_MAX_FRAMES * (sizeof(struct fsan_rec_pyframe) + 2 * PY_STR_MAX)];
+    size_t len = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct py_frame *f = &s->frames[i];
+        const char *file = f->file ? py_pool + f->file - 1 : "?";
+        const char *func = f->function ? py_pool + f->function - 1 : "?";
+        struct fsan_rec_pyframe pf = {f->line, (uint16_t)strlen(file), (uint16_t)strlen(func)};
+        memcpy(buf + len, &pf, sizeof pf);
+        len += sizeof pf;
+        memcpy(buf + len, file, pf.file_len);
+        len += pf.file_len;
+        memcpy(buf + len, func, pf.function_len);
+        len += pf.function_len;
+    }
+    struct fsan_rec_pysite rec = {id, (uint16_t)n, 0};
+    fsan__trace_record(FSAN_REC_PYSITE, &rec, sizeof rec, buf, len);
+}
