@@ -353,8 +353,12 @@ void fsan__child_lock_event(uintptr_t addr, uint32_t event, uint32_t site)
     l->state = state;
     fsan__trace_mark_needed();
     struct fsan_rec_lock_event ev = {addr, event, (uint32_t)fsan__sys_gettid(), site, 0};
-    fsan__trace_record(FSAN_REC_LOCK_EVENT, &ev, sizeof ev, NULL, 0);
     fsan__site_write(site);
+    fsan__trace_record(FSAN_REC_LOCK_EVENT, &ev, sizeof ev, NULL, 0);
+    /* Written out at once: fork children are often ended by a signal
+     * (Pool.terminate), and a release that stays in the buffer would turn
+     * into a lock "never released" in the report. */
+    fsan__trace_flush();
 }
 
 static int already_reported(uintptr_t addr, uint32_t site)

@@ -52,7 +52,7 @@ SCEN_BINS := $(patsubst tests/scenarios/%.c,$(BUILD)/scenarios/%,$(SCEN_C))
 
 $(BUILD)/scenarios/%: tests/scenarios/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -g -O0 -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror -o $@ $<
+	$(CC) -g -O0 -fno-omit-frame-pointer -pthread -rdynamic -Wall -Wextra -Werror -o $@ $<
 
 scenarios: all $(SCEN_BINS)
 	@fail=0; \

@@ -18,10 +18,10 @@ def holder():
     with lock:  # @mark:acquire
         holding.set()
         while not done:
-            time.sleep(0.01)
+            time.sleep(0.01)  # @mark:sleeping
 
 
-t = threading.Thread(target=holder, name="py-holder")  # @mark:create
+t = threading.Thread(target=holder, name="lock-holder")  # @mark:create
 t.start()
 holding.wait(5)
 pid = fork_child(lambda: lock.acquire())  # @mark:fork

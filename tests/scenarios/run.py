@@ -45,8 +45,10 @@ class Expect:
     """A finding that must be present."""
 
     def __init__(self, rule, severity=None, role=None, source=None, mark=None, thread_name=None,
-                 message_has=None, not_mark=None):
+                 message_has=None, not_mark=None, name_only=False, file_only=False):
         self.not_mark = not_mark  # a marked line that must NOT be in that location
+        self.name_only = name_only  # match role + thread name, no frame
+        self.file_only = file_only  # any frame of `source`, whatever the line (stdlib files)
         self.rule, self.severity, self.role = rule, severity, role
         self.source, self.mark, self.thread_name = source, mark, thread_name
         self.message_has = message_has
@@ -66,11 +68,17 @@ class Expect:
             return False
         if not self.role:
             return True
-        line = marker_line(os.path.join(HERE, self.source), self.mark)
+        line = None if (self.name_only or self.file_only) else marker_line(os.path.join(HERE, self.source), self.mark)
         for loc in finding["locations"]:
             if loc["role"] != self.role:
                 continue
             if self.thread_name and (loc.get("thread") or {}).get("name") != self.thread_name:
+                continue
+            if self.name_only:
+                return True
+            if self.file_only:
+                if any(frame.get("file") and os.path.basename(frame["file"]) == self.source for frame in loc["frames"]):
+                    return True
                 continue
             lines = [frame.get("line") for frame in loc["frames"]
                      if frame.get("file") and os.path.basename(frame["file"]) == self.source]
@@ -83,11 +91,12 @@ class Expect:
 
 class Scenario:
     def __init__(self, name, program, expect=(), clean=False, absent=(), args=(), forksan_args=(),
-                 interpreter=None, exit_status=None, stdout_has=None, timeout=60, same_as_bare=False):
+                 interpreter=None, exit_status=None, stdout_has=None, timeout=60, notice_has=None, same_as_bare=False):
         self.name, self.program, self.expect, self.clean = name, program, list(expect), clean
         self.absent, self.args, self.forksan_args = list(absent), list(args), list(forksan_args)
         self.interpreter, self.exit_status, self.stdout_has = interpreter, exit_status, stdout_has
         self.timeout, self.same_as_bare = timeout, same_as_bare
+        self.notice_has = notice_has  # a report notice must contain this
 
     def command(self, build):
         if self.interpreter:
@@ -142,6 +151,8 @@ def run_scenario(s, build):
             problems.append("clean control has %s %s: %s" % (f["severity"], f["rule"], f["message"]))
     if s.exit_status is not None and proc.returncode != s.exit_status:
         problems.append("exit status %d, expected %d" % (proc.returncode, s.exit_status))
+    if s.notice_has is not None and not any(s.notice_has in n for n in data.get("notices", [])):
+        problems.append("no notice containing %r (notices: %r)" % (s.notice_has, data.get("notices")))
     if s.stdout_has is not None and s.stdout_has not in proc.stdout:
         problems.append("program output %r lacks %r" % (proc.stdout, s.stdout_has))
     if s.same_as_bare:

@@ -3,7 +3,8 @@
 Markers (@mark:NAME) in the sources give the lines the checks expect."""
 from run import Expect, Scenario
 
-PY = "/usr/bin/python3"
+PY = "/usr/bin/python3"                                   # Debian 3.11, libpython in the executable
+PYENV = "/root/.pyenv/versions/3.11.7/bin/python3.11"     # 3.11.7 with a shared libpython
 STRICT = ["--mode", "strict"]
 
 
@@ -153,6 +154,67 @@ SCENARIOS = [
              expect=[Expect("child-deadlock", "error", "acquired", "shared_lock_site.c", "wrapper",
                             not_mark="warmup"),
                      Expect("child-deadlock", "error", "attempt", "shared_lock_site.c", "attempt")]),
+
+    # ---- Python frames (both interpreters): the user's .py lines ------------
+    Scenario("py-frames-lock-held-by-forker", "py_lock_forker.py", interpreter=PY,
+             expect=[Expect("child-deadlock", "error", "acquired", "py_lock_forker.py", "acquire"),
+                     Expect("child-deadlock", "error", "attempt", "py_lock_forker.py", "fork")],
+             absent=["threads-at-fork"]),
+    Scenario("py-frames-lock-holder-thread", "py_lock_thread.py", interpreter=PY,
+             expect=[Expect("child-deadlock", "error", "acquired", "py_lock_thread.py", "acquire",
+                            thread_name="lock-holder", message_has='"lock-holder"'),
+                     Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork"),
+                     Expect("threads-at-fork", "warning", "thread", "py_lock_thread.py", "sleeping",
+                            thread_name="lock-holder"),
+                     Expect("threads-at-fork", "warning", "fork", "py_lock_thread.py", "fork")]),
+    Scenario("py-frames-pool-refork", "py_pool_refork.py", interpreter=PY,
+             expect=[Expect("threads-at-fork", None, "thread", thread_name="Thread-2 (_handle_tasks)",
+                            name_only=True),
+                     Expect("threads-at-fork", None, "thread", thread_name="Thread-3 (_handle_results)",
+                            name_only=True),
+                     Expect("threads-at-fork", None, "fork", "popen_fork.py", file_only=True,
+                            thread_name="Thread-1 (_handle_workers)")],
+             clean=True, stdout_has="results: [0, 1, 4]"),
+    Scenario("py-clean-pool-readonly-global", "py_pool_readonly.py", interpreter=PY, clean=True,
+             stdout_has="sum: 332833500"),
+    Scenario("py-clean-subprocess-from-threads", "py_subprocess_threads.py", interpreter=PY, clean=True,
+             stdout_has="ran 4 subprocesses"),
+    Scenario("py-clean-single-threaded-fork-frames", "py_single_fork.py", interpreter=PY, clean=True,
+             absent=["threads-at-fork"]),
+    Scenario("py-clean-rlock-held-by-forker-frames", "py_rlock_forker.py", interpreter=PY, clean=True),
+    Scenario("py-clean-lock-released-before-fork-frames", "py_lock_released.py", interpreter=PY, clean=True),
+    Scenario("py-frames-lock-held-by-forker-pyenv", "py_lock_forker.py", interpreter=PYENV,
+             expect=[Expect("child-deadlock", "error", "acquired", "py_lock_forker.py", "acquire"),
+                     Expect("child-deadlock", "error", "attempt", "py_lock_forker.py", "fork")],
+             absent=["threads-at-fork"]),
+    Scenario("py-frames-lock-holder-thread-pyenv", "py_lock_thread.py", interpreter=PYENV,
+             expect=[Expect("child-deadlock", "error", "acquired", "py_lock_thread.py", "acquire",
+                            thread_name="lock-holder", message_has='"lock-holder"'),
+                     Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork"),
+                     Expect("threads-at-fork", "warning", "thread", "py_lock_thread.py", "sleeping",
+                            thread_name="lock-holder"),
+                     Expect("threads-at-fork", "warning", "fork", "py_lock_thread.py", "fork")]),
+    Scenario("py-frames-pool-refork-pyenv", "py_pool_refork.py", interpreter=PYENV,
+             expect=[Expect("threads-at-fork", None, "thread", thread_name="Thread-2 (_handle_tasks)",
+                            name_only=True),
+                     Expect("threads-at-fork", None, "thread", thread_name="Thread-3 (_handle_results)",
+                            name_only=True),
+                     Expect("threads-at-fork", None, "fork", "popen_fork.py", file_only=True,
+                            thread_name="Thread-1 (_handle_workers)")],
+             clean=True, stdout_has="results: [0, 1, 4]"),
+    Scenario("py-clean-pool-readonly-global-pyenv", "py_pool_readonly.py", interpreter=PYENV, clean=True,
+             stdout_has="sum: 332833500"),
+    Scenario("py-clean-subprocess-from-threads-pyenv", "py_subprocess_threads.py", interpreter=PYENV, clean=True,
+             stdout_has="ran 4 subprocesses"),
+    Scenario("py-clean-single-threaded-fork-pyenv-frames", "py_single_fork.py", interpreter=PYENV, clean=True,
+             absent=["threads-at-fork"]),
+    Scenario("py-clean-rlock-held-by-forker-pyenv-frames", "py_rlock_forker.py", interpreter=PYENV, clean=True),
+    Scenario("py-clean-lock-released-before-fork-pyenv-frames", "py_lock_released.py", interpreter=PYENV, clean=True),
+    # Bad input: an interpreter forksan cannot read frames from: native
+    # frames, one notice saying why, the finding still there.
+    Scenario("py-bridge-unavailable-falls-back", "fake_python",
+             expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
+             notice_has="Python frames unavailable"),
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),
