@@ -27,6 +27,11 @@ struct fsan_analyze_options {
      * set, it shows the Python frames first, then the native ones
      * (--native-frames). */
     int native_frames;
+    /* When set, says whether a finding will be suppressed.  A lock that is
+     * suppressed as a runtime internal (CPython's logging lock, replaced by
+     * its at-fork hook) must not make threads-at-fork a warning either. */
+    int (*is_suppressed)(void *ctx, const struct fsan_finding *f);
+    void *suppress_ctx;
 };
 
 /* Applies the rules.  The report takes over set->notices.  opts may be

@@ -488,6 +488,18 @@ static int copy_command(struct fsan_cli *cli, struct fsan_report *r)
     return 0;
 }
 
+/* fsan_analyze_options.is_suppressed, over the loaded suppressions. */
+static int finding_is_suppressed(void *ctx, const struct fsan_finding *f)
+{
+    const struct fsan_suppressions *supp = ctx;
+    if (!supp)
+        return 0;
+    for (size_t i = 0; i < supp->nentries; i++)
+        if (fsan_suppression_matches(&supp->entries[i], f))
+            return 1;
+    return 0;
+}
+
 int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum fsan_severity *worst)
 {
     struct fsan_trace_set set = {0};
@@ -501,7 +513,9 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
     report.tool_version = FORKSAN_VERSION;
     report.exit_status = exit_status;
     struct fsan_symbolizer *sym = fsan_symbolizer_new();
-    struct fsan_analyze_options analyze_opts = {.native_frames = cli->native_frames};
+    struct fsan_analyze_options analyze_opts = {.native_frames = cli->native_frames,
+                                                .is_suppressed = finding_is_suppressed,
+                                                .suppress_ctx = cli->supp};
     rc = sym ? fsan_analyze_opts(&set, sym, &analyze_opts, &report) : -ENOMEM;
     if (rc == 0)
         rc = copy_command(cli, &report);

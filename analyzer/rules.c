@@ -48,6 +48,7 @@ struct ctx {
     size_t findings_cap;
     int oom;
     int native_frames;          /* fsan_analyze_options.native_frames */
+    const struct fsan_analyze_options *opts;
     const char **py_reasons;    /* PYINFO reasons already noticed (the traces' strings) */
     size_t npy_reasons;
 };
@@ -523,9 +524,10 @@ static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const str
                                                   xprintf(c, "acquired by %s at:", label ? label : "the vanished thread"));
         finish_location(c, loc, t, FSAN_PYREF_HELD, h->lock_addr, (h->flags & FSAN_HELD_SITE_SHARED) != 0);
         free(label);
-        *vanished_left_lock = 1;
     }
     fork_location(c, &f, t);
+    if (!by_forker && !(c->opts && c->opts->is_suppressed && c->opts->is_suppressed(c->opts->suppress_ctx, &f)))
+        *vanished_left_lock = 1;
     commit_finding(c, &f, (int)t->proc.pid);
 }
 
@@ -568,7 +570,7 @@ static void rule_threads_at_fork(struct ctx *c, const struct fsan_trace_set *set
     enum fsan_severity sev = (!execs && vanished_left_lock) ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
     const char *why = execs ? "; the child execs, so they matter only until then"
                     : vanished_left_lock ? "; at least one of them left a lock held"
-                                         : "; none of them held a lock the runtime tracks";
+                                         : "; none of them left a lock held that the child could block on";
     struct fsan_finding f;
     start_finding(&f, "threads-at-fork", sev,
                   xprintf(c, "%zu other thread%s alive at fork and vanished in the child%s", vanished,
@@ -752,7 +754,7 @@ int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct
 int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
                       const struct fsan_analyze_options *opts, struct fsan_report *out)
 {
-    struct ctx c = {sym, out, 0, 0, opts ? opts->native_frames : 0, NULL, 0};
+    struct ctx c = {sym, out, 0, 0, opts ? opts->native_frames : 0, opts, NULL, 0};
     if (set->ntraces)
         qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
     for (size_t i = 0; i < set->ntraces; i++) {

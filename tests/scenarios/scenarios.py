@@ -215,6 +215,10 @@ SCENARIOS = [
     Scenario("py-bridge-unavailable-falls-back", "fake_python",
              expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
              notice_has="Python frames unavailable"),
+    Scenario("py-clean-logging-thread-at-fork", "py_logging_thread.py", interpreter=PY, clean=True,
+             stdout_has="children: [0, 0, 0, 0, 0]"),
+    Scenario("py-clean-logging-thread-at-fork-pyenv", "py_logging_thread.py", interpreter=PYENV, clean=True,
+             stdout_has="children: [0, 0, 0, 0, 0]"),
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),
