@@ -330,10 +330,18 @@ static void fingerprint(struct fsan_finding *f)
     for (size_t i = 0; i < f->nlocations; i++) {
         const struct fsan_location *loc = &f->locations[i];
         h = fnv1a(fnv1a(h, "|"), loc->role);
+        if (strcmp(loc->role, "thread") == 0) {
+            /* A vanished thread is the same thread in every child of a pool
+             * whatever line it happened to be on at each fork: identify it
+             * by name and by the outermost frame (where it started). */
+            if (loc->thread_name)
+                h = fnv1a(h, loc->thread_name);
+            if (loc->nframes)
+                h = hash_frame(h, &loc->frames[loc->nframes - 1]);
+            continue;
+        }
         if (loc->nframes)
             h = hash_frame(h, &loc->frames[0]);
-        if (strcmp(loc->role, "thread") == 0 && loc->thread_name)
-            h = fnv1a(h, loc->thread_name);
     }
     snprintf(f->fingerprint, sizeof f->fingerprint, "%016llx", (unsigned long long)h);
 }

@@ -39,12 +39,14 @@ struct snap_lock {
     uint16_t type;
     uint8_t vanished;
     uint8_t state;
+    uint32_t pysite;
 };
 
 struct snap_thread {
     pid_t tid;
     uint32_t flags;
     char name[16];
+    char pyname[32]; /* threading.Thread.name, if known */
 };
 
 static struct snap_lock snap_locks[SNAP_MAX_LOCKS];
@@ -94,6 +96,7 @@ static void snap_add(const struct fsan__held *h, uintptr_t addr, pid_t holder, i
     l->type = h->type;
     l->vanished = (uint8_t)vanished;
     l->state = SNAP_HELD;
+    l->pysite = h->pysite;
     uint32_t i = addr_hash(addr);
     while (snap_index[i])
         i = (i + 1) & (SNAP_INDEX - 1);
@@ -189,6 +192,8 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
         st->tid = t->tid;
         st->flags = rec.flags;
         memcpy(st->name, rec.name, sizeof st->name);
+        memcpy(st->pyname, t->pyname, sizeof st->pyname);
+        st->pyname[sizeof st->pyname - 1] = '\0';
     }
     fsan__trace_record(FSAN_REC_THREAD, &rec, sizeof rec, NULL, 0);
     fsan__site_write(t->create_site);
@@ -449,7 +454,7 @@ static const char *lock_type_name(uint16_t type)
 
 /* AS-safe: the runtime's own short report, for people without the command
  * (bare LD_PRELOAD) and for a child that will hang before any report runs. */
-static void print_child_report(const struct fsan_rec_deadlock *d)
+static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attempt_pysite, uint32_t acquire_pysite)
 {
     static char text[8192];
     struct fsan__sbuf sb = {text, sizeof text - 1, 0};
@@ -464,9 +469,10 @@ static void print_child_report(const struct fsan_rec_deadlock *d)
     if (d->form == FSAN_DL_VANISHED_HOLDER) {
         fsan__sb_str(&sb, "it was held at fork by thread ");
         fsan__sb_dec(&sb, d->holder_tid);
-        if (holder && holder->name[0]) {
+        const char *hname = holder ? (holder->pyname[0] ? holder->pyname : holder->name) : "";
+        if (hname[0]) {
             fsan__sb_str(&sb, " \"");
-            fsan__sb_str(&sb, holder->name);
+            fsan__sb_str(&sb, hname);
             fsan__sb_str(&sb, "\"");
         }
         fsan__sb_str(&sb, ", which does not exist in the child");
@@ -476,10 +482,18 @@ static void print_child_report(const struct fsan_rec_deadlock *d)
         fsan__sb_str(&sb, "it is unavailable and the child has a single thread: nobody can release it");
     }
     fsan__sb_str(&sb, "\n");
-    describe_site(&sb, "the child's attempt", d->attempt_site);
-    if (d->acquire_site)
+    if (attempt_pysite)
+        fsan__pysite_describe(&sb, "the child's attempt", attempt_pysite);
+    else
+        describe_site(&sb, "the child's attempt", d->attempt_site);
+    if (acquire_pysite)
+        fsan__pysite_describe(&sb, "the lock was acquired in the parent at", acquire_pysite);
+    else if (d->acquire_site)
         describe_site(&sb, "the lock was acquired in the parent at", d->acquire_site);
-    describe_site(&sb, "fork was called at", snap_fork_site);
+    if (fsan__proc.fork_pysite)
+        fsan__pysite_describe(&sb, "fork was called at", fsan__proc.fork_pysite);
+    else
+        describe_site(&sb, "fork was called at", snap_fork_site);
     fsan__sb_str(&sb, "SUMMARY: forksan: child-deadlock");
     const char *trace = fsan__trace_path();
     if (trace) {
@@ -542,7 +556,7 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
         fsan__trace_mark_needed();
         fsan__trace_flush();
         if (fsan__proc.opts.child_report)
-            print_child_report(&d);
+            print_child_report(&d, pysite, l && l->state == SNAP_HELD ? l->pysite : 0);
     }
     errno = saved;
     return 1;

@@ -272,6 +272,7 @@ void fsan__pysite_write(uint32_t id); /* AS-safe */
  * read with fault-proof reads; 0 if none. */
 uint32_t fsan__py_thread_stack(pid_t tid);
 void fsan__py_write_info(void); /* AS-safe */
+void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id); /* AS-safe */
 extern FSAN_TLS uint32_t fsan__py_pending_site; /* site of a failed try, for the blocking wait */
 extern FSAN_TLS uintptr_t fsan__py_pending_lock;
 

@@ -469,3 +469,23 @@ void fsan__pysite_write(uint32_t id)
     struct fsan_rec_pysite rec = {id, (uint16_t)n, 0};
     fsan__trace_record(FSAN_REC_PYSITE, &rec, sizeof rec, buf, len);
 }
+
+/* AS-safe: a Python stack as `File "x.py", line N, in f` lines, for the
+ * runtime's own child report. */
+void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id)
+{
+    fsan__sb_str(sb, "  ");
+    fsan__sb_str(sb, title);
+    fsan__sb_str(sb, ":\n");
+    uint32_t n = id && id <= PY_MAX_SITES ? atomic_load(&py_sites[id - 1].nframes) : 0;
+    for (uint32_t i = 0; i < n && i < 8; i++) {
+        const struct py_frame *f = &py_sites[id - 1].frames[i];
+        fsan__sb_str(sb, "    File \"");
+        fsan__sb_str(sb, f->file ? py_pool + f->file - 1 : "?");
+        fsan__sb_str(sb, "\", line ");
+        fsan__sb_dec(sb, f->line);
+        fsan__sb_str(sb, ", in ");
+        fsan__sb_str(sb, f->function ? py_pool + f->function - 1 : "?");
+        fsan__sb_str(sb, "\n");
+    }
+}
