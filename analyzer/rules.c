@@ -577,7 +577,7 @@ static void rule_threads_at_fork(struct ctx *c, const struct fsan_trace_set *set
     int execs = child_execed(set, t);
     enum fsan_severity sev = (!execs && vanished_left_lock) ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
     const char *why = execs ? "; the child execs, so they matter only until then"
-                    : vanished_left_lock ? "; at least one of them left a lock held"
+                    : vanished_left_lock ? "; at least one of them left a lock held or an event loop without its driver"
                                          : "; none of them left a lock held that the child could block on";
     struct fsan_finding f;
     start_finding(&f, "threads-at-fork", sev,
@@ -588,6 +588,98 @@ static void rule_threads_at_fork(struct ctx *c, const struct fsan_trace_set *set
         if (t->threads[i].flags & FSAN_THREAD_VANISHED)
             thread_location(c, &f, t, &t->threads[i]);
     commit_finding(c, &f, (int)t->proc.pid);
+}
+
+/* ---- event loops -------------------------------------------------------------- */
+
+/* A location from a native site plus, when recorded, a Python stack. */
+static struct fsan_location *loop_location(struct ctx *c, struct fsan_finding *f, const struct fsan_trace *t,
+                                           const char *role, uint32_t tid, uint32_t site, uint32_t pysite,
+                                           char *description)
+{
+    struct fsan_location *loc = site_location(c, f, t, role, tid, site, description);
+    const struct fsan_trace_pysite *ps = pysite ? fsan_trace_pysite(t, pysite) : NULL;
+    if (loc && ps)
+        attach_python(c, loc, ps);
+    return loc;
+}
+
+static const struct fsan_rec_loop_use *first_use(const struct fsan_trace *t, int32_t epfd, uint32_t kind)
+{
+    for (size_t i = 0; i < t->nloop_uses; i++)
+        if (t->loop_uses[i].epfd == epfd && t->loop_uses[i].kind == kind)
+            return &t->loop_uses[i];
+    return NULL;
+}
+
+static void loop_common_locations(struct ctx *c, struct fsan_finding *f, const struct fsan_trace *t,
+                                  const struct fsan_trace_loop *l)
+{
+    char *creator = thread_label(c, t, l->rec.creator_tid);
+    loop_location(c, f, t, "created", l->rec.creator_tid, l->rec.create_site, l->rec.create_pysite,
+                  xprintf(c, "the epoll instance (fd %d) was created by %s at:", l->rec.epfd, creator ? creator : "a thread"));
+    free(creator);
+    if (l->rec.flags & FSAN_LOOP_DRIVER_VANISHED) {
+        const struct fsan_rec_thread *th = thread_by_tid(t, l->rec.driver_tid);
+        if (th)
+            thread_location(c, f, t, th);
+    }
+    fork_location(c, f, t);
+}
+
+static const char *use_words(uint32_t kind)
+{
+    switch (kind) {
+    case FSAN_LOOPUSE_CTL: return "changes the parent's interest list (epoll_ctl) at:";
+    case FSAN_LOOPUSE_WAIT: return "waits on the parent's epoll instance at:";
+    default: return "wakes the loop (writes to its wake-up descriptor) at:";
+    }
+}
+
+static void rule_loops(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
+{
+    if (child_execed(set, t))
+        return;
+    for (size_t i = 0; i < t->nloops; i++) {
+        const struct fsan_trace_loop *l = &t->loops[i];
+        int stranded = (l->rec.flags & FSAN_LOOP_DRIVER_VANISHED) != 0;
+        const struct fsan_rec_loop_use *uses[] = {first_use(t, l->rec.epfd, FSAN_LOOPUSE_CTL),
+                                                  first_use(t, l->rec.epfd, FSAN_LOOPUSE_WAIT),
+                                                  first_use(t, l->rec.epfd, FSAN_LOOPUSE_WAKE)};
+        const struct fsan_rec_loop_use *recreate = first_use(t, l->rec.epfd, FSAN_LOOPUSE_RECREATE);
+        for (int k = 0; k < 2; k++) { /* shared-loop: the kernel object is the parent's */
+            if (!uses[k])
+                continue;
+            struct fsan_finding f;
+            start_finding(&f, "shared-loop", FSAN_SEV_ERROR,
+                          xprintf(c, "the forked child %s epoll instance fd %d, which is the parent's own kernel object: %s",
+                                  k == 0 ? "edits the interest list of" : "waits on", l->rec.epfd,
+                                  k == 0 ? "the parent's loop now watches (or stops watching) what the child says"
+                                         : "the child steals events meant for the parent"));
+            loop_location(c, &f, t, "use", uses[k]->tid, uses[k]->site, uses[k]->pysite,
+                          xprintf(c, "the child %s", use_words(uses[k]->kind)));
+            loop_common_locations(c, &f, t, l);
+            commit_finding(c, &f, (int)t->proc.pid);
+        }
+        if (!stranded)
+            continue;
+        const struct fsan_rec_loop_use *use = uses[2] ? uses[2] : uses[1];
+        if (!use && recreate)
+            continue; /* the child closed it and made its own: the correct pattern */
+        struct fsan_finding f;
+        char *driver = thread_label(c, t, l->rec.driver_tid);
+        start_finding(&f, "stranded-loop", use ? FSAN_SEV_ERROR : FSAN_SEV_WARNING,
+                      use ? xprintf(c, "the forked child %s the event loop on epoll fd %d, whose driving %s does not exist in the child: nobody will ever run what it asks",
+                                    use->kind == FSAN_LOOPUSE_WAKE ? "wakes" : "waits on", l->rec.epfd, driver ? driver : "thread")
+                          : xprintf(c, "the event loop on epoll fd %d lost its driving %s at fork; the child never touched it (latent: anything it schedules on that loop never runs)",
+                                    l->rec.epfd, driver ? driver : "thread"));
+        free(driver);
+        if (use)
+            loop_location(c, &f, t, "use", use->tid, use->site, use->pysite,
+                          xprintf(c, "the child %s", use_words(use->kind)));
+        loop_common_locations(c, &f, t, l);
+        commit_finding(c, &f, (int)t->proc.pid);
+    }
 }
 
 static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
@@ -606,7 +698,12 @@ static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const
     for (size_t i = 0; i < t->ndeadlocks; i++)
         if (t->deadlocks[i].form == FSAN_DL_VANISHED_HOLDER)
             vanished_left_lock = 1;
+    for (size_t i = 0; i < t->nloops; i++)
+        if ((t->loops[i].rec.flags & FSAN_LOOP_DRIVER_VANISHED) &&
+            !first_use(t, t->loops[i].rec.epfd, FSAN_LOOPUSE_RECREATE))
+            vanished_left_lock = 1; /* a vanished thread left a loop behind */
     rule_threads_at_fork(c, set, t, vanished_left_lock);
+    rule_loops(c, set, t);
 }
 
 /* ---- processes ---------------------------------------------------------------- */

@@ -34,6 +34,8 @@ static const size_t min_payload[FSAN_REC_TYPE_MAX + 1] = {
     [FSAN_REC_PYSITE] = sizeof(struct fsan_rec_pysite),
     [FSAN_REC_PYREF] = sizeof(struct fsan_rec_pyref),
     [FSAN_REC_PYINFO] = sizeof(struct fsan_rec_pyinfo),
+    [FSAN_REC_LOOP] = sizeof(struct fsan_rec_loop),
+    [FSAN_REC_LOOP_USE] = sizeof(struct fsan_rec_loop_use),
 };
 
 /* Python site ids, like native ones, index a table: refuse ids that would
@@ -261,6 +263,25 @@ static int add_maps(struct fsan_trace *t, const unsigned char *p, size_t size)
     return 0;
 }
 
+static int add_loop(struct fsan_trace *t, const unsigned char *p, size_t size, const char **why)
+{
+    struct fsan_trace_loop l;
+    memcpy(&l.rec, p, sizeof l.rec);
+    if (l.rec.nfds > 4096 || size != sizeof l.rec + (size_t)l.rec.nfds * sizeof(int32_t)) {
+        *why = "the loop's descriptor list does not fit the record";
+        return -EINVAL;
+    }
+    l.fds = malloc(l.rec.nfds ? l.rec.nfds * sizeof(int32_t) : 1);
+    if (!l.fds)
+        return -ENOMEM;
+    memcpy(l.fds, p + sizeof l.rec, l.rec.nfds * sizeof(int32_t));
+    if (APPEND(t->loops, t->nloops, l) < 0) {
+        free(l.fds);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 /* One record's payload; returns 0, -EINVAL (malformed; *why may say how)
  * or -ENOMEM. */
 static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char *p, size_t size, uint32_t seq,
@@ -317,6 +338,20 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
     case FSAN_REC_PYSITE: return add_pysite(t, p, size, why);
     case FSAN_REC_PYREF: return add_pyref(t, p, size, why);
     case FSAN_REC_PYINFO: return take_pyinfo(t, p, size, why);
+    case FSAN_REC_LOOP: return add_loop(t, p, size, why);
+    case FSAN_REC_LOOP_USE: {
+        struct fsan_rec_loop_use r;
+        if (size != sizeof r) {
+            *why = "a loop-use record has the wrong size";
+            return -EINVAL;
+        }
+        memcpy(&r, p, sizeof r);
+        if (r.kind < FSAN_LOOPUSE_CTL || r.kind > FSAN_LOOPUSE_RECREATE) {
+            *why = "unknown loop-use kind";
+            return -EINVAL;
+        }
+        return APPEND(t->loop_uses, t->nloop_uses, r);
+    }
     }
     return -EINVAL;
 }
@@ -424,6 +459,10 @@ void fsan_trace_free(struct fsan_trace *t)
     free(t->held);
     free(t->lock_events);
     free(t->deadlocks);
+    for (size_t i = 0; i < t->nloops; i++)
+        free(t->loops[i].fds);
+    free(t->loops);
+    free(t->loop_uses);
     free(t->exec_path);
     for (size_t i = 0; i < t->npysites_cap; i++)
         free_pyframes(t->pysites[i].frames, t->pysites[i].nframes);

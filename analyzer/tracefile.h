@@ -46,6 +46,11 @@ struct fsan_trace_lock_event {
     uint32_t seq; /* record number in the file, to order against RESUMED */
 };
 
+struct fsan_trace_loop {
+    struct fsan_rec_loop rec;
+    int32_t *fds; /* rec.nfds descriptors registered in it */
+};
+
 struct fsan_trace {
     char *path;
     int has_process;
@@ -74,6 +79,10 @@ struct fsan_trace {
     size_t npysites_cap;
     struct fsan_trace_pyref *pyrefs;   /* in file order */
     size_t npyrefs;
+    struct fsan_trace_loop *loops;      /* LOOP records */
+    size_t nloops;
+    struct fsan_rec_loop_use *loop_uses;
+    size_t nloop_uses;
     int has_pyinfo;                     /* the last PYINFO record wins */
     uint32_t py_state;                  /* enum fsan_pyinfo_state */
     uint32_t py_hexversion;

@@ -30,6 +30,16 @@ bare=$("$B/bench/forkloop" 1000 exec | value)
 fs=$("$F" run --fail-on never -- "$B/bench/forkloop" 1000 exec 2>/dev/null | value)
 row "fork + exec /bin/true + wait" 1.10 "$bare" "$fs" us/fork
 
+# 1,000,000 one-byte writes to a pipe (drained by the same thread): what the
+# event-loop wake-up probes on write/send cost an ordinary write.  (Built
+# here when the bench target did not build it.)
+if [ ! -x "$B/bench/writeloop" ] || [ bench/writeloop.c -nt "$B/bench/writeloop" ]; then
+    mkdir -p "$B/bench" && ${CC:-cc} -O2 -g -pthread -o "$B/bench/writeloop" bench/writeloop.c
+fi
+bare=$("$B/bench/writeloop" 1000000 | value)
+fs=$("$F" run --fail-on never -- "$B/bench/writeloop" 1000000 2>/dev/null | value)
+row "write 1 byte to a pipe" 1.05 "$bare" "$fs" ns/write
+
 # CPython: two threads exchanging 200,000 items through queue.Queue (every
 # put/get takes threading locks: POSIX semaphores on 3.11).
 if [ -x /usr/bin/python3 ]; then

@@ -281,6 +281,12 @@ static void write_deferred_forker(void)
     write_python_fork();
 }
 
+/* AS-safe: see fsan.h. */
+void fsan__child_note_finding(void)
+{
+    write_deferred_forker();
+}
+
 /* AS-safe: the first thing a forked child does. */
 void fsan__child_snapshot(struct fsan__thread *forker)
 {
@@ -306,6 +312,7 @@ void fsan__child_snapshot(struct fsan__thread *forker)
     fsan__trace_open_process(FSAN_PROC_FORK, (uint32_t)snap_forker_tid, snap_fork_site);
 
     snap_clean = snapshot_is_clean(forker);
+    fsan__loops_after_fork_child(snap_forker_tid);
     if (snap_clean) {
         /* The common case: one thread, no lock held.  Nothing to write,
          * not even the forker's new tid (fork() refreshes it before every

@@ -51,6 +51,7 @@ struct fsan__process {
     int exit_recorded;      /* the EXIT record is written (once per image) */
     uint32_t fork_site;     /* site of the fork in progress, set by the prepare handler */
     uint32_t fork_pysite;   /* its Python stack, 0 if none */
+    int loops_watch;        /* a fork child that inherited event loops (loops.c) */
     struct fsan__options opts;
 };
 extern struct fsan__process fsan__proc;
@@ -68,6 +69,7 @@ long fsan__sys_gettid(void);
 long fsan__sys_getpid(void);
 long fsan__sys_getppid(void);
 int fsan__write_all(int fd, const void *buf, size_t len);
+int fsan__sys_close(int fd);
 size_t fsan__fmt_u64(char *out, uint64_t v, int base);
 /* A tiny append-only string builder on a caller-provided buffer. */
 struct fsan__sbuf { char *buf; size_t cap; size_t len; };
@@ -272,6 +274,8 @@ void fsan__pysite_write(uint32_t id); /* AS-safe */
  * read with fault-proof reads; 0 if none. */
 uint32_t fsan__py_thread_stack(pid_t tid);
 void fsan__py_write_info(void); /* AS-safe */
+void fsan__loops_after_fork_child(pid_t forker_parent_tid); /* AS-safe */
+void fsan__child_note_finding(void); /* AS-safe: make sure the child's trace names its forker */
 void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id); /* AS-safe */
 extern FSAN_TLS uint32_t fsan__py_pending_site; /* site of a failed try, for the blocking wait */
 extern FSAN_TLS uintptr_t fsan__py_pending_lock;

@@ -14,6 +14,9 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <pty.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define FSAN_HOOKS(X) \
@@ -59,6 +62,21 @@
     X(int, execvpe, (const char *, char *const[], char *const[]), NULL) \
     X(int, fexecve, (int, char *const[], char *const[]), NULL) \
     X(int, execveat, (int, const char *, char *const[], char *const[], int), NULL) \
+    X(int, epoll_create, (int), NULL) \
+    X(int, epoll_create1, (int), NULL) \
+    X(int, epoll_ctl, (int, int, int, struct epoll_event *), NULL) \
+    X(int, epoll_wait, (int, struct epoll_event *, int, int), NULL) \
+    X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *), NULL) \
+    X(int, epoll_pwait2, (int, struct epoll_event *, int, const struct timespec *, const sigset_t *), NULL) \
+    X(int, eventfd, (unsigned int, int), NULL) \
+    X(int, timerfd_create, (int, int), NULL) \
+    X(int, signalfd, (int, const sigset_t *, int), NULL) \
+    X(int, pipe, (int[2]), NULL) \
+    X(int, pipe2, (int[2], int), NULL) \
+    X(int, socketpair, (int, int, int, int[2]), NULL) \
+    X(int, close, (int), NULL) \
+    X(ssize_t, write, (int, const void *, size_t), NULL) \
+    X(ssize_t, send, (int, const void *, size_t, int), NULL) \
     X(void, exit, (int), NULL) \
     X(void, _exit, (int), NULL) \
     X(void, _Exit, (int), NULL)

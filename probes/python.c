@@ -405,12 +405,26 @@ uint32_t fsan__py_site_here(void)
     if (py.state != PY_ACTIVE)
         return 0;
     uintptr_t tstate = gil_holder_is_me();
+    /* Without the GIL (CPython releases it around blocking calls such as
+     * send, epoll_create1 or sem_wait) the thread's own frame stack is still
+     * only ever changed by the thread itself, which is right here, inside a
+     * C call: reading it is safe once its thread state is known. */
+    int own_frames_only = 0;
+    if (!tstate) {
+        tstate = tls_own_tstate;
+        own_frames_only = 1;
+    }
     if (!tstate)
         return 0;
     int saved = errno;
-    uintptr_t frame = current_frame(read_plain, tstate);
-    uint32_t id = intern_stack(read_plain, frame);
-    if (id && !fsan__proc.in_child && is_tstate_lock_code(read_ptr(read_plain, frame + FSAN_PY_FRAME_CODE), id))
+    /* Without the GIL the thread state itself may already be gone (a
+     * thread past its Python life, the interpreter finalizing): every read
+     * is then fault-proof.  Those paths are the slow ones anyway. */
+    reader_fn rd = own_frames_only ? read_safe : read_plain;
+    uintptr_t frame = current_frame(rd, tstate);
+    uint32_t id = intern_stack(rd, frame);
+    if (id && !own_frames_only && !fsan__proc.in_child &&
+        is_tstate_lock_code(read_ptr(read_plain, frame + FSAN_PY_FRAME_CODE), id))
         learn_thread_name(frame);
     errno = saved;
     return id;

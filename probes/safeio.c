@@ -49,12 +49,19 @@ long fsan__sys_getppid(void)
     return raw_syscall0(SYS_getppid);
 }
 
+/* AS-safe.  The runtime's own I/O goes straight to the kernel: it must
+ * never pass through its own write()/close() interposers (loops.c). */
+int fsan__sys_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
 /* AS-safe */
 int fsan__write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = syscall(SYS_write, fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -158,6 +165,6 @@ ssize_t fsan__read_file(const char *path, char *buf, size_t cap)
             break;
         len += (size_t)n;
     }
-    close(fd);
+    fsan__sys_close(fd);
     return (ssize_t)len;
 }

@@ -129,7 +129,7 @@ static int create_file(const void *data, size_t len)
     int err = fsan__write_all(fd, &fh, sizeof fh);
     if (err == 0 && len)
         err = fsan__write_all(fd, data, len);
-    close(fd);
+    fsan__sys_close(fd);
     return err;
 }
 
@@ -155,7 +155,7 @@ static void write_out(const void *data, size_t len)
     int fd = open(trace_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     int err = fd < 0 ? -errno : fsan__write_all(fd, data, len);
     if (fd >= 0)
-        close(fd);
+        fsan__sys_close(fd);
     if (err < 0) {
         trace_lost_bytes += len;
         say_lost(-err);

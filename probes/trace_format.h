@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 2u
+#define FSAN_TRACE_VERSION 3u
 #define FSAN_TRACE_MAX_RECORD (1u << 20) /* a reader refuses larger records */
 
 struct fsan_trace_file_header {
@@ -58,7 +58,9 @@ enum fsan_rec_type {
     FSAN_REC_PYSITE = 13,     /* an interned Python call stack */
     FSAN_REC_PYREF = 14,      /* attaches a Python stack to a native record */
     FSAN_REC_PYINFO = 15,     /* the Python bridge's state (version, or why it is off) */
-    FSAN_REC_TYPE_MAX = 15,
+    FSAN_REC_LOOP = 16,       /* an event loop (epoll instance) inherited by the child */
+    FSAN_REC_LOOP_USE = 17,   /* the child used, woke or re-created an inherited loop */
+    FSAN_REC_TYPE_MAX = 17,
 };
 
 /* How this image came to be. */
@@ -269,6 +271,37 @@ enum fsan_pyinfo_state { FSAN_PY_ACTIVE = 1, FSAN_PY_UNAVAILABLE = 2 };
 struct fsan_rec_pyinfo {
     uint32_t state;
     uint32_t hexversion;
+};
+
+/* LOOP: an epoll instance alive at fork, as the child inherited it.
+ * tail: int32_t fds[nfds], the descriptors registered in it. */
+enum fsan_loop_flags {
+    FSAN_LOOP_DRIVER_VANISHED = 1u << 0, /* the thread that waited on it is gone */
+};
+struct fsan_rec_loop {
+    int32_t epfd;
+    uint32_t creator_tid;   /* parent tid that created it */
+    uint32_t driver_tid;    /* parent tid that last waited on it, 0 if none */
+    uint32_t create_site;
+    uint32_t create_pysite;
+    uint32_t flags;         /* enum fsan_loop_flags */
+    uint32_t nfds;
+    uint32_t reserved;
+};
+
+enum fsan_loop_use_kind {
+    FSAN_LOOPUSE_CTL = 1,      /* epoll_ctl on the inherited instance */
+    FSAN_LOOPUSE_WAIT = 2,     /* epoll_wait/pwait on it */
+    FSAN_LOOPUSE_WAKE = 3,     /* a write to a descriptor registered in it (or its pipe peer) */
+    FSAN_LOOPUSE_RECREATE = 4, /* the child closed it: it re-creates its own */
+};
+struct fsan_rec_loop_use {
+    int32_t epfd;
+    uint32_t kind;          /* enum fsan_loop_use_kind */
+    int32_t fd;             /* CTL/WAKE: the descriptor, else -1 */
+    uint32_t tid;
+    uint32_t site;
+    uint32_t pysite;
 };
 
 #endif

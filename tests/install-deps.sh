@@ -3,7 +3,7 @@
 # test, only when one is missing (so `make demo` on a ready machine is fast
 # and needs no network).  Run as root, or with sudo available.
 set -e
-PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev libcmocka-dev python3 libpython3.11-dev python3-jsonschema chromium"
+PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev libcmocka-dev python3 libpython3.11-dev python3-jsonschema chromium libuv1-dev libevent-dev"
 missing=""
 for p in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

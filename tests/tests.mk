@@ -50,9 +50,14 @@ unit: $(addprefix $(TB)/,$(UNIT_TESTS)) $(RUNTIME)
 SCEN_C := $(wildcard tests/scenarios/*.c)
 SCEN_BINS := $(patsubst tests/scenarios/%.c,$(BUILD)/scenarios/%,$(SCEN_C))
 
-$(BUILD)/scenarios/%: tests/scenarios/%.c
+# Scenario programs built on an event-loop library link it (pattern-specific
+# SCEN_LIBS: loop_uv_* against libuv, loop_event_* against libevent).
+$(BUILD)/scenarios/loop_uv_%: SCEN_LIBS += -luv
+$(BUILD)/scenarios/loop_event_%: SCEN_LIBS += -levent
+
+$(BUILD)/scenarios/%: tests/scenarios/%.c tests/scenarios/common.h
 	@mkdir -p $(dir $@)
-	$(CC) -g -O0 -fno-omit-frame-pointer -pthread -rdynamic -Wall -Wextra -Werror -o $@ $<
+	$(CC) -g -O0 -fno-omit-frame-pointer -pthread -rdynamic -Wall -Wextra -Werror -o $@ $< $(SCEN_LIBS)
 
 scenarios: all $(SCEN_BINS)
 	@fail=0; \

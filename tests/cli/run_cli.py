@@ -741,7 +741,8 @@ REPORT_POLISH_CHECKS = [
 
 # ---- Python frames (synthetic traces) ----------------------------------------------
 
-TRACE_VERSION = 2
+TRACE_VERSION = int(re.search(r"FSAN_TRACE_VERSION (\d+)u",
+                              open(os.path.join(ROOT, "probes", "trace_format.h")).read()).group(1))
 REC_PROCESS, REC_SITE, REC_THREAD, REC_HELD, REC_DEADLOCK = 1, 3, 4, 5, 8
 REC_PYSITE, REC_PYREF, REC_PYINFO = 13, 14, 15
 PYREF_FORK, PYREF_THREAD, PYREF_HELD, PYREF_ATTEMPT = 1, 2, 3, 4

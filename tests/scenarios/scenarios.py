@@ -223,6 +223,72 @@ SCENARIOS = [
     # several times before the interpreter starts: none of that is noise.
     Scenario("py-clean-through-pyenv-shim", "py_single_fork.py", interpreter="/root/.pyenv/shims/python3",
              clean=True, absent=["threads-at-fork", "orphaned-lock"]),
+
+    # ---- event loops: stranded-loop and shared-loop -------------------------
+    # A thread drives an epoll loop at fork; the child epoll_ctl(ADD)s a pipe
+    # to the inherited instance and waits on it.  The kernel object is
+    # shared: the parent's own loop thread then reports the child's fd.
+    Scenario(
+        "c-loop-child-adds-to-inherited-epoll",
+        "loop_epoll_child_ctl",
+        expect=[
+            Expect("shared-loop", "error", "use", "loop_epoll_child_ctl.c", "use"),
+            Expect("shared-loop", "error", "created", "loop_epoll_child_ctl.c", "created"),
+            Expect("stranded-loop", "error", "use", "loop_epoll_child_ctl.c", "childwait"),
+            Expect("stranded-loop", "error", "created", "loop_epoll_child_ctl.c", "created"),
+            Expect("stranded-loop", "error", "thread", "loop_epoll_child_ctl.c", "create", thread_name="loop"),
+            Expect("stranded-loop", "error", "fork", "loop_epoll_child_ctl.c", "fork"),
+        ],
+        absent=["child-deadlock", "orphaned-lock"],
+        stdout_has="child ended: 0\nparent saw child's fd: yes\n",
+        same_as_bare=True,
+    ),
+    # The child closes the inherited epoll fd, then builds its own loop:
+    # nothing above note except threads-at-fork (every other rule absent).
+    Scenario("c-clean-loop-child-recreates-epoll", "loop_epoll_child_recreate",
+             absent=["stranded-loop", "shared-loop", "child-deadlock", "orphaned-lock", "inherited-held-lock"],
+             stdout_has="child ended: 0", same_as_bare=True),
+    # libuv and libevent: the forking main thread drives the loop (not
+    # stranded); the child runs it without / with the library's fork reinit.
+    # The epoll calls are inside the library; the user's lines (uv_run,
+    # uv_loop_init) are further up the same stacks.
+    Scenario("c-loop-uv-child-runs-inherited-loop", "loop_uv_fork",
+             expect=[Expect("shared-loop", "error"),
+                     Expect("shared-loop", "error", "use", "loop_uv_fork.c", "use"),
+                     Expect("shared-loop", "error", "created", "loop_uv_fork.c", "created")],
+             absent=["stranded-loop"], stdout_has="child ended: 0"),
+    Scenario("c-clean-loop-uv-loop-fork", "loop_uv_fork", args=["reinit"], clean=True,
+             absent=["shared-loop", "stranded-loop", "threads-at-fork"], stdout_has="child ended: 0",
+             same_as_bare=True),
+    Scenario("c-loop-libevent-child-runs-inherited-base", "loop_event_fork",
+             expect=[Expect("shared-loop", "error"),
+                     Expect("shared-loop", "error", "use", "loop_event_fork.c", "use"),
+                     Expect("shared-loop", "error", "created", "loop_event_fork.c", "created")],
+             absent=["stranded-loop"], stdout_has="child ended: 0"),
+    Scenario("c-clean-loop-libevent-event-reinit", "loop_event_fork", args=["reinit"], clean=True,
+             absent=["shared-loop", "stranded-loop", "threads-at-fork"], stdout_has="child ended: 0",
+             same_as_bare=True),
+    # asyncio, both interpreters: run_forever() in "loop-thread"; the child
+    # wakes the stranded loop with run_coroutine_threadsafe (times out).
+    *[Scenario("py-loop-thread-stranded" + suffix, "py_loop_thread_stranded.py", interpreter=interp,
+               expect=[Expect("stranded-loop", "error", "use", "py_loop_thread_stranded.py", "use"),
+                       Expect("stranded-loop", "error", "thread", thread_name="loop-thread", name_only=True),
+                       Expect("stranded-loop", "error", "created", "py_loop_thread_stranded.py", "created")],
+               absent=["shared-loop", "child-deadlock"], stdout_has="child ended: 3")
+      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    # The child runs asyncio.run() on a fresh loop and never touches the
+    # inherited one: no shared-loop; the inherited loop stays open with its
+    # driver gone, untouched: stranded-loop at warning only.
+    *[Scenario("py-loop-child-fresh-loop" + suffix, "py_loop_child_fresh.py", interpreter=interp,
+               expect=[Expect("stranded-loop", "warning", "thread", thread_name="loop-thread", name_only=True)],
+               absent=["shared-loop", "child-deadlock"], stdout_has="child ended: 0")
+      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    # ... and with the inherited loop's selector (its epoll fd) closed first:
+    # no stranded-loop or shared-loop at all.
+    *[Scenario("py-clean-loop-child-closes-inherited" + suffix, "py_loop_child_fresh.py", args=["close"],
+               interpreter=interp, absent=["stranded-loop", "shared-loop", "child-deadlock"],
+               stdout_has="child ended: 0")
+      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),
