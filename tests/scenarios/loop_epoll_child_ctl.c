@@ -27,11 +27,12 @@ static void *loop(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "loop");
-    latch_set(&looping);
     /* Bounded: at most 300 rounds of 10 ms, whatever happens. */
     for (int round = 0; round < 300 && !atomic_load(&stop); round++) {
         struct epoll_event ev[8];
         int n = epoll_wait(ep, ev, 8, 10); /* @mark:loopwait */
+        if (round == 0)
+            latch_set(&looping); /* it has waited on ep: it drives the loop */
         for (int i = 0; i < n; i++) {
             char buf[64];
             if (ev[i].data.fd == wake) {
@@ -79,7 +80,7 @@ int main(void)
     pthread_t t;
     pthread_create(&t, NULL, loop, NULL); /* @mark:create */
     latch_wait(&looping);
-    usleep(20 * 1000); /* the loop thread is in epoll_wait */
+    usleep(20 * 1000); /* most likely back in epoll_wait */
 
     pid_t pid = fork(); /* @mark:fork */
     if (pid == 0) {

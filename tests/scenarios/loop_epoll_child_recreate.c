@@ -20,10 +20,11 @@ static void *loop(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "loop");
-    latch_set(&looping);
     for (int round = 0; round < 300 && !atomic_load(&stop); round++) {
         struct epoll_event ev[8];
         int n = epoll_wait(ep, ev, 8, 10);
+        if (round == 0)
+            latch_set(&looping); /* it has waited on ep: it drives the loop */
         for (int i = 0; i < n; i++) {
             uint64_t v;
             if (ev[i].data.fd == wake && read(wake, &v, sizeof v) < 0)
@@ -63,7 +64,7 @@ int main(void)
     pthread_t t;
     pthread_create(&t, NULL, loop, NULL); /* @mark:create */
     latch_wait(&looping);
-    usleep(20 * 1000);
+    usleep(20 * 1000); /* most likely back in epoll_wait */
 
     pid_t pid = fork(); /* @mark:fork */
     if (pid == 0)
