@@ -180,7 +180,7 @@ static void strict_loop_exit(int epfd)
 /* AS-safe: the child used, woke or re-created an inherited loop. */
 static void record_use(struct loop *l, uint32_t kind, int fd, uintptr_t ret)
 {
-    if (l->reported & (1u << kind))
+    if ((l->reported & (1u << kind)) || (pid_t)fsan__sys_getpid() != fsan__proc.pid)
         return;
     l->reported |= 1u << kind;
     int saved = errno;
@@ -387,9 +387,21 @@ FSAN_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
     return rc;
 }
 
+/* A vfork child (CPython's subprocess, posix_spawn fallbacks) runs in the
+ * parent's memory and closes descriptors the parent keeps open: it must not
+ * touch the parent's tables. */
+static int own_process(void)
+{
+    return (pid_t)fsan__sys_getpid() == fsan__proc.pid;
+}
+
 FSAN_EXPORT int close(int fd)
 {
-    if (FSAN_UNLIKELY(fsan__proc.loops_watch) && watching() && tracked(fd)) {
+    if (!loops_initialized || !tracked(fd) || (!loop_of_epfd[fd] && !loop_of_fd[fd] && !peer_of_fd[fd]))
+        return REAL(close)(fd); /* nothing known about this descriptor */
+    if (!own_process())
+        return REAL(close)(fd);
+    if (FSAN_UNLIKELY(fsan__proc.loops_watch) && watching()) {
         struct loop *l = inherited_loop(fd);
         if (l && fsan__proc.in_child) {
             record_use(l, FSAN_LOOPUSE_RECREATE, fd, RET_ADDR);
