@@ -37,7 +37,7 @@ AN_OBJS := $(AN_SRCS:%.c=$(BUILD)/an/%.o)
 RUNTIME := $(BUILD)/lib/libforksan.so
 CLI     := $(BUILD)/bin/forksan
 
-.PHONY: all deps check unit scenarios demo bench install clean
+.PHONY: all deps test-deps check unit scenarios demo bench install clean
 
 all: $(RUNTIME) $(CLI)
 
@@ -83,12 +83,15 @@ $(BUILD)/an/analyzer/suppress.o: BASEFLAGS += -I$(BUILD)/gen
 # ---- dependencies --------------------------------------------------------
 # Installs what the build and the tests need, only when something is missing.
 deps:
-	@sh tests/install-deps.sh
+	@sh tests/install-deps.sh build
+
+test-deps:
+	@sh tests/install-deps.sh all
 
 # ---- tests ---------------------------------------------------------------
 include tests/tests.mk
 
-check: all unit scenarios man-check sarif-check html-check
+check: test-deps all unit scenarios man-check sarif-check html-check
 
 # ---- demo ----------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c

@@ -1,9 +1,16 @@
 #!/bin/sh
-# install-deps.sh — installs the Debian packages forksan needs to build and
-# test, only when one is missing (so `make demo` on a ready machine is fast
+# install-deps.sh [build|all] — installs the Debian packages forksan needs to
+# build (build) or to build and test (all, the default), only when one is missing (so `make demo` on a ready machine is fast
 # and needs no network).  Run as root, or with sudo available.
 set -e
-PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev libcmocka-dev python3 libpython3.11-dev python3-jsonschema chromium libuv1-dev libevent-dev"
+BUILD_PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev libcmocka-dev python3 libpython3.11-dev"
+# Only the tests need these (SARIF schema validation, the HTML report in a
+# real browser, the libuv/libevent scenarios).
+TEST_PACKAGES="python3-jsonschema chromium libuv1-dev libevent-dev"
+case "${1:-all}" in
+    build) PACKAGES="$BUILD_PACKAGES" ;;
+    *) PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES" ;;
+esac
 missing=""
 for p in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
