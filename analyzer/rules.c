@@ -682,6 +682,47 @@ static void rule_loops(struct ctx *c, const struct fsan_trace_set *set, const st
     }
 }
 
+/* ---- buffers and exit handlers ------------------------------------------------------ */
+
+static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
+{
+    for (size_t i = 0; i < t->ncleanups; i++) {
+        const struct fsan_rec_cleanup *r = &t->cleanups[i];
+        struct fsan_finding f;
+        if (r->kind == FSAN_CLEANUP_STDIO_DUP) {
+            start_finding(&f, "stdio-duplicate", FSAN_SEV_WARNING,
+                          xprintf(c, "the forked child writes %llu byte%s that were still buffered (unflushed) on fd %d when the parent forked: the parent writes them too, so they appear twice",
+                                  (unsigned long long)r->bytes, r->bytes == 1 ? "" : "s", r->fd));
+            site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "the child flushes them (fflush, fclose or exit) at:"));
+        } else if (r->kind == FSAN_CLEANUP_DUP_HANDLERS) {
+            char *handler = NULL;
+            if (r->handler) {
+                struct fsan_frame fr;
+                symbolize_frame(c, t, r->handler, 0, &fr);
+                handler = fr.function ? xstrdup(c, fr.function) : xprintf(c, "0x%llx", (unsigned long long)r->handler);
+                free_frame(&fr);
+            }
+            start_finding(&f, "duplicated-cleanup", FSAN_SEV_WARNING,
+                          xprintf(c, "the forked child ends with exit() and so runs %u exit handler%s the parent registered (%s%s): the parent's cleanup happens twice",
+                                  r->count, r->count == 1 ? "" : "s", handler ? "first: " : "", handler ? handler : "atexit / C++ destructors"));
+            free(handler);
+            site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "the child calls exit() at:"));
+        } else {
+            if (r->fd >= 0)
+                start_finding(&f, "skipped-cleanup", FSAN_SEV_WARNING,
+                              xprintf(c, "the forked child ends with _exit() while %llu byte%s it buffered after the fork on fd %d are unflushed: they are lost",
+                                      (unsigned long long)r->bytes, r->bytes == 1 ? "" : "s", r->fd));
+            else
+                start_finding(&f, "skipped-cleanup", FSAN_SEV_WARNING,
+                              xprintf(c, "the forked child ends with _exit() and never runs the %u exit handler%s it registered after the fork",
+                                      r->count, r->count == 1 ? "" : "s"));
+            site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "the child calls _exit() at:"));
+        }
+        fork_location(c, &f, t);
+        commit_finding(c, &f, (int)t->proc.pid);
+    }
+}
+
 static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
 {
     for (size_t i = 0; i < t->ndeadlocks; i++)
@@ -704,6 +745,7 @@ static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const
             vanished_left_lock = 1; /* a vanished thread left a loop behind */
     rule_threads_at_fork(c, set, t, vanished_left_lock);
     rule_loops(c, set, t);
+    rule_cleanups(c, t);
 }
 
 /* ---- processes ---------------------------------------------------------------- */

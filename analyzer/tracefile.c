@@ -36,6 +36,7 @@ static const size_t min_payload[FSAN_REC_TYPE_MAX + 1] = {
     [FSAN_REC_PYINFO] = sizeof(struct fsan_rec_pyinfo),
     [FSAN_REC_LOOP] = sizeof(struct fsan_rec_loop),
     [FSAN_REC_LOOP_USE] = sizeof(struct fsan_rec_loop_use),
+    [FSAN_REC_CLEANUP] = sizeof(struct fsan_rec_cleanup),
 };
 
 /* Python site ids, like native ones, index a table: refuse ids that would
@@ -352,6 +353,19 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
         }
         return APPEND(t->loop_uses, t->nloop_uses, r);
     }
+    case FSAN_REC_CLEANUP: {
+        struct fsan_rec_cleanup r;
+        if (size != sizeof r) {
+            *why = "a cleanup record has the wrong size";
+            return -EINVAL;
+        }
+        memcpy(&r, p, sizeof r);
+        if (r.kind < FSAN_CLEANUP_STDIO_DUP || r.kind > FSAN_CLEANUP_SKIPPED) {
+            *why = "unknown cleanup kind";
+            return -EINVAL;
+        }
+        return APPEND(t->cleanups, t->ncleanups, r);
+    }
     }
     return -EINVAL;
 }
@@ -463,6 +477,7 @@ void fsan_trace_free(struct fsan_trace *t)
         free(t->loops[i].fds);
     free(t->loops);
     free(t->loop_uses);
+    free(t->cleanups);
     free(t->exec_path);
     for (size_t i = 0; i < t->npysites_cap; i++)
         free_pyframes(t->pysites[i].frames, t->pysites[i].nframes);

@@ -83,6 +83,8 @@ struct fsan_trace {
     size_t nloops;
     struct fsan_rec_loop_use *loop_uses;
     size_t nloop_uses;
+    struct fsan_rec_cleanup *cleanups;
+    size_t ncleanups;
     int has_pyinfo;                     /* the last PYINFO record wins */
     uint32_t py_state;                  /* enum fsan_pyinfo_state */
     uint32_t py_hexversion;

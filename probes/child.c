@@ -313,6 +313,7 @@ void fsan__child_snapshot(struct fsan__thread *forker)
 
     snap_clean = snapshot_is_clean(forker);
     fsan__loops_after_fork_child(snap_forker_tid);
+    fsan__stdio_after_fork_child();
     if (snap_clean) {
         /* The common case: one thread, no lock held.  Nothing to write,
          * not even the forker's new tid (fork() refreshes it before every

@@ -292,6 +292,8 @@ static void record_exit(uint32_t how, int status, uintptr_t ret)
 
 FSAN_EXPORT void exit(int status)
 {
+    if (fsan__proc.in_child)
+        fsan__stdio_child_exit(RET_ADDR);
     record_exit(FSAN_EXIT_EXIT, status, RET_ADDR);
     REAL(exit)(status);
     __builtin_unreachable();
@@ -299,6 +301,8 @@ FSAN_EXPORT void exit(int status)
 
 FSAN_EXPORT void _exit(int status)
 {
+    if (fsan__proc.in_child)
+        fsan__stdio_child__exit(RET_ADDR);
     record_exit(FSAN_EXIT__EXIT, status, RET_ADDR);
     REAL(_exit)(status);
     __builtin_unreachable();
@@ -306,6 +310,8 @@ FSAN_EXPORT void _exit(int status)
 
 FSAN_EXPORT void _Exit(int status)
 {
+    if (fsan__proc.in_child)
+        fsan__stdio_child__exit(RET_ADDR);
     record_exit(FSAN_EXIT__EXIT, status, RET_ADDR);
     REAL(_Exit)(status);
     __builtin_unreachable();

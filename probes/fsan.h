@@ -275,6 +275,10 @@ void fsan__pysite_write(uint32_t id); /* AS-safe */
 uint32_t fsan__py_thread_stack(pid_t tid);
 void fsan__py_write_info(void); /* AS-safe */
 void fsan__loops_after_fork_child(pid_t forker_parent_tid); /* AS-safe */
+void fsan__stdio_init(void);
+void fsan__stdio_after_fork_child(void); /* AS-safe */
+void fsan__stdio_child_exit(uintptr_t ret);
+void fsan__stdio_child__exit(uintptr_t ret); /* AS-safe */
 void fsan__child_note_finding(void); /* AS-safe: make sure the child's trace names its forker */
 void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id); /* AS-safe */
 extern FSAN_TLS uint32_t fsan__py_pending_site; /* site of a failed try, for the blocking wait */

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <pty.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/types.h>
@@ -77,6 +78,9 @@
     X(int, close, (int), NULL) \
     X(ssize_t, write, (int, const void *, size_t), NULL) \
     X(ssize_t, send, (int, const void *, size_t, int), NULL) \
+    X(int, fflush, (FILE *), NULL) \
+    X(int, fclose, (FILE *), NULL) \
+    X(int, __cxa_atexit, (void (*)(void *), void *, void *), NULL) \
     X(void, exit, (int), NULL) \
     X(void, _exit, (int), NULL) \
     X(void, _Exit, (int), NULL)

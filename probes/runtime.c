@@ -98,6 +98,7 @@ void fsan__init(void)
     absolutize_trace_dir();
     fsan__stack_init();
     fsan__py_init();
+    fsan__stdio_init();
     fsan__threads_init();
     fsan__fork_init();
     fsan__proc.initialized = 1;

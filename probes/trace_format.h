@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 3u
+#define FSAN_TRACE_VERSION 4u
 #define FSAN_TRACE_MAX_RECORD (1u << 20) /* a reader refuses larger records */
 
 struct fsan_trace_file_header {
@@ -60,7 +60,8 @@ enum fsan_rec_type {
     FSAN_REC_PYINFO = 15,     /* the Python bridge's state (version, or why it is off) */
     FSAN_REC_LOOP = 16,       /* an event loop (epoll instance) inherited by the child */
     FSAN_REC_LOOP_USE = 17,   /* the child used, woke or re-created an inherited loop */
-    FSAN_REC_TYPE_MAX = 17,
+    FSAN_REC_CLEANUP = 18,    /* how a fork child's ending treats buffers and exit handlers */
+    FSAN_REC_TYPE_MAX = 18,
 };
 
 /* How this image came to be. */
@@ -302,6 +303,21 @@ struct fsan_rec_loop_use {
     uint32_t tid;
     uint32_t site;
     uint32_t pysite;
+};
+
+/* CLEANUP: written by a fork child when it flushes or ends. */
+enum fsan_cleanup_kind {
+    FSAN_CLEANUP_STDIO_DUP = 1,   /* bytes buffered before the fork are written again */
+    FSAN_CLEANUP_DUP_HANDLERS = 2,/* exit() runs handlers the parent registered */
+    FSAN_CLEANUP_SKIPPED = 3,     /* _exit() drops bytes buffered, or handlers registered, after the fork */
+};
+struct fsan_rec_cleanup {
+    uint32_t kind;     /* enum fsan_cleanup_kind */
+    int32_t fd;        /* the stream's descriptor, -1 for handlers */
+    uint64_t bytes;    /* bytes concerned */
+    uint32_t site;     /* the flush / exit / _exit call */
+    uint32_t count;    /* handlers concerned */
+    uint64_t handler;  /* the first such handler's address, 0 if none */
 };
 
 #endif

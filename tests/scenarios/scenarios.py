@@ -291,6 +291,21 @@ SCENARIOS = [
                interpreter=interp, clean=True, expect=[Expect("threads-at-fork", "note")],
                absent=["stranded-loop", "shared-loop", "child-deadlock"], stdout_has="child ended: 0")
       for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+
+    # ---- buffers and exit handlers across fork --------------------------------
+    Scenario("c-stdio-duplicate-and-duplicated-cleanup", "stdio_cleanup", args=["dup"],
+             expect=[Expect("stdio-duplicate", "warning", "exit", "stdio_cleanup.c", "exit"),
+                     Expect("duplicated-cleanup", "warning", "exit", "stdio_cleanup.c", "exit",
+                            message_has="parent_cleanup")],
+             stdout_has="hello[cleanup]hello[cleanup]"),
+    Scenario("c-clean-stdio-child-underscore-exit", "stdio_cleanup", args=["underscore"], clean=True,
+             absent=["stdio-duplicate", "duplicated-cleanup", "skipped-cleanup"]),
+    Scenario("c-clean-stdio-flushed-before-fork", "stdio_cleanup", args=["flushed"], clean=True,
+             absent=["stdio-duplicate", "duplicated-cleanup"]),
+    Scenario("c-skipped-cleanup-child-output-lost", "stdio_cleanup", args=["lost"],
+             expect=[Expect("skipped-cleanup", "warning", "exit", "stdio_cleanup.c", "underscore")]),
+    Scenario("c-clean-child-flushes-before-underscore-exit", "stdio_cleanup", args=["kept"], clean=True,
+             absent=["skipped-cleanup"], stdout_has="child-line"),
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),

@@ -1,0 +1,161 @@
+/* stdio.c — what a fork child does with buffers and exit handlers it got
+ * from its parent: stdio bytes written twice, exit handlers run twice,
+ * output or handlers of its own dropped by _exit.
+ *
+ * fork copies user-space buffers.  Bytes a stdio stream held unflushed at
+ * the fork instant are written a second time when the child flushes the
+ * stream or ends through exit() (rule stdio-duplicate); exit() in the
+ * child also runs every atexit handler the parent registered
+ * (duplicated-cleanup); and a child that ends with _exit() loses what it
+ * buffered, or registered, after the fork (skipped-cleanup).  Ending a fork
+ * child with _exit() is the right idiom and not a finding by itself.
+ *
+ * DESIGN
+ * The streams are glibc's FILE list (_IO_list_all, found with dlsym) and
+ * the buffer pointers of the public FILE layout; the child reads them
+ * without taking the list lock, which glibc resets in the child anyway.
+ * Exit handlers are counted by interposing __cxa_atexit, the one entry
+ * point of atexit() and of C++ static destructors.  Everything a clean
+ * child does here is reading; it writes only when it has a finding.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fsan.h"
+
+#define RET_ADDR ((uintptr_t)__builtin_return_address(0))
+#define FSAN_MAX_STREAMS 64
+
+struct inherited_stream {
+    FILE *stream;
+    char *base;
+    size_t pending;
+    int reported;
+};
+
+static FILE **io_list_all;
+static struct inherited_stream inherited[FSAN_MAX_STREAMS];
+FSAN_HOT static int ninherited;
+static _Atomic uint32_t atexit_count;   /* handlers registered in this process image */
+static uintptr_t first_handler;
+FSAN_HOT static uint32_t atexit_at_fork; /* handlers the child inherited */
+FSAN_HOT static int dup_handlers_reported;
+
+void fsan__stdio_init(void)
+{
+    io_list_all = dlsym(RTLD_DEFAULT, "_IO_list_all");
+}
+
+static size_t pending_bytes(const FILE *f)
+{
+    return f->_IO_write_ptr > f->_IO_write_base ? (size_t)(f->_IO_write_ptr - f->_IO_write_base) : 0;
+}
+
+/* AS-safe (fork child): remember the streams that hold unflushed bytes. */
+void fsan__stdio_after_fork_child(void)
+{
+    uint32_t count = atomic_load(&atexit_count);
+    if (atexit_at_fork != count) /* conditional: every page written here is copied */
+        atexit_at_fork = count;
+    if (dup_handlers_reported)
+        dup_handlers_reported = 0;
+    if (ninherited)
+        ninherited = 0;
+    if (!io_list_all)
+        return;
+    int n = 0;
+    for (FILE *f = *io_list_all; f && n < 4 * FSAN_MAX_STREAMS; f = f->_chain, n++) {
+        size_t pending = pending_bytes(f);
+        if (pending == 0 || ninherited == FSAN_MAX_STREAMS)
+            continue;
+        inherited[ninherited++] = (struct inherited_stream){f, f->_IO_write_base, pending, 0};
+    }
+}
+
+/* AS-safe */
+static void record(uint32_t kind, int fd, uint64_t bytes, uintptr_t ret, uint32_t count, uintptr_t handler)
+{
+    int saved = errno;
+    fsan__trace_mark_needed();
+    fsan__child_note_finding();
+    uint32_t site = fsan__site_of(ret);
+    fsan__site_write(site);
+    fsan__trace_maps();
+    struct fsan_rec_cleanup rec = {kind, fd, bytes, site, count, handler};
+    fsan__trace_record(FSAN_REC_CLEANUP, &rec, sizeof rec, NULL, 0);
+    fsan__trace_flush();
+    errno = saved;
+}
+
+static int own_child(void)
+{
+    return fsan__active() && fsan__proc.in_child && (pid_t)fsan__sys_getpid() == fsan__proc.pid;
+}
+
+/* The inherited bytes of stream (NULL: every stream) are about to be
+ * written: by fflush, fclose or the flush that exit() does. */
+static void inherited_written(FILE *stream, uintptr_t ret)
+{
+    for (int i = 0; i < ninherited; i++) {
+        struct inherited_stream *s = &inherited[i];
+        if (s->reported || (stream && s->stream != stream))
+            continue;
+        s->reported = 1;
+        record(FSAN_CLEANUP_STDIO_DUP, s->stream->_fileno, s->pending, ret, 0, 0);
+    }
+}
+
+/* Called by the exit() interposer in a fork child. */
+void fsan__stdio_child_exit(uintptr_t ret)
+{
+    if (!own_child())
+        return;
+    inherited_written(NULL, ret);
+    if (atexit_at_fork && !dup_handlers_reported) {
+        dup_handlers_reported = 1;
+        record(FSAN_CLEANUP_DUP_HANDLERS, -1, 0, ret, atexit_at_fork, first_handler);
+    }
+}
+
+/* Called by the _exit()/_Exit() interposers in a fork child: what the child
+ * buffered or registered after the fork is lost. */
+void fsan__stdio_child__exit(uintptr_t ret)
+{
+    if (!own_child() || !io_list_all)
+        return;
+    int n = 0;
+    for (FILE *f = *io_list_all; f && n < 4 * FSAN_MAX_STREAMS; f = f->_chain, n++) {
+        size_t pending = pending_bytes(f), before = 0;
+        for (int i = 0; i < ninherited; i++)
+            if (inherited[i].stream == f && inherited[i].base == f->_IO_write_base)
+                before = inherited[i].pending;
+        if (pending > before)
+            record(FSAN_CLEANUP_SKIPPED, f->_fileno, pending - before, ret, 0, 0);
+    }
+    uint32_t now = atomic_load(&atexit_count);
+    if (now > atexit_at_fork)
+        record(FSAN_CLEANUP_SKIPPED, -1, 0, ret, now - atexit_at_fork, 0);
+}
+
+FSAN_EXPORT int fflush(FILE *stream)
+{
+    if (FSAN_UNLIKELY(fsan__proc.in_child) && ninherited && own_child())
+        inherited_written(stream, RET_ADDR);
+    return REAL(fflush)(stream);
+}
+
+FSAN_EXPORT int fclose(FILE *stream)
+{
+    if (FSAN_UNLIKELY(fsan__proc.in_child) && ninherited && own_child())
+        inherited_written(stream, RET_ADDR);
+    return REAL(fclose)(stream);
+}
+
+FSAN_EXPORT int __cxa_atexit(void (*fn)(void *), void *arg, void *dso)
+{
+    if (atomic_fetch_add(&atexit_count, 1) == 0)
+        first_handler = (uintptr_t)fn;
+    return REAL(__cxa_atexit)(fn, arg, dso);
+}
