@@ -102,7 +102,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/examples/demo
 	@echo "== forksan run -- $(BUILD)/examples/demo"
 	@$(CLI) run -- $(BUILD)/examples/demo; status=$$?; \
-	echo "== forksan exited with status $$status (66 = findings at error level: the demo's child deadlock was found)"; \
+	echo "== forksan exited with status $$status (66 = findings at error level: the demo's child deadlock and stranded loop were found)"; \
 	test $$status -eq 66
 
 # ---- bench ---------------------------------------------------------------

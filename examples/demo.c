@@ -1,9 +1,14 @@
 /* demo.c — the bundled example for `make demo`: a worker thread named
- * "cache-writer" holds a mutex while the main thread forks; the child then
- * takes the same mutex and would hang forever.  The parent gives the child
- * two seconds, then ends it, so the demo always finishes. */
+ * "cache-writer" holds a mutex while the main thread forks, and a thread
+ * named "event-loop" drives an epoll loop.  The child first hands the loop
+ * some work (wakes it through its eventfd: nobody will ever run it), then
+ * takes the mutex and would hang forever.  The parent gives the child two
+ * seconds, then ends it, so the demo always finishes. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -29,8 +34,29 @@ static void *cache_writer(void *arg)
     return NULL;
 }
 
+static int loop_fd, wake_fd;
+static volatile int loop_running = 1;
+
+static void *event_loop(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "event-loop");
+    struct epoll_event events[8];
+    while (loop_running)
+        epoll_wait(loop_fd, events, 8, 100);
+    return NULL;
+}
+
+static void submit_to_loop(void)
+{
+    uint64_t one = 1;
+    if (write(wake_fd, &one, sizeof one) < 0) /* wakes a loop nobody drives */
+        perror("write");
+}
+
 static void child_work(void)
 {
+    submit_to_loop();
     pthread_mutex_lock(&cache_lock); /* never returns: the holder is gone */
     printf("child: got the cache lock\n");
     pthread_mutex_unlock(&cache_lock);
@@ -38,6 +64,13 @@ static void child_work(void)
 
 int main(void)
 {
+    loop_fd = epoll_create1(EPOLL_CLOEXEC);
+    wake_fd = eventfd(0, EFD_CLOEXEC);
+    struct epoll_event wake = {.events = EPOLLIN, .data.fd = wake_fd};
+    epoll_ctl(loop_fd, EPOLL_CTL_ADD, wake_fd, &wake);
+    pthread_t loop_thread;
+    pthread_create(&loop_thread, NULL, event_loop, NULL);
+
     pthread_t t;
     pthread_create(&t, NULL, cache_writer, NULL);
     pthread_mutex_lock(&started_lock);
@@ -59,5 +92,7 @@ int main(void)
         waitpid(pid, &status, 0);
     }
     pthread_join(t, NULL);
+    loop_running = 0;
+    pthread_join(loop_thread, NULL);
     return 0;
 }
