@@ -23,7 +23,7 @@ RT_LIBS := -lunwind -ldl -pthread
 
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c probes/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
-           probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c
+           probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c probes/pidcheck.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c analyzer/model.c \
            analyzer/symbolize.c analyzer/rules.c analyzer/traceset.c probes/options.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c \
@@ -110,7 +110,7 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -pthread -o $@ $<
 
-bench: all $(BUILD)/bench/lockloop $(BUILD)/bench/forkloop
+bench: all $(BUILD)/bench/lockloop $(BUILD)/bench/forkloop $(BUILD)/bench/writeloop
 	@sh bench/run.sh $(BUILD)
 
 # ---- install -------------------------------------------------------------

@@ -34,6 +34,7 @@
  * across runs and usable for baselines.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -723,6 +724,60 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
     }
 }
 
+/* ---- pid checks ------------------------------------------------------------------ */
+
+enum pid_verdict { PID_BENIGN, PID_HARMFUL };
+struct pid_knowledge {
+    const char *function;
+    enum pid_verdict verdict;
+    const char *what;
+};
+#define FSAN_PIDCHECK(fn, verdict, what) {fn, PID_##verdict, what},
+static const struct pid_knowledge pid_knowledge[] = {
+#include "pidchecks.def"
+};
+#undef FSAN_PIDCHECK
+
+static const struct pid_knowledge *known_pidcheck(const struct fsan_location *loc)
+{
+    if (!loc || !loc->nframes || !loc->frames[0].function)
+        return NULL;
+    for (size_t i = 0; i < sizeof pid_knowledge / sizeof pid_knowledge[0]; i++)
+        if (fnmatch(pid_knowledge[i].function, loc->frames[0].function, 0) == 0)
+            return &pid_knowledge[i];
+    return NULL;
+}
+
+static void rule_pidchecks(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
+{
+    if (child_execed(set, t))
+        return;
+    for (size_t i = 0; i < t->npidchecks; i++) {
+        const struct fsan_trace_pidcheck *p = &t->pidchecks[i];
+        struct fsan_finding f;
+        start_finding(&f, "cleared-cache", FSAN_SEV_NOTE, NULL);
+        struct fsan_location *loc = loop_location(c, &f, t, "check", 0, p->rec.site, p->rec.pysite,
+                                                  p->name ? xprintf(c, "the child drops it at:")
+                                                          : xprintf(c, "the pid check (read before the fork here too) at:"));
+        const struct pid_knowledge *k = p->name ? NULL : known_pidcheck(loc);
+        if (k && k->verdict == PID_BENIGN) {
+            free_finding(&f);
+            continue;
+        }
+        if (p->name) {
+            f.severity = FSAN_SEV_WARNING;
+            f.message = xprintf(c, "the forked child threw away %s that the parent built (declared with forksan_cache_dropped)", p->name);
+        } else if (k) {
+            f.severity = FSAN_SEV_WARNING;
+            f.message = xprintf(c, "a pid check trips in the forked child and state built in the parent is dropped: %s", k->what);
+        } else {
+            f.message = xprintf(c, "a pid check trips in the forked child: code that read the pid before the fork reads it again here, typically to discard per-process state built in the parent (effect unknown to forksan)");
+        }
+        fork_location(c, &f, t);
+        commit_finding(c, &f, (int)t->proc.pid);
+    }
+}
+
 static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
 {
     for (size_t i = 0; i < t->ndeadlocks; i++)
@@ -746,6 +801,7 @@ static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const
     rule_threads_at_fork(c, set, t, vanished_left_lock);
     rule_loops(c, set, t);
     rule_cleanups(c, t);
+    rule_pidchecks(c, set, t);
 }
 
 /* ---- processes ---------------------------------------------------------------- */

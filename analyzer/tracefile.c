@@ -37,6 +37,7 @@ static const size_t min_payload[FSAN_REC_TYPE_MAX + 1] = {
     [FSAN_REC_LOOP] = sizeof(struct fsan_rec_loop),
     [FSAN_REC_LOOP_USE] = sizeof(struct fsan_rec_loop_use),
     [FSAN_REC_CLEANUP] = sizeof(struct fsan_rec_cleanup),
+    [FSAN_REC_PIDCHECK] = sizeof(struct fsan_rec_pidcheck),
 };
 
 /* Python site ids, like native ones, index a table: refuse ids that would
@@ -366,6 +367,18 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
         }
         return APPEND(t->cleanups, t->ncleanups, r);
     }
+    case FSAN_REC_PIDCHECK: {
+        struct fsan_trace_pidcheck r;
+        memcpy(&r.rec, p, sizeof r.rec);
+        r.name = r.rec.declared ? dup_tail(p + fixed, size - fixed) : NULL;
+        if (r.rec.declared && !r.name)
+            return -ENOMEM;
+        if (APPEND(t->pidchecks, t->npidchecks, r) < 0) {
+            free(r.name);
+            return -ENOMEM;
+        }
+        return 0;
+    }
     }
     return -EINVAL;
 }
@@ -478,6 +491,9 @@ void fsan_trace_free(struct fsan_trace *t)
     free(t->loops);
     free(t->loop_uses);
     free(t->cleanups);
+    for (size_t i = 0; i < t->npidchecks; i++)
+        free(t->pidchecks[i].name);
+    free(t->pidchecks);
     free(t->exec_path);
     for (size_t i = 0; i < t->npysites_cap; i++)
         free_pyframes(t->pysites[i].frames, t->pysites[i].nframes);

@@ -51,6 +51,11 @@ struct fsan_trace_loop {
     int32_t *fds; /* rec.nfds descriptors registered in it */
 };
 
+struct fsan_trace_pidcheck {
+    struct fsan_rec_pidcheck rec;
+    char *name; /* declared cache, NULL for a pid read */
+};
+
 struct fsan_trace {
     char *path;
     int has_process;
@@ -85,6 +90,8 @@ struct fsan_trace {
     size_t nloop_uses;
     struct fsan_rec_cleanup *cleanups;
     size_t ncleanups;
+    struct fsan_trace_pidcheck *pidchecks;
+    size_t npidchecks;
     int has_pyinfo;                     /* the last PYINFO record wins */
     uint32_t py_state;                  /* enum fsan_pyinfo_state */
     uint32_t py_hexversion;

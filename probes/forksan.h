@@ -21,6 +21,14 @@ int forksan_is_active(void) __attribute__((weak));
 /* The runtime's version string, e.g. "0.1.0". */
 const char *forksan_version(void) __attribute__((weak));
 
+/* A library that keeps state per process (keyed by getpid()) and has just
+ * thrown away, in a forked child, what the parent built — a connection
+ * pool, an instance cache — says so; forksan reports it as cleared-cache
+ * (warning) at the caller, naming `what`.  Call it as
+ *     if (forksan_cache_dropped) forksan_cache_dropped("connection pool");
+ */
+void forksan_cache_dropped(const char *what) __attribute__((weak));
+
 #ifdef __cplusplus
 }
 #endif

@@ -269,6 +269,7 @@ int fsan__py_active(void);
 /* The calling thread's Python stack, interned, when it holds the GIL; 0
  * otherwise.  Not for fork children (see fsan__py_site_safe). */
 uint32_t fsan__py_site_here(void);
+uint64_t fsan__py_here_key(void);
 void fsan__pysite_write(uint32_t id); /* AS-safe */
 /* AS-safe, fork child: the Python stack of a frozen thread (by native tid),
  * read with fault-proof reads; 0 if none. */

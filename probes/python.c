@@ -165,7 +165,7 @@ static int read_safe(void *dst, uintptr_t src, size_t n)
         return -EFAULT;
     struct iovec local = {dst, n};
     struct iovec remote = {(void *)src, n};
-    ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    ssize_t got = process_vm_readv((pid_t)fsan__sys_getpid(), &local, 1, &remote, 1, 0);
     return got == (ssize_t)n ? 0 : -EFAULT;
 }
 
@@ -502,4 +502,31 @@ void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id
         fsan__sb_str(sb, f->function ? py_pool + f->function - 1 : "?");
         fsan__sb_str(sb, "\n");
     }
+}
+
+/* The innermost Python frame's identity (code object and instruction), 0
+ * when the thread runs no Python: "the same line", whatever the callers.
+ * Same access rules as fsan__py_site_here. */
+uint64_t fsan__py_here_key(void)
+{
+    if (py.state != PY_ACTIVE)
+        return 0;
+    uintptr_t tstate = gil_holder_is_me();
+    reader_fn rd = read_plain;
+    if (!tstate) {
+        tstate = tls_own_tstate;
+        rd = read_safe;
+    }
+    if (!tstate)
+        return 0;
+    int saved = errno;
+    uintptr_t frame = current_frame(rd, tstate);
+    uint64_t key = 0;
+    if (frame) {
+        uintptr_t code = read_ptr(rd, frame + FSAN_PY_FRAME_CODE);
+        uintptr_t instr = read_ptr(rd, frame + FSAN_PY_FRAME_PREV_INSTR);
+        key = ((uint64_t)code * 0x9E3779B97F4A7C15ull) ^ instr;
+    }
+    errno = saved;
+    return key ? key : 0;
 }

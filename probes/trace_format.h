@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 4u
+#define FSAN_TRACE_VERSION 5u
 #define FSAN_TRACE_MAX_RECORD (1u << 20) /* a reader refuses larger records */
 
 struct fsan_trace_file_header {
@@ -61,7 +61,8 @@ enum fsan_rec_type {
     FSAN_REC_LOOP = 16,       /* an event loop (epoll instance) inherited by the child */
     FSAN_REC_LOOP_USE = 17,   /* the child used, woke or re-created an inherited loop */
     FSAN_REC_CLEANUP = 18,    /* how a fork child's ending treats buffers and exit handlers */
-    FSAN_REC_TYPE_MAX = 18,
+    FSAN_REC_PIDCHECK = 19,   /* the child read its pid where the parent did: a pid check */
+    FSAN_REC_TYPE_MAX = 19,
 };
 
 /* How this image came to be. */
@@ -303,6 +304,17 @@ struct fsan_rec_loop_use {
     uint32_t tid;
     uint32_t site;
     uint32_t pysite;
+};
+
+/* PIDCHECK: a fork child read its pid at a site that read it before the
+ * fork (a library comparing getpid() with a cached pid), or declared a
+ * dropped cache through forksan_cache_dropped().  tail: the declared name
+ * (no NUL), empty for a pid read. */
+struct fsan_rec_pidcheck {
+    uint32_t site;
+    uint32_t pysite;
+    uint32_t declared; /* 1: forksan_cache_dropped() */
+    uint32_t reserved;
 };
 
 /* CLEANUP: written by a fork child when it flushes or ends. */

@@ -306,6 +306,21 @@ SCENARIOS = [
              expect=[Expect("skipped-cleanup", "warning", "exit", "stdio_cleanup.c", "underscore")]),
     Scenario("c-clean-child-flushes-before-underscore-exit", "stdio_cleanup", args=["kept"], clean=True,
              absent=["skipped-cleanup"], stdout_has="child-line"),
+
+    # ---- pid checks: state the parent built, dropped in the child ------------
+    Scenario("c-cleared-cache-pid-check", "pid_cache",
+             expect=[Expect("cleared-cache", "note", "check", "pid_cache.c", "check"),
+                     Expect("cleared-cache", "warning", "check", "pid_cache.c", "declared",
+                            message_has="the session cache")],
+             stdout_has="child ended: 0"),
+    Scenario("py-cleared-cache-known-library", "py_pid_cache.py", interpreter=PY,
+             expect=[Expect("cleared-cache", "warning", "check", "py_pid_cache.py", "check",
+                            message_has="fsspec")],
+             stdout_has="child ended: 0"),
+    Scenario("py-cleared-cache-known-library-pyenv", "py_pid_cache.py", interpreter=PYENV,
+             expect=[Expect("cleared-cache", "warning", "check", "py_pid_cache.py", "check",
+                            message_has="fsspec")],
+             stdout_has="child ended: 0"),
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),
