@@ -708,6 +708,11 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
                                   r->count, r->count == 1 ? "" : "s", handler ? "first: " : "", handler ? handler : "atexit / C++ destructors"));
             free(handler);
             site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "the child calls exit() at:"));
+        } else if (r->kind == FSAN_CLEANUP_COW) {
+            start_finding(&f, "cow-amplification", FSAN_SEV_NOTE,
+                          xprintf(c, "the forked child ended with %.1f MiB of private dirty memory, %u%% of what it could share with its parent: copy-on-write copied most of what it inherited (in CPython, merely reading objects writes their reference counts)",
+                                  (double)r->bytes / (1024.0 * 1024.0), r->count));
+            site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "measured when the child ended, at:"));
         } else {
             if (r->fd >= 0)
                 start_finding(&f, "skipped-cleanup", FSAN_SEV_WARNING,

@@ -361,7 +361,7 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
             return -EINVAL;
         }
         memcpy(&r, p, sizeof r);
-        if (r.kind < FSAN_CLEANUP_STDIO_DUP || r.kind > FSAN_CLEANUP_SKIPPED) {
+        if (r.kind < FSAN_CLEANUP_STDIO_DUP || r.kind > FSAN_CLEANUP_COW) {
             *why = "unknown cleanup kind";
             return -EINVAL;
         }

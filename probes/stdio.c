@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "fsan.h"
 
@@ -42,6 +43,7 @@ static _Atomic uint32_t atexit_count;   /* handlers registered in this process i
 static uintptr_t first_handler;
 FSAN_HOT static uint32_t atexit_at_fork; /* handlers the child inherited */
 FSAN_HOT static int dup_handlers_reported;
+FSAN_HOT static uint64_t child_start_ns; /* CLOCK_MONOTONIC at the fork, in the child */
 
 void fsan__stdio_init(void)
 {
@@ -56,6 +58,7 @@ static size_t pending_bytes(const FILE *f)
 /* AS-safe (fork child): remember the streams that hold unflushed bytes. */
 void fsan__stdio_after_fork_child(void)
 {
+    child_start_ns = fsan__now_ns(CLOCK_MONOTONIC);
     uint32_t count = atomic_load(&atexit_count);
     if (atexit_at_fork != count) /* conditional: every page written here is copied */
         atexit_at_fork = count;
@@ -107,11 +110,54 @@ static void inherited_written(FILE *stream, uintptr_t ret)
     }
 }
 
+/* Copy-on-write: a long-lived child that dirtied a large share of the
+ * memory it shares with its parent (CPython touching reference counts of
+ * objects it only reads) pays for a private copy of it.  Measured once, at
+ * the child's end, and only for children that lived long enough to matter:
+ * reading smaps_rollup costs tens of microseconds, which every short child
+ * would pay otherwise. */
+#define COW_MIN_LIFETIME_NS 100000000ull /* 0.1 s */
+#define COW_MIN_BYTES (16ull << 20)
+
+
+static uint64_t smaps_kib(const char *text, size_t len, const char *key)
+{
+    size_t klen = strlen(key);
+    for (size_t i = 0; i + klen < len; i++) {
+        if ((i == 0 || text[i - 1] == '\n') && memcmp(text + i, key, klen) == 0) {
+            uint64_t v = 0;
+            for (size_t j = i + klen; j < len && text[j] != '\n'; j++)
+                if (text[j] >= '0' && text[j] <= '9')
+                    v = v * 10 + (uint64_t)(text[j] - '0');
+            return v;
+        }
+    }
+    return 0;
+}
+
+static void check_cow(uintptr_t ret)
+{
+    if (!child_start_ns || fsan__now_ns(CLOCK_MONOTONIC) - child_start_ns < COW_MIN_LIFETIME_NS)
+        return;
+    char text[2048];
+    ssize_t n = fsan__read_file("/proc/self/smaps_rollup", text, sizeof text);
+    if (n <= 0)
+        return;
+    uint64_t priv = smaps_kib(text, (size_t)n, "Private_Dirty:") * 1024;
+    uint64_t shared = (smaps_kib(text, (size_t)n, "Shared_Clean:") + smaps_kib(text, (size_t)n, "Shared_Dirty:")) * 1024;
+    if (priv < COW_MIN_BYTES || priv + shared == 0)
+        return;
+    uint32_t share = (uint32_t)(priv * 100 / (priv + shared));
+    if (share >= 30)
+        record(FSAN_CLEANUP_COW, -1, priv, ret, share, 0);
+}
+
 /* Called by the exit() interposer in a fork child. */
 void fsan__stdio_child_exit(uintptr_t ret)
 {
     if (!own_child())
         return;
+    check_cow(ret);
     inherited_written(NULL, ret);
     if (atexit_at_fork && !dup_handlers_reported) {
         dup_handlers_reported = 1;
@@ -123,7 +169,10 @@ void fsan__stdio_child_exit(uintptr_t ret)
  * buffered or registered after the fork is lost. */
 void fsan__stdio_child__exit(uintptr_t ret)
 {
-    if (!own_child() || !io_list_all)
+    if (!own_child())
+        return;
+    check_cow(ret);
+    if (!io_list_all)
         return;
     int n = 0;
     for (FILE *f = *io_list_all; f && n < 4 * FSAN_MAX_STREAMS; f = f->_chain, n++) {

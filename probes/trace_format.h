@@ -322,6 +322,7 @@ enum fsan_cleanup_kind {
     FSAN_CLEANUP_STDIO_DUP = 1,   /* bytes buffered before the fork are written again */
     FSAN_CLEANUP_DUP_HANDLERS = 2,/* exit() runs handlers the parent registered */
     FSAN_CLEANUP_SKIPPED = 3,     /* _exit() drops bytes buffered, or handlers registered, after the fork */
+    FSAN_CLEANUP_COW = 4,         /* bytes = private dirty memory at the end, count = its share in percent */
 };
 struct fsan_rec_cleanup {
     uint32_t kind;     /* enum fsan_cleanup_kind */

@@ -321,6 +321,10 @@ SCENARIOS = [
              expect=[Expect("cleared-cache", "warning", "check", "py_pid_cache.py", "check",
                             message_has="fsspec")],
              stdout_has="child ended: 0"),
+    Scenario("py-cow-amplification", "py_cow.py", interpreter=PY,
+             expect=[Expect("cow-amplification", "note")], stdout_has="child ended: 0"),
+    Scenario("py-clean-cow-idle-child", "py_cow.py", interpreter=PY, args=["idle"],
+             absent=["cow-amplification"], stdout_has="child ended: 0"),
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),
