@@ -18,7 +18,7 @@ BASEFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -DFORKSAN_VERSION='"$(VERSI
 # The runtime: position independent, everything hidden except the interposers
 # and the public API (probes/fsan.h marks those with FSAN_EXPORT).
 RT_CFLAGS := $(BASEFLAGS) -flto -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec
-RT_LDFLAGS := -flto -O2 -shared -Wl,-z,initfirst -Wl,--no-undefined
+RT_LDFLAGS := -flto -O2 -shared -Wl,-z,initfirst -Wl,-z,now -Wl,--no-undefined
 RT_LIBS := -lunwind -ldl -pthread
 
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c probes/options.c \

@@ -68,6 +68,7 @@ extern FSAN_TLS int fsan__guard;
 long fsan__sys_gettid(void);
 long fsan__sys_getpid(void);
 long fsan__sys_getppid(void);
+uint64_t fsan__cpu_ns(void);
 int fsan__write_all(int fd, const void *buf, size_t len);
 int fsan__sys_close(int fd);
 size_t fsan__fmt_u64(char *out, uint64_t v, int base);

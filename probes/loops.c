@@ -211,10 +211,10 @@ static struct loop *inherited_loop(int epfd)
  * thread has lost its driver. */
 void fsan__loops_after_fork_child(pid_t forker_parent_tid)
 {
+    if (!loops_initialized)
+        return; /* no epoll here: touch nothing (every page written is copied) */
     atomic_store(&loops_lock, 0);
     in_loops = 0;
-    if (!loops_initialized)
-        return;
     int stranded = 0;
     for (int i = 0; i < FSAN_MAX_LOOPS; i++) {
         struct loop *l = &loops[i];

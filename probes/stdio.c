@@ -43,7 +43,6 @@ static _Atomic uint32_t atexit_count;   /* handlers registered in this process i
 static uintptr_t first_handler;
 FSAN_HOT static uint32_t atexit_at_fork; /* handlers the child inherited */
 FSAN_HOT static int dup_handlers_reported;
-FSAN_HOT static uint64_t child_start_ns; /* CLOCK_MONOTONIC at the fork, in the child */
 
 void fsan__stdio_init(void)
 {
@@ -58,7 +57,6 @@ static size_t pending_bytes(const FILE *f)
 /* AS-safe (fork child): remember the streams that hold unflushed bytes. */
 void fsan__stdio_after_fork_child(void)
 {
-    child_start_ns = fsan__now_ns(CLOCK_MONOTONIC);
     uint32_t count = atomic_load(&atexit_count);
     if (atexit_at_fork != count) /* conditional: every page written here is copied */
         atexit_at_fork = count;
@@ -113,10 +111,11 @@ static void inherited_written(FILE *stream, uintptr_t ret)
 /* Copy-on-write: a long-lived child that dirtied a large share of the
  * memory it shares with its parent (CPython touching reference counts of
  * objects it only reads) pays for a private copy of it.  Measured once, at
- * the child's end, and only for children that lived long enough to matter:
- * reading smaps_rollup costs tens of microseconds, which every short child
- * would pay otherwise. */
-#define COW_MIN_LIFETIME_NS 100000000ull /* 0.1 s */
+ * the child's end, and only for children that used enough CPU to matter
+ * (a child's CPU clock starts at zero at fork): reading smaps_rollup costs
+ * tens of microseconds, which every short child would pay otherwise, and
+ * the fork path itself writes nothing for it. */
+#define COW_MIN_CPU_NS 50000000ull /* 50 ms of CPU: reading objects takes CPU */
 #define COW_MIN_BYTES (16ull << 20)
 
 
@@ -137,7 +136,7 @@ static uint64_t smaps_kib(const char *text, size_t len, const char *key)
 
 static void check_cow(uintptr_t ret)
 {
-    if (!child_start_ns || fsan__now_ns(CLOCK_MONOTONIC) - child_start_ns < COW_MIN_LIFETIME_NS)
+    if (fsan__cpu_ns() < COW_MIN_CPU_NS)
         return;
     char text[2048];
     ssize_t n = fsan__read_file("/proc/self/smaps_rollup", text, sizeof text);
