@@ -322,8 +322,8 @@ SCENARIOS = [
                             message_has="fsspec")],
              stdout_has="child ended: 0"),
     Scenario("py-cow-amplification", "py_cow.py", interpreter=PY,
-             expect=[Expect("cow-amplification", "note")], stdout_has="child ended: 0"),
-    Scenario("py-clean-cow-idle-child", "py_cow.py", interpreter=PY, args=["idle"],
+             expect=[Expect("cow-amplification", "note", message_has="MiB")], stdout_has="child ended: 0"),
+    Scenario("py-clean-cow-child-reads-len", "py_cow.py", interpreter=PY, args=["len"],
              absent=["cow-amplification"], stdout_has="child ended: 0"),
 ]
 
