@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "baseline.h"
+#include "slurp.h"
 
 /* ---- a strict JSON reader ----------------------------------------------- */
 
@@ -482,19 +483,13 @@ int fsan_baseline_load(struct fsan_baseline *b, const char *path, char *err, siz
         snprintf(err, errlen, "cannot read baseline '%s': %s (check the --baseline path)", path, strerror(saved));
         return -saved;
     }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    char buf[8192];
-    size_t n;
-    while (mem && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, n, mem);
-    int read_error = ferror(f);
+    char *text;
+    size_t len;
+    int rc_read = fsan_slurp(f, &text, &len);
     fclose(f);
-    if (!mem || fclose(mem) != 0 || read_error) {
-        free(text);
-        snprintf(err, errlen, "cannot read baseline '%s': %s", path, read_error ? "read error" : "out of memory");
-        return read_error ? -EIO : -ENOMEM;
+    if (rc_read < 0) {
+        snprintf(err, errlen, "cannot read baseline '%s': %s", path, rc_read == -EIO ? "read error" : "out of memory");
+        return rc_read;
     }
     int rc = fsan_baseline_parse(b, path, text, len, err, errlen);
     free(text);
