@@ -685,46 +685,141 @@ static void rule_loops(struct ctx *c, const struct fsan_trace_set *set, const st
 
 /* ---- buffers and exit handlers ------------------------------------------------------ */
 
+/* "first: NAME" for an exit handler, from its address or its Python
+ * name; NULL when neither is known. */
+static char *handler_name(struct ctx *c, const struct fsan_trace *t, uint64_t addr, const char *pyname)
+{
+    if (pyname)
+        return xstrdup(c, pyname);
+    if (!addr)
+        return NULL;
+    struct fsan_frame fr;
+    symbolize_frame(c, t, addr, 0, &fr);
+    char *name = fr.function ? xstrdup(c, fr.function) : xprintf(c, "0x%llx", (unsigned long long)addr);
+    free_frame(&fr);
+    return name;
+}
+
+/* What a child ending without its exit path loses, as "; A; B; C". */
+static char *losses_text(struct ctx *c, const struct fsan_trace *t, uint32_t handlers, uint64_t handler_addr,
+                         uint32_t py_handlers, const char *py_name, uint64_t pending, int fd)
+{
+    char *handler = handler_name(c, t, handler_addr, NULL);
+    char *out = xstrdup(c, "");
+    if (handlers) {
+        char *more = xprintf(c, "%s; %u exit handler%s it registered after the fork never run%s%s%s%s", out, handlers,
+                             handlers == 1 ? "" : "s", handlers == 1 ? "s" : "", handler ? " (first: " : "", handler ? handler : "",
+                             handler ? ")" : "");
+        free(out);
+        out = more;
+    }
+    if (py_handlers) {
+        char *more = xprintf(c, "%s; %u Python atexit handler%s it registered after the fork never run%s%s%s%s", out,
+                             py_handlers, py_handlers == 1 ? "" : "s", py_handlers == 1 ? "s" : "", py_name ? " (first: " : "",
+                             py_name ? py_name : "", py_name ? ")" : "");
+        free(out);
+        out = more;
+    }
+    if (pending) {
+        char *more = fd >= 0 ? xprintf(c, "%s; %llu byte%s it buffered after the fork on fd %d are never written", out,
+                                       (unsigned long long)pending, pending == 1 ? "" : "s", fd)
+                             : xprintf(c, "%s; %llu byte%s it buffered after the fork are never written", out,
+                                       (unsigned long long)pending, pending == 1 ? "" : "s");
+        free(out);
+        out = more;
+    }
+    free(handler);
+    return out;
+}
+
 static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
 {
     for (size_t i = 0; i < t->ncleanups; i++) {
-        const struct fsan_rec_cleanup *r = &t->cleanups[i];
+        const struct fsan_rec_cleanup *r = &t->cleanups[i].rec;
+        char *handler = handler_name(c, t, r->handler, t->cleanups[i].name);
+        const char *plural = r->count == 1 ? "" : "s";
         struct fsan_finding f;
         if (r->kind == FSAN_CLEANUP_STDIO_DUP) {
             start_finding(&f, "stdio-duplicate", FSAN_SEV_WARNING,
                           xprintf(c, "the forked child writes %llu byte%s that were still buffered (unflushed) on fd %d when the parent forked: the parent writes them too, so they appear twice",
                                   (unsigned long long)r->bytes, r->bytes == 1 ? "" : "s", r->fd));
-            site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "the child flushes them (fflush, fclose or exit) at:"));
+            loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child flushes them (fflush, fclose or exit) at:"));
         } else if (r->kind == FSAN_CLEANUP_DUP_HANDLERS) {
-            char *handler = NULL;
-            if (r->handler) {
-                struct fsan_frame fr;
-                symbolize_frame(c, t, r->handler, 0, &fr);
-                handler = fr.function ? xstrdup(c, fr.function) : xprintf(c, "0x%llx", (unsigned long long)r->handler);
-                free_frame(&fr);
-            }
             start_finding(&f, "duplicated-cleanup", FSAN_SEV_WARNING,
                           xprintf(c, "the forked child ends with exit() and so runs %u exit handler%s the parent registered (%s%s): the parent's cleanup happens twice",
-                                  r->count, r->count == 1 ? "" : "s", handler ? "first: " : "", handler ? handler : "atexit / C++ destructors"));
-            free(handler);
-            site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "the child calls exit() at:"));
+                                  r->count, plural, handler ? "first: " : "", handler ? handler : "atexit / C++ destructors"));
+            loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child calls exit() at:"));
         } else if (r->kind == FSAN_CLEANUP_COW) {
             start_finding(&f, "cow-amplification", FSAN_SEV_NOTE,
                           xprintf(c, "the forked child ended with %.1f MiB of private dirty memory, %u%% of what it could share with its parent: copy-on-write copied most of what it inherited (in CPython, merely reading objects writes their reference counts)",
                                   (double)r->bytes / (1024.0 * 1024.0), r->count));
-            site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "measured when the child ended, at:"));
+            loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "measured when the child ended, at:"));
         } else {
-            if (r->fd >= 0)
-                start_finding(&f, "skipped-cleanup", FSAN_SEV_WARNING,
-                              xprintf(c, "the forked child ends with _exit() while %llu byte%s it buffered after the fork on fd %d are unflushed: they are lost",
-                                      (unsigned long long)r->bytes, r->bytes == 1 ? "" : "s", r->fd));
-            else
-                start_finding(&f, "skipped-cleanup", FSAN_SEV_WARNING,
-                              xprintf(c, "the forked child ends with _exit() and never runs the %u exit handler%s it registered after the fork",
-                                      r->count, r->count == 1 ? "" : "s"));
-            site_location(c, &f, t, "exit", 0, r->site, xprintf(c, "the child calls _exit() at:"));
+            char *lost = losses_text(c, t, r->count, r->handler, r->py_count, t->cleanups[i].name, r->bytes, r->fd);
+            start_finding(&f, "skipped-cleanup", FSAN_SEV_WARNING,
+                          xprintf(c, "the forked child ends with _exit(), which flushes nothing and runs no handler%s", lost));
+            free(lost);
+            loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child calls _exit() at:"));
         }
+        free(handler);
         fork_location(c, &f, t);
+        commit_finding(c, &f, (int)t->proc.pid);
+    }
+}
+
+/* The trace of fork child pid (its last image), NULL when it wrote none. */
+static const struct fsan_trace *child_trace(const struct fsan_trace_set *set, uint32_t pid)
+{
+    const struct fsan_trace *found = NULL;
+    for (size_t i = 0; i < set->ntraces; i++)
+        if (set->traces[i].proc.pid == pid && set->traces[i].proc.kind == FSAN_PROC_FORK)
+            found = &set->traces[i];
+    return found;
+}
+
+/* A fork child killed by a signal this process sent (SIGNAL records). */
+static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
+{
+    for (size_t i = 0; i < t->nsignals; i++) {
+        const struct fsan_rec_signal *r = &t->signals[i].rec;
+        const struct fsan_trace *child = child_trace(set, r->target);
+        if (child && child->ndeadlocks)
+            continue; /* a hung child put down: child-deadlock says why */
+        const char *signame = sigabbrev_np((int)r->signo);
+        char *lost = losses_text(c, t, r->handlers, r->handler, r->py_handlers, t->signals[i].name, r->pending, -1);
+        const struct fsan_trace_pysite *running = r->child_pysite ? fsan_trace_pysite(t, r->child_pysite) : NULL;
+        int idle = running && running->nframes && running->frames[0].file &&
+                   strstr(running->frames[0].file, "/multiprocessing/") != NULL;
+        /* Nothing registered, nothing buffered, and a multiprocessing
+         * worker waiting for its next task: the kill costs nothing known. */
+        int lost_nothing = !r->handlers && !r->py_handlers && !r->pending && (idle || !running);
+        struct fsan_finding f;
+        start_finding(&f, "skipped-cleanup", lost_nothing ? FSAN_SEV_NOTE : FSAN_SEV_WARNING,
+                      xprintf(c, "the forked child %u is killed by SIG%s sent by process %u: it runs none of its exit path (exit handlers, finally blocks, buffered output)%s%s",
+                              r->target, signame ? signame : "?", t->proc.pid,
+                              running && !idle ? " and the work it was doing is lost" : "", lost));
+        free(lost);
+        loop_location(c, &f, t, "sender", r->tid, r->site, r->pysite, xprintf(c, "the signal is sent at:"));
+        if (running)
+            loop_location(c, &f, t, "child", 0, 0, r->child_pysite,
+                          xprintf(c, "the child was running (Python, innermost first):"));
+        if (child)
+            fork_location(c, &f, child);
+        commit_finding(c, &f, (int)r->target);
+    }
+}
+
+/* A semaphore this process never created, opened or inherited. */
+static void rule_foreign(struct ctx *c, const struct fsan_trace *t)
+{
+    for (size_t i = 0; i < t->nforeigns; i++) {
+        const struct fsan_rec_foreign *r = &t->foreigns[i];
+        struct fsan_finding f;
+        start_finding(&f, "foreign-handle", FSAN_SEV_ERROR,
+                      xprintf(c, "process %u uses semaphore 0x%llx, which it never created, opened or inherited: the handle came from another process across an exec%s",
+                              t->proc.pid, (unsigned long long)r->addr,
+                              (r->flags & FSAN_FOREIGN_UNMAPPED) ? "; the address is not mapped here, so the call crashes the process (SIGSEGV)" : ""));
+        loop_location(c, &f, t, "use", r->tid, r->site, r->pysite, xprintf(c, "used at:"));
         commit_finding(c, &f, (int)t->proc.pid);
     }
 }
@@ -970,6 +1065,8 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
         add_process(&c, set, t);
         if (t->proc.kind == FSAN_PROC_FORK)
             analyze_child(&c, set, t);
+        rule_signals(&c, set, t);
+        rule_foreign(&c, t);
         if (t->stats.lost_bytes || t->stats.thread_overflow || t->stats.site_overflow || t->stats.held_overflow) {
             char *n = xprintf(&c, "process %u: %llu trace bytes lost, %u threads, %u call sites and %u lock holds not tracked (tables full)",
                               t->proc.pid, (unsigned long long)t->stats.lost_bytes, t->stats.thread_overflow,

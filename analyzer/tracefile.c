@@ -38,6 +38,8 @@ static const size_t min_payload[FSAN_REC_TYPE_MAX + 1] = {
     [FSAN_REC_LOOP_USE] = sizeof(struct fsan_rec_loop_use),
     [FSAN_REC_CLEANUP] = sizeof(struct fsan_rec_cleanup),
     [FSAN_REC_PIDCHECK] = sizeof(struct fsan_rec_pidcheck),
+    [FSAN_REC_FOREIGN] = sizeof(struct fsan_rec_foreign),
+    [FSAN_REC_SIGNAL] = sizeof(struct fsan_rec_signal),
 };
 
 /* Python site ids, like native ones, index a table: refuse ids that would
@@ -78,6 +80,12 @@ static char *dup_tail(const unsigned char *p, size_t n)
     }
     return s;
 }
+
+/* Appends a record whose optional tail is a name (NULL when empty). */
+#define append_named(arr, n, r, tail, tail_len)                                       \
+    ((r).name = (tail_len) ? dup_tail((tail), (tail_len)) : NULL,                     \
+     (tail_len) && !(r).name ? -ENOMEM                                                \
+                             : APPEND(arr, n, r) < 0 ? (free((r).name), -ENOMEM) : 0)
 
 static int add_site(struct fsan_trace *t, const unsigned char *p, size_t size)
 {
@@ -355,17 +363,31 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
         return APPEND(t->loop_uses, t->nloop_uses, r);
     }
     case FSAN_REC_CLEANUP: {
-        struct fsan_rec_cleanup r;
-        if (size != sizeof r) {
-            *why = "a cleanup record has the wrong size";
-            return -EINVAL;
-        }
-        memcpy(&r, p, sizeof r);
-        if (r.kind < FSAN_CLEANUP_STDIO_DUP || r.kind > FSAN_CLEANUP_COW) {
+        struct fsan_trace_cleanup r;
+        memcpy(&r.rec, p, sizeof r.rec);
+        if (r.rec.kind < FSAN_CLEANUP_STDIO_DUP || r.rec.kind > FSAN_CLEANUP_COW) {
             *why = "unknown cleanup kind";
             return -EINVAL;
         }
-        return APPEND(t->cleanups, t->ncleanups, r);
+        return append_named(t->cleanups, t->ncleanups, r, p + fixed, size - fixed);
+    }
+    case FSAN_REC_FOREIGN: {
+        struct fsan_rec_foreign r;
+        if (size != sizeof r) {
+            *why = "a foreign-handle record has the wrong size";
+            return -EINVAL;
+        }
+        memcpy(&r, p, sizeof r);
+        return APPEND(t->foreigns, t->nforeigns, r);
+    }
+    case FSAN_REC_SIGNAL: {
+        struct fsan_trace_signal r;
+        memcpy(&r.rec, p, sizeof r.rec);
+        if (r.rec.signo == 0 || r.rec.signo > 64) {
+            *why = "a signal record has a bad signal number";
+            return -EINVAL;
+        }
+        return append_named(t->signals, t->nsignals, r, p + fixed, size - fixed);
     }
     case FSAN_REC_PIDCHECK: {
         struct fsan_trace_pidcheck r;
@@ -490,7 +512,13 @@ void fsan_trace_free(struct fsan_trace *t)
         free(t->loops[i].fds);
     free(t->loops);
     free(t->loop_uses);
+    for (size_t i = 0; i < t->ncleanups; i++)
+        free(t->cleanups[i].name);
     free(t->cleanups);
+    for (size_t i = 0; i < t->nsignals; i++)
+        free(t->signals[i].name);
+    free(t->signals);
+    free(t->foreigns);
     for (size_t i = 0; i < t->npidchecks; i++)
         free(t->pidchecks[i].name);
     free(t->pidchecks);

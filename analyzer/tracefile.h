@@ -51,6 +51,16 @@ struct fsan_trace_loop {
     int32_t *fds; /* rec.nfds descriptors registered in it */
 };
 
+struct fsan_trace_cleanup {
+    struct fsan_rec_cleanup rec;
+    char *name; /* the first handler's Python name, NULL if none */
+};
+
+struct fsan_trace_signal {
+    struct fsan_rec_signal rec;
+    char *name; /* the first Python atexit handler the child loses, NULL if none */
+};
+
 struct fsan_trace_pidcheck {
     struct fsan_rec_pidcheck rec;
     char *name; /* declared cache, NULL for a pid read */
@@ -88,8 +98,12 @@ struct fsan_trace {
     size_t nloops;
     struct fsan_rec_loop_use *loop_uses;
     size_t nloop_uses;
-    struct fsan_rec_cleanup *cleanups;
+    struct fsan_trace_cleanup *cleanups;
     size_t ncleanups;
+    struct fsan_rec_foreign *foreigns;
+    size_t nforeigns;
+    struct fsan_trace_signal *signals;  /* fork children this process killed */
+    size_t nsignals;
     struct fsan_trace_pidcheck *pidchecks;
     size_t npidchecks;
     int has_pyinfo;                     /* the last PYINFO record wins */

@@ -423,7 +423,8 @@ static void describe_address(struct fsan__sbuf *sb, uintptr_t addr)
     }
 }
 
-static void describe_site(struct fsan__sbuf *sb, const char *title, uint32_t site)
+/* AS-safe.  See fsan.h. */
+void fsan__site_describe(struct fsan__sbuf *sb, const char *title, uint32_t site)
 {
     fsan__sb_str(sb, "  ");
     fsan__sb_str(sb, title);
@@ -493,15 +494,15 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
     if (attempt_pysite)
         fsan__pysite_describe(&sb, "the child's attempt", attempt_pysite);
     else
-        describe_site(&sb, "the child's attempt", d->attempt_site);
+        fsan__site_describe(&sb, "the child's attempt", d->attempt_site);
     if (acquire_pysite)
         fsan__pysite_describe(&sb, "the lock was acquired in the parent at", acquire_pysite);
     else if (d->acquire_site)
-        describe_site(&sb, "the lock was acquired in the parent at", d->acquire_site);
+        fsan__site_describe(&sb, "the lock was acquired in the parent at", d->acquire_site);
     if (fsan__proc.fork_pysite)
         fsan__pysite_describe(&sb, "fork was called at", fsan__proc.fork_pysite);
     else
-        describe_site(&sb, "fork was called at", snap_fork_site);
+        fsan__site_describe(&sb, "fork was called at", snap_fork_site);
     fsan__sb_str(&sb, "SUMMARY: forksan: child-deadlock");
     const char *trace = fsan__trace_path();
     if (trace) {

@@ -81,6 +81,13 @@ void fsan__sb_hex(struct fsan__sbuf *sb, uint64_t v);
 void fsan__log(const char *level, const char *msg); /* "==PID==LEVEL: forksan: msg\n" */
 uint64_t fsan__now_ns(int clock);
 ssize_t fsan__read_file(const char *path, char *buf, size_t cap);
+/* Fault-proof memory reads (process_vm_readv): a bad address gives EFAULT,
+ * never SIGSEGV.  They read this process, or the process fsan__read_pid
+ * names while it is not 0 (a fork child of this image, whose addresses are
+ * ours).  AS-safe. */
+typedef int (*fsan__reader)(void *dst, uintptr_t src, size_t n);
+extern FSAN_TLS pid_t fsan__read_pid;
+int fsan__read_mem(void *dst, uintptr_t src, size_t n);
 
 /* ---- trace.c: the AS-safe trace writer -------------------------------- */
 int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_site);
@@ -263,6 +270,27 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
                         pid_t owner_hint, uint32_t attempt_site);
 void fsan__child_lock_event(uintptr_t addr, uint32_t event, uint32_t site);
 void fsan__child_strict_exit(uintptr_t addr);
+/* AS-safe: a native site as "#N addr (module+off)" lines under title. */
+void fsan__site_describe(struct fsan__sbuf *sb, const char *title, uint32_t site);
+
+/* ---- foreign.c: semaphores this process never created or inherited ------- */
+#define FSAN_SEM_SET 16384
+extern _Atomic uintptr_t fsan__sem_set[FSAN_SEM_SET];
+static inline uint32_t fsan__sem_slot(uintptr_t addr)
+{
+    return (uint32_t)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> 50) & (FSAN_SEM_SET - 1);
+}
+void fsan__sem_born(const void *sem);  /* sem_init / sem_open succeeded */
+void fsan__sem_gone(const void *sem);  /* sem_destroy / sem_close */
+void fsan__sem_unknown(const void *sem, uint16_t op, uintptr_t ret); /* slow path */
+/* Before every semaphore operation: one load when the address is the
+ * first in its probe sequence, which it almost always is. */
+static inline void fsan__sem_check(const void *sem, uint16_t op, uintptr_t ret)
+{
+    if (FSAN_UNLIKELY(atomic_load_explicit(&fsan__sem_set[fsan__sem_slot((uintptr_t)sem)], memory_order_relaxed) !=
+                      (uintptr_t)sem))
+        fsan__sem_unknown(sem, op, ret);
+}
 
 /* ---- python.c: the CPython bridge ------------------------------------------ */
 void fsan__py_init(void);
@@ -276,11 +304,30 @@ void fsan__pysite_write(uint32_t id); /* AS-safe */
  * read with fault-proof reads; 0 if none. */
 uint32_t fsan__py_thread_stack(pid_t tid);
 void fsan__py_write_info(void); /* AS-safe */
+/* AS-safe: Python atexit handlers of the main interpreter, read through
+ * fsan__read_mem: how many are registered, and the pool string of the
+ * qualified name of handler i (NULL when it is not a Python function). */
+int fsan__py_atexit_count(void);
+const char *fsan__py_atexit_name(int i);
 void fsan__loops_after_fork_child(pid_t forker_parent_tid); /* AS-safe */
 void fsan__stdio_init(void);
 void fsan__stdio_after_fork_child(void); /* AS-safe */
 void fsan__stdio_child_exit(uintptr_t ret);
 void fsan__stdio_child__exit(uintptr_t ret); /* AS-safe */
+/* What a fork child loses when it ends without its exit path: exit
+ * handlers and Python atexit handlers it registered, stdio bytes it
+ * buffered, after its fork.  Read through fsan__read_mem. AS-safe. */
+struct fsan__lost {
+    uint32_t handlers;
+    uintptr_t handler;   /* the first of them */
+    uint64_t pending;
+    int fd;              /* the first stream with lost bytes */
+    uint32_t py_handlers;
+    const char *py_name; /* the first Python handler, NULL if unknown */
+};
+void fsan__child_lost(struct fsan__lost *out);
+void fsan__signals_init(void);
+extern uint64_t fsan__image_cookie; /* random per exec'd image, shared by its fork children */
 void fsan__child_note_finding(void); /* AS-safe: make sure the child's trace names its forker */
 void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id); /* AS-safe */
 extern FSAN_TLS uint32_t fsan__py_pending_site; /* site of a failed try, for the blocking wait */

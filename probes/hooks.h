@@ -84,7 +84,11 @@
     X(int, __cxa_atexit, (void (*)(void *), void *, void *), NULL) \
     X(void, exit, (int), NULL) \
     X(void, _exit, (int), NULL) \
-    X(void, _Exit, (int), NULL)
+    X(void, _Exit, (int), NULL) \
+    X(int, kill, (pid_t, int), NULL) \
+    X(int, tgkill, (pid_t, pid_t, int), NULL) \
+    X(int, sigqueue, (pid_t, int, const union sigval), NULL) \
+    X(int, pidfd_send_signal, (int, int, siginfo_t *, unsigned int), NULL)
 
 #define FSAN_DECLARE_REAL(ret, name, params, version) extern ret(*fsan__real_##name) params;
 FSAN_HOOKS(FSAN_DECLARE_REAL)

@@ -449,6 +449,7 @@ static uint32_t py_site_for_wait(sem_t *s)
 static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timespec *abstime, uintptr_t ret)
 {
     int rc;
+    fsan__sem_check(s, op, ret);
     if (FSAN_UNLIKELY(fsan__proc.in_child)) {
         int hazard;
         if (child_sem_try(s, op, ret, &hazard) == 0) {
@@ -512,9 +513,10 @@ FSAN_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ab
 
 FSAN_EXPORT int sem_trywait(sem_t *s)
 {
+    if (FSAN_UNLIKELY(!watching()))
+        return REAL(sem_trywait)(s);
+    fsan__sem_check(s, FSAN_OP_SEM_TRYWAIT, RET_ADDR);
     int rc = REAL(sem_trywait)(s);
-    if (!watching())
-        return rc;
     int saved = errno;
     if (rc == 0)
         note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), RET_ADDR);
@@ -534,6 +536,7 @@ FSAN_EXPORT int sem_trywait(sem_t *s)
 FSAN_EXPORT int sem_post(sem_t *s)
 {
     if (FSAN_LIKELY(watching())) {
+        fsan__sem_check(s, FSAN_OP_SEM_POST, RET_ADDR);
         int saved = errno;
         struct fsan__thread *t = fsan__self_peek();
         if (!t || !fsan__held_pop(t, (uintptr_t)s))
@@ -558,12 +561,17 @@ FSAN_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value)
             fsan__child_lock_event((uintptr_t)s, FSAN_LOCKEV_REINIT, site_of(RET_ADDR));
         errno = saved;
     }
-    return REAL(sem_init)(s, pshared, value);
+    int rc = REAL(sem_init)(s, pshared, value);
+    if (rc == 0)
+        fsan__sem_born(s);
+    return rc;
 }
 
 FSAN_EXPORT int sem_destroy(sem_t *s)
 {
     int rc = REAL(sem_destroy)(s);
+    if (rc == 0)
+        fsan__sem_gone(s);
     if (rc == 0 && watching() && fsan__proc.in_child) {
         int saved = errno;
         fsan__child_lock_event((uintptr_t)s, FSAN_LOCKEV_DESTROYED, 0);
@@ -573,9 +581,8 @@ FSAN_EXPORT int sem_destroy(sem_t *s)
 }
 
 /* sem_open semaphores are process-shared by construction (their sem_t lives
- * in a shared mapping and says so), so they need no bookkeeping beyond what
- * the kind check already gives; the interposers exist so the hook table is
- * complete and the export test pins them. */
+ * in a shared mapping and says so): beyond the kind check they only need to
+ * be known to this image (foreign.c). */
 FSAN_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
     __builtin_va_list ap;
@@ -586,12 +593,17 @@ FSAN_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         value = __builtin_va_arg(ap, unsigned int);
     }
     __builtin_va_end(ap);
-    return REAL(sem_open)(name, oflag, mode, value);
+    sem_t *s = REAL(sem_open)(name, oflag, mode, value);
+    fsan__sem_born(s);
+    return s;
 }
 
 FSAN_EXPORT int sem_close(sem_t *s)
 {
-    return REAL(sem_close)(s);
+    int rc = REAL(sem_close)(s);
+    if (rc == 0)
+        fsan__sem_gone(s);
+    return rc;
 }
 
 /* ---- condition variables ---------------------------------------------------- */

@@ -43,6 +43,10 @@ int main(void)
     OFF("CODE_QUALNAME", PyCodeObject, co_qualname);
     OFF("CODE_ADAPTIVE", PyCodeObject, co_code_adaptive);
     OFF("CODE_FIRSTLINENO", PyCodeObject, co_firstlineno);
+    OFF("INTERP_ATEXIT_CALLBACKS", PyInterpreterState, atexit.callbacks);
+    OFF("INTERP_ATEXIT_NCALLBACKS", PyInterpreterState, atexit.ncallbacks);
+    OFF("ATEXIT_CB_FUNC", atexit_callback, func);
+    OFF("FUNC_QUALNAME", PyFunctionObject, func_qualname);
     OFF("OBJ_TYPE", PyObject, ob_type);
     OFF("STR_LENGTH", PyASCIIObject, length);
     OFF("STR_STATE", PyASCIIObject, state);

@@ -64,6 +64,7 @@ static struct {
     void *(*tstate_get)(void);
     int (*addr2line)(void *code, int byte_offset);
     uintptr_t code_type; /* &PyCode_Type: a code object is checked before use */
+    uintptr_t function_type; /* &PyFunction_Type, for atexit handler names */
     void *(*getattr)(void *obj, const char *name);
     void (*decref)(void *obj);
     void (*err_fetch)(void **type, void **value, void **tb);
@@ -121,6 +122,7 @@ void fsan__py_init(void)
     py.decref = (void (*)(void *))dlsym(RTLD_DEFAULT, "Py_DecRef");
     py.err_fetch = (void (*)(void **, void **, void **))dlsym(RTLD_DEFAULT, "PyErr_Fetch");
     py.err_restore = (void (*)(void *, void *, void *))dlsym(RTLD_DEFAULT, "PyErr_Restore");
+    py.function_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyFunction_Type");
     if (!py.tstate_get || !py.addr2line || !py.runtime || !py.code_type || !py.getattr || !py.decref ||
         !py.err_fetch || !py.err_restore) {
         unavailable("CPython 3.11 without _PyThreadState_UncheckedGet, PyCode_Addr2Line or _PyRuntime");
@@ -159,17 +161,9 @@ static int read_plain(void *dst, uintptr_t src, size_t n)
 }
 
 /* AS-safe fault-proof read: a stale pointer gives EFAULT, not SIGSEGV. */
-static int read_safe(void *dst, uintptr_t src, size_t n)
-{
-    if (src < 4096)
-        return -EFAULT;
-    struct iovec local = {dst, n};
-    struct iovec remote = {(void *)src, n};
-    ssize_t got = process_vm_readv((pid_t)fsan__sys_getpid(), &local, 1, &remote, 1, 0);
-    return got == (ssize_t)n ? 0 : -EFAULT;
-}
+#define read_safe fsan__read_mem
 
-typedef int (*reader_fn)(void *dst, uintptr_t src, size_t n);
+typedef fsan__reader reader_fn;
 
 static uintptr_t read_ptr(reader_fn rd, uintptr_t addr)
 {
@@ -278,7 +272,9 @@ static void fill_frame(reader_fn rd, uintptr_t frame, struct py_frame *out)
     int line = 0;
     /* PyCode_Addr2Line only parses the code object's line table: no
      * allocation, no lock.  It gets a verified code object only. */
-    if (code && out->file && units >= 0 && units < (1L << 24))
+    /* Another process's frames (fsan__read_pid): its code objects are
+     * not ours to hand to the interpreter, so no line number. */
+    if (code && out->file && units >= 0 && units < (1L << 24) && !fsan__read_pid)
         line = py.addr2line((void *)code, (int)(units * (long)FSAN_PY_CODEUNIT_SIZE));
     out->line = line > 0 ? (uint32_t)line : 0;
 }
@@ -529,4 +525,42 @@ uint64_t fsan__py_here_key(void)
     }
     errno = saved;
     return key ? key : 0;
+}
+
+/* ---- atexit handlers ----------------------------------------------------------- */
+
+/* AS-safe.  See fsan.h.  The main interpreter is the first one created,
+ * the last of the list. */
+static uintptr_t main_interp(void)
+{
+    uintptr_t interp = read_ptr(read_safe, py.runtime + FSAN_PY_RUNTIME_INTERP_HEAD), last = 0;
+    for (int i = 0; interp && i < 64; i++) {
+        last = interp;
+        interp = read_ptr(read_safe, interp + FSAN_PY_INTERP_NEXT);
+    }
+    return last;
+}
+
+int fsan__py_atexit_count(void)
+{
+    if (py.state != PY_ACTIVE)
+        return 0;
+    int n = 0;
+    uintptr_t interp = main_interp();
+    if (!interp || read_safe(&n, interp + FSAN_PY_INTERP_ATEXIT_NCALLBACKS, sizeof n) < 0 || n < 0)
+        return 0;
+    return n;
+}
+
+const char *fsan__py_atexit_name(int i)
+{
+    if (py.state != PY_ACTIVE || i < 0)
+        return NULL;
+    uintptr_t callbacks = read_ptr(read_safe, main_interp() + FSAN_PY_INTERP_ATEXIT_CALLBACKS);
+    uintptr_t cb = callbacks ? read_ptr(read_safe, callbacks + (uintptr_t)i * sizeof(uintptr_t)) : 0;
+    uintptr_t func = cb ? read_ptr(read_safe, cb + FSAN_PY_ATEXIT_CB_FUNC) : 0;
+    if (!func || !py.function_type || read_ptr(read_safe, func + FSAN_PY_OBJ_TYPE) != py.function_type)
+        return NULL;
+    uint32_t name = read_pystr(read_safe, read_ptr(read_safe, func + FSAN_PY_FUNC_QUALNAME));
+    return name ? py_pool + name - 1 : NULL;
 }

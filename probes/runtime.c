@@ -99,6 +99,7 @@ void fsan__init(void)
     fsan__stack_init();
     fsan__py_init();
     fsan__stdio_init();
+    fsan__signals_init();
     fsan__threads_init();
     fsan__fork_init();
     fsan__proc.initialized = 1;

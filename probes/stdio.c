@@ -42,6 +42,8 @@ FSAN_HOT static int ninherited;
 static _Atomic uint32_t atexit_count;   /* handlers registered in this process image */
 static uintptr_t first_handler;
 FSAN_HOT static uint32_t atexit_at_fork; /* handlers the child inherited */
+FSAN_HOT static uintptr_t first_after_fork; /* the first handler the child registered itself */
+FSAN_HOT static int py_atexit_at_fork;   /* Python atexit handlers the child inherited */
 FSAN_HOT static int dup_handlers_reported;
 
 void fsan__stdio_init(void)
@@ -62,6 +64,11 @@ void fsan__stdio_after_fork_child(void)
         atexit_at_fork = count;
     if (dup_handlers_reported)
         dup_handlers_reported = 0;
+    if (first_after_fork)
+        first_after_fork = 0;
+    int py_handlers = fsan__py_atexit_count();
+    if (py_atexit_at_fork != py_handlers)
+        py_atexit_at_fork = py_handlers;
     if (ninherited)
         ninherited = 0;
     if (!io_list_all)
@@ -76,16 +83,19 @@ void fsan__stdio_after_fork_child(void)
 }
 
 /* AS-safe */
-static void record(uint32_t kind, int fd, uint64_t bytes, uintptr_t ret, uint32_t count, uintptr_t handler)
+static void record(uint32_t kind, int fd, uint64_t bytes, uintptr_t ret, uint32_t count, uintptr_t handler,
+                   uint32_t py_count, const char *name)
 {
     int saved = errno;
     fsan__trace_mark_needed();
     fsan__child_note_finding();
     uint32_t site = fsan__site_of(ret);
+    uint32_t pysite = fsan__py_active() ? fsan__py_site_here() : 0;
     fsan__site_write(site);
+    fsan__pysite_write(pysite);
     fsan__trace_maps();
-    struct fsan_rec_cleanup rec = {kind, fd, bytes, site, count, handler};
-    fsan__trace_record(FSAN_REC_CLEANUP, &rec, sizeof rec, NULL, 0);
+    struct fsan_rec_cleanup rec = {kind, fd, bytes, site, count, handler, py_count, pysite};
+    fsan__trace_record(FSAN_REC_CLEANUP, &rec, sizeof rec, name, name ? strnlen(name, 255) : 0);
     fsan__trace_flush();
     errno = saved;
 }
@@ -104,7 +114,7 @@ static void inherited_written(FILE *stream, uintptr_t ret)
         if (s->reported || (stream && s->stream != stream))
             continue;
         s->reported = 1;
-        record(FSAN_CLEANUP_STDIO_DUP, s->stream->_fileno, s->pending, ret, 0, 0);
+        record(FSAN_CLEANUP_STDIO_DUP, s->stream->_fileno, s->pending, ret, 0, 0, 0, NULL);
     }
 }
 
@@ -148,7 +158,7 @@ static void check_cow(uintptr_t ret)
         return;
     uint32_t share = (uint32_t)(priv * 100 / (priv + shared));
     if (share >= 30)
-        record(FSAN_CLEANUP_COW, -1, priv, ret, share, 0);
+        record(FSAN_CLEANUP_COW, -1, priv, ret, share, 0, 0, NULL);
 }
 
 /* Called by the exit() interposer in a fork child. */
@@ -160,7 +170,55 @@ void fsan__stdio_child_exit(uintptr_t ret)
     inherited_written(NULL, ret);
     if (atexit_at_fork && !dup_handlers_reported) {
         dup_handlers_reported = 1;
-        record(FSAN_CLEANUP_DUP_HANDLERS, -1, 0, ret, atexit_at_fork, first_handler);
+        record(FSAN_CLEANUP_DUP_HANDLERS, -1, 0, ret, atexit_at_fork, first_handler, 0, NULL);
+    }
+}
+
+/* AS-safe: the bytes stream f (a copy of the FILE at addr) buffered after
+ * the fork, given the child's table of inherited streams. */
+static size_t pending_after_fork(const FILE *f, uintptr_t addr, const struct inherited_stream *inh, int ninh)
+{
+    size_t pending = pending_bytes(f), before = 0;
+    for (int i = 0; i < ninh; i++)
+        if ((uintptr_t)inh[i].stream == addr && inh[i].base == f->_IO_write_base)
+            before = inh[i].pending;
+    return pending > before ? pending - before : 0;
+}
+
+/* AS-safe.  See fsan.h.  Reads through fsan__read_mem: this child, or one
+ * of this image's fork children from its parent (same addresses). */
+void fsan__child_lost(struct fsan__lost *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t count = 0, at_fork = 0;
+    int ninh = 0, py_at_fork = 0;
+    struct inherited_stream inh[FSAN_MAX_STREAMS];
+    if (fsan__read_mem(&count, (uintptr_t)&atexit_count, sizeof count) < 0 ||
+        fsan__read_mem(&at_fork, (uintptr_t)&atexit_at_fork, sizeof at_fork) < 0 ||
+        fsan__read_mem(&ninh, (uintptr_t)&ninherited, sizeof ninh) < 0 || ninh < 0 || ninh > FSAN_MAX_STREAMS ||
+        fsan__read_mem(inh, (uintptr_t)inherited, (size_t)ninh * sizeof inh[0]) < 0)
+        return;
+    if (count > at_fork) {
+        out->handlers = count - at_fork;
+        (void)fsan__read_mem(&out->handler, (uintptr_t)&first_after_fork, sizeof out->handler);
+    }
+    uintptr_t f = 0;
+    if (io_list_all)
+        (void)fsan__read_mem(&f, (uintptr_t)io_list_all, sizeof f);
+    FILE copy;
+    for (int n = 0; f && n < 4 * FSAN_MAX_STREAMS && fsan__read_mem(&copy, f, sizeof copy) == 0; n++) {
+        size_t lost = pending_after_fork(&copy, f, inh, ninh);
+        if (lost && !out->pending)
+            out->fd = copy._fileno;
+        out->pending += lost;
+        f = (uintptr_t)copy._chain;
+    }
+    if (fsan__read_mem(&py_at_fork, (uintptr_t)&py_atexit_at_fork, sizeof py_at_fork) == 0) {
+        int now = fsan__py_atexit_count();
+        if (now > py_at_fork) {
+            out->py_handlers = (uint32_t)(now - py_at_fork);
+            out->py_name = fsan__py_atexit_name(py_at_fork);
+        }
     }
 }
 
@@ -171,20 +229,11 @@ void fsan__stdio_child__exit(uintptr_t ret)
     if (!own_child())
         return;
     check_cow(ret);
-    if (!io_list_all)
-        return;
-    int n = 0;
-    for (FILE *f = *io_list_all; f && n < 4 * FSAN_MAX_STREAMS; f = f->_chain, n++) {
-        size_t pending = pending_bytes(f), before = 0;
-        for (int i = 0; i < ninherited; i++)
-            if (inherited[i].stream == f && inherited[i].base == f->_IO_write_base)
-                before = inherited[i].pending;
-        if (pending > before)
-            record(FSAN_CLEANUP_SKIPPED, f->_fileno, pending - before, ret, 0, 0);
-    }
-    uint32_t now = atomic_load(&atexit_count);
-    if (now > atexit_at_fork)
-        record(FSAN_CLEANUP_SKIPPED, -1, 0, ret, now - atexit_at_fork, 0);
+    struct fsan__lost lost;
+    fsan__child_lost(&lost);
+    if (lost.pending || lost.handlers || lost.py_handlers)
+        record(FSAN_CLEANUP_SKIPPED, lost.pending ? lost.fd : -1, lost.pending, ret, lost.handlers, lost.handler,
+               lost.py_handlers, lost.py_name);
 }
 
 FSAN_EXPORT int fflush(FILE *stream)
@@ -203,7 +252,10 @@ FSAN_EXPORT int fclose(FILE *stream)
 
 FSAN_EXPORT int __cxa_atexit(void (*fn)(void *), void *arg, void *dso)
 {
-    if (atomic_fetch_add(&atexit_count, 1) == 0)
+    uint32_t before = atomic_fetch_add(&atexit_count, 1);
+    if (before == 0)
         first_handler = (uintptr_t)fn;
+    if (FSAN_UNLIKELY(fsan__proc.in_child) && before == atexit_at_fork && own_child())
+        first_after_fork = (uintptr_t)fn;
     return REAL(__cxa_atexit)(fn, arg, dso);
 }

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 5u
+#define FSAN_TRACE_VERSION 6u
 #define FSAN_TRACE_MAX_RECORD (1u << 20) /* a reader refuses larger records */
 
 struct fsan_trace_file_header {
@@ -62,7 +62,9 @@ enum fsan_rec_type {
     FSAN_REC_LOOP_USE = 17,   /* the child used, woke or re-created an inherited loop */
     FSAN_REC_CLEANUP = 18,    /* how a fork child's ending treats buffers and exit handlers */
     FSAN_REC_PIDCHECK = 19,   /* the child read its pid where the parent did: a pid check */
-    FSAN_REC_TYPE_MAX = 19,
+    FSAN_REC_FOREIGN = 20,    /* a semaphore this process never created, opened or inherited */
+    FSAN_REC_SIGNAL = 21,     /* this process killed a fork child of its own image */
+    FSAN_REC_TYPE_MAX = 21,
 };
 
 /* How this image came to be. */
@@ -175,6 +177,7 @@ enum fsan_lock_op {
     FSAN_OP_WRLOCK, FSAN_OP_TIMEDWRLOCK, FSAN_OP_CLOCKWRLOCK,
     FSAN_OP_SEM_WAIT, FSAN_OP_SEM_TIMEDWAIT, FSAN_OP_SEM_CLOCKWAIT,
     FSAN_OP_COND_WAIT,
+    FSAN_OP_SEM_TRYWAIT, FSAN_OP_SEM_POST,
 };
 
 enum fsan_deadlock_flags {
@@ -317,11 +320,14 @@ struct fsan_rec_pidcheck {
     uint32_t reserved;
 };
 
-/* CLEANUP: written by a fork child when it flushes or ends. */
+/* CLEANUP: written by a fork child when it flushes or ends.  tail: the
+ * name of the first handler concerned when it is a Python function (its
+ * qualified name, no NUL), else empty. */
 enum fsan_cleanup_kind {
     FSAN_CLEANUP_STDIO_DUP = 1,   /* bytes buffered before the fork are written again */
     FSAN_CLEANUP_DUP_HANDLERS = 2,/* exit() runs handlers the parent registered */
-    FSAN_CLEANUP_SKIPPED = 3,     /* _exit() drops bytes buffered, or handlers registered, after the fork */
+    FSAN_CLEANUP_SKIPPED = 3,     /* _exit() drops bytes buffered, or handlers registered, after the fork:
+                                   * bytes/fd (total, first stream), count/handler (C), py_count (Python) */
     FSAN_CLEANUP_COW = 4,         /* bytes = private dirty memory at the end, count = its share in percent */
 };
 struct fsan_rec_cleanup {
@@ -331,6 +337,45 @@ struct fsan_rec_cleanup {
     uint32_t site;     /* the flush / exit / _exit call */
     uint32_t count;    /* handlers concerned */
     uint64_t handler;  /* the first such handler's address, 0 if none */
+    uint32_t py_count; /* SKIPPED: Python atexit handlers registered after the fork */
+    uint32_t pysite;   /* Python stack of the flush / exit / _exit call, 0 if none */
+};
+
+/* FOREIGN: a semaphore operation on an address this process never
+ * initialised (sem_init), opened (sem_open) or inherited through fork: a
+ * handle that crossed an exec (multiprocessing "spawn" unpickling a fork
+ * context's semaphore).  Written, and flushed, before the call is made:
+ * when the address is not mapped the call crashes the process. */
+enum fsan_foreign_flags {
+    FSAN_FOREIGN_UNMAPPED = 1u << 0, /* no mapping at the address: the call faults */
+};
+struct fsan_rec_foreign {
+    uint64_t addr;
+    uint16_t lock_type; /* enum fsan_lock_type */
+    uint16_t op;        /* enum fsan_lock_op */
+    uint32_t tid;
+    uint32_t site;
+    uint32_t pysite;
+    uint32_t flags;     /* enum fsan_foreign_flags */
+    uint32_t reserved;
+};
+
+/* SIGNAL: this process sent `signo` to `target`, a fork child of its own
+ * image (not exec'd) that neither catches nor ignores it: the child dies
+ * without running its exit path.  What the child loses is read from its
+ * memory just before the signal goes out.  tail: the first Python atexit
+ * handler's qualified name (no NUL), empty if none. */
+struct fsan_rec_signal {
+    uint32_t target;      /* the child's pid */
+    uint32_t signo;
+    uint32_t tid;         /* the sending thread */
+    uint32_t site;        /* the kill/tgkill/sigqueue/pidfd_send_signal call */
+    uint32_t pysite;
+    uint32_t handlers;    /* C exit handlers the child registered after its fork */
+    uint64_t handler;     /* the first of them, 0 if none */
+    uint64_t pending;     /* stdio bytes the child buffered after its fork */
+    uint32_t py_handlers; /* Python atexit handlers registered after its fork */
+    uint32_t child_pysite;/* the child's main thread's Python stack (no line numbers), 0 if none */
 };
 
 #endif

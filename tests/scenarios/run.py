@@ -45,7 +45,8 @@ class Expect:
     """A finding that must be present."""
 
     def __init__(self, rule, severity=None, role=None, source=None, mark=None, thread_name=None,
-                 message_has=None, not_mark=None, name_only=False, file_only=False):
+                 message_has=None, not_mark=None, name_only=False, file_only=False, function_has=None):
+        self.function_has = function_has  # some frame of that location is in a function with this in its name
         self.not_mark = not_mark  # a marked line that must NOT be in that location
         self.name_only = name_only  # match role + thread name, no frame
         self.file_only = file_only  # any frame of `source`, whatever the line (stdlib files)
@@ -73,6 +74,9 @@ class Expect:
             if loc["role"] != self.role:
                 continue
             if self.thread_name and (loc.get("thread") or {}).get("name") != self.thread_name:
+                continue
+            if self.function_has and not any(self.function_has in (frame.get("function") or "")
+                                             for frame in loc["frames"]):
                 continue
             if self.name_only:
                 return True
