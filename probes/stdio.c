@@ -185,35 +185,45 @@ static size_t pending_after_fork(const FILE *f, uintptr_t addr, const struct inh
     return pending > before ? pending - before : 0;
 }
 
-/* AS-safe.  See fsan.h.  Reads through fsan__read_mem: this child, or one
- * of this image's fork children from its parent (same addresses). */
+/* This image's own bookkeeping is read in place (the _exit path of every
+ * fork child: no system call); another process's (a fork child, from its
+ * parent) through process_vm_readv. */
+static int read_state(void *dst, uintptr_t src, size_t n)
+{
+    if (fsan__read_pid)
+        return fsan__read_mem(dst, src, n);
+    memcpy(dst, (const void *)src, n);
+    return 0;
+}
+
+/* AS-safe.  See fsan.h.  Same addresses in the child as in its parent. */
 void fsan__child_lost(struct fsan__lost *out)
 {
     memset(out, 0, sizeof *out);
     uint32_t count = 0, at_fork = 0;
     int ninh = 0, py_at_fork = 0;
     struct inherited_stream inh[FSAN_MAX_STREAMS];
-    if (fsan__read_mem(&count, (uintptr_t)&atexit_count, sizeof count) < 0 ||
-        fsan__read_mem(&at_fork, (uintptr_t)&atexit_at_fork, sizeof at_fork) < 0 ||
-        fsan__read_mem(&ninh, (uintptr_t)&ninherited, sizeof ninh) < 0 || ninh < 0 || ninh > FSAN_MAX_STREAMS ||
-        fsan__read_mem(inh, (uintptr_t)inherited, (size_t)ninh * sizeof inh[0]) < 0)
+    if (read_state(&count, (uintptr_t)&atexit_count, sizeof count) < 0 ||
+        read_state(&at_fork, (uintptr_t)&atexit_at_fork, sizeof at_fork) < 0 ||
+        read_state(&ninh, (uintptr_t)&ninherited, sizeof ninh) < 0 || ninh < 0 || ninh > FSAN_MAX_STREAMS ||
+        read_state(inh, (uintptr_t)inherited, (size_t)ninh * sizeof inh[0]) < 0)
         return;
     if (count > at_fork) {
         out->handlers = count - at_fork;
-        (void)fsan__read_mem(&out->handler, (uintptr_t)&first_after_fork, sizeof out->handler);
+        (void)read_state(&out->handler, (uintptr_t)&first_after_fork, sizeof out->handler);
     }
     uintptr_t f = 0;
     if (io_list_all)
-        (void)fsan__read_mem(&f, (uintptr_t)io_list_all, sizeof f);
+        (void)read_state(&f, (uintptr_t)io_list_all, sizeof f);
     FILE copy;
-    for (int n = 0; f && n < 4 * FSAN_MAX_STREAMS && fsan__read_mem(&copy, f, sizeof copy) == 0; n++) {
+    for (int n = 0; f && n < 4 * FSAN_MAX_STREAMS && read_state(&copy, f, sizeof copy) == 0; n++) {
         size_t lost = pending_after_fork(&copy, f, inh, ninh);
         if (lost && !out->pending)
             out->fd = copy._fileno;
         out->pending += lost;
         f = (uintptr_t)copy._chain;
     }
-    if (fsan__read_mem(&py_at_fork, (uintptr_t)&py_atexit_at_fork, sizeof py_at_fork) == 0) {
+    if (read_state(&py_at_fork, (uintptr_t)&py_atexit_at_fork, sizeof py_at_fork) == 0) {
         int now = fsan__py_atexit_count();
         if (now > py_at_fork) {
             out->py_handlers = (uint32_t)(now - py_at_fork);
