@@ -351,6 +351,14 @@ SCENARIOS = [
                interpreter=interp, clean=True, expect=[Expect("cleared-cache", "note", "check", "py_pid_pool.py", "fresh")],
                stdout_has="worker gets: 42")
       for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    # A full and a partial line (9 + 7 bytes) unflushed at fork, parent
+    # and child both end with exit(): the 16 bytes are written twice.
+    Scenario("c-stdio-duplicate-counts-bytes", "stdio_bytes",
+             expect=[Expect("stdio-duplicate", "warning", "exit", "stdio_bytes.c", "exit",
+                            message_has="writes 16 bytes")],
+             stdout_has="line one\npartialline one\npartial"),
+    Scenario("c-clean-stdio-bytes-flushed-before-fork", "stdio_bytes", args=["flushed"], clean=True,
+             absent=["stdio-duplicate"], stdout_has="line one\npartial"),
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),
