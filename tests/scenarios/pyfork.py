@@ -3,7 +3,8 @@ them, not a scenario itself).
 
 A scenario's hazard is often a hang; every scenario must still end on its
 own.  wait_child_bounded() polls the child with WNOHANG until a deadline,
-then kills it, so the parent never hangs with it."""
+then kills it, so the parent never hangs with it; close_pool_bounded()
+does the same for a multiprocessing pool's workers."""
 import os
 import signal
 import time
@@ -34,3 +35,16 @@ def fork_child(body):
             code = 3
         os._exit(code)
     return pid
+
+
+def close_pool_bounded(pool, seconds=5.0):
+    """Closes a multiprocessing pool and gives its workers a bounded time
+    to end, then terminates them, so the parent never hangs in join()."""
+    import multiprocessing  # here, not above: the other scenarios stay free of what it imports
+    pool.close()
+    deadline = time.monotonic() + seconds
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if multiprocessing.active_children():
+        pool.terminate()
+    pool.join()
