@@ -500,8 +500,8 @@ void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id
     }
 }
 
-/* The innermost Python frame's identity (code object and instruction), 0
- * when the thread runs no Python: "the same line", whatever the callers.
+/* The innermost Python frame's identity (code object and line), 0 when
+ * the thread runs no Python: "the same line", whatever the callers.
  * Same access rules as fsan__py_site_here. */
 uint64_t fsan__py_here_key(void)
 {
@@ -519,9 +519,18 @@ uint64_t fsan__py_here_key(void)
     uintptr_t frame = current_frame(rd, tstate);
     uint64_t key = 0;
     if (frame) {
+        /* By line, not by instruction: CPython 3.11 specializes a call
+         * after a few runs, and the specialized call executes from another
+         * instruction of the same line; a pid check first run before the
+         * fork and specialized by the time the child runs it is still the
+         * same check. */
         uintptr_t code = read_ptr(rd, frame + FSAN_PY_FRAME_CODE);
         uintptr_t instr = read_ptr(rd, frame + FSAN_PY_FRAME_PREV_INSTR);
-        key = ((uint64_t)code * 0x9E3779B97F4A7C15ull) ^ instr;
+        long units = (long)(instr - (code + FSAN_PY_CODE_ADAPTIVE)) / (long)FSAN_PY_CODEUNIT_SIZE;
+        int line = 0;
+        if (code && read_ptr(rd, code + FSAN_PY_OBJ_TYPE) == py.code_type && units >= 0 && units < (1L << 24))
+            line = py.addr2line((void *)code, (int)(units * (long)FSAN_PY_CODEUNIT_SIZE));
+        key = ((uint64_t)code * 0x9E3779B97F4A7C15ull) ^ (line > 0 ? (uint64_t)line << 1 : instr);
     }
     errno = saved;
     return key ? key : 0;
