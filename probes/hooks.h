@@ -79,6 +79,7 @@
     X(ssize_t, write, (int, const void *, size_t), NULL) \
     X(ssize_t, send, (int, const void *, size_t, int), NULL) \
     X(pid_t, getpid, (void), NULL) \
+    X(long, syscall, (long, ...), NULL) \
     X(int, fflush, (FILE *), NULL) \
     X(int, fclose, (FILE *), NULL) \
     X(int, __cxa_atexit, (void (*)(void *), void *, void *), NULL) \

@@ -1,8 +1,8 @@
 /* pidcheck.c — state that fork silently drops: pid checks.
  *
  * Fork-aware libraries key caches and pools by process id: in a child the
- * comparison of getpid() with the pid they cached trips, and whatever the
- * parent built is thrown away.  The runtime remembers every site (native
+ * comparison of getpid() (or syscall(SYS_getpid)) with the pid they cached
+ * trips, and whatever the parent built is thrown away.  The runtime remembers every site (native
  * call site, or Python stack when called from Python) that read the pid
  * before the fork; a fork child reading its pid at one of those sites is a
  * pid check tripping (rule cleared-cache).  Whether a given site is
@@ -16,7 +16,9 @@
  * grows, nothing locks, and a clean child writes nothing.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "fsan.h"
 
@@ -76,14 +78,12 @@ static int own_child(void)
     return fsan__proc.in_child && (pid_t)fsan__sys_getpid() == fsan__proc.pid;
 }
 
-FSAN_EXPORT pid_t getpid(void)
+/* A read of the pid by the caller at ret. */
+static void pid_read(uintptr_t ret)
 {
-    pid_t pid = REAL(getpid)();
-    if (!fsan__active() || fsan__guard)
-        return pid;
     int saved = errno;
     fsan__guard++; /* nothing below may come back here */
-    uint32_t site = fsan__site_of(RET_ADDR);
+    uint32_t site = fsan__site_of(ret);
     uint64_t pykey = fsan__py_active() ? fsan__py_here_key() : 0;
     uint64_t key = site_key(site, pykey);
     if (FSAN_UNLIKELY(fsan__proc.in_child)) {
@@ -95,7 +95,30 @@ FSAN_EXPORT pid_t getpid(void)
     fsan__guard--;
     if (errno != saved)
         errno = saved;
+}
+
+FSAN_EXPORT pid_t getpid(void)
+{
+    pid_t pid = REAL(getpid)();
+    if (fsan__active() && !fsan__guard)
+        pid_read(RET_ADDR);
     return pid;
+}
+
+/* Some libraries read the pid with syscall(SYS_getpid), past any getpid()
+ * cache.  Every other number goes straight through: glibc's own syscall()
+ * takes six register arguments whatever the call, and so does this. */
+FSAN_EXPORT long syscall(long number, ...)
+{
+    va_list ap;
+    va_start(ap, number);
+    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+    va_end(ap);
+    long rc = REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
+    if (FSAN_UNLIKELY(number == SYS_getpid) && fsan__active() && !fsan__guard)
+        pid_read(RET_ADDR);
+    return rc;
 }
 
 FSAN_EXPORT void forksan_cache_dropped(const char *what)

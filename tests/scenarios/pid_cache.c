@@ -2,10 +2,13 @@
  * fills it, the child's first use finds the pid changed and empties it ->
  * cleared-cache (a note: forksan does not know this library) at the check.
  * The library also declares the drop with forksan_cache_dropped(), the
- * public API -> cleared-cache warning naming it. */
+ * public API -> cleared-cache warning naming it.  A second library reads
+ * the pid with syscall(SYS_getpid), past libc -> cleared-cache (note) at
+ * its check too. */
 #include "common.h"
 
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "../../probes/forksan.h"
 
@@ -23,13 +26,27 @@ static __attribute__((noinline)) int *cache_get(void)
     return &cache_entries;
 }
 
+static pid_t raw_owner;
+static int raw_entries;
+
+static __attribute__((noinline)) int *raw_cache_get(void)
+{
+    if ((pid_t)syscall(SYS_getpid) != raw_owner) { /* @mark:rawcheck */
+        raw_entries = 0;
+        raw_owner = (pid_t)syscall(SYS_getpid);
+    }
+    return &raw_entries;
+}
+
 int main(void)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         (*cache_get())++;
+        (*raw_cache_get())++;
+    }
     pid_t pid = fork();
     if (pid == 0) {
-        int n = *cache_get();
+        int n = *cache_get() + *raw_cache_get();
         _exit(n == 0 ? 0 : 1);
     }
     printf("child ended: %d\n", wait_child_bounded(pid, 2000));

@@ -344,6 +344,7 @@ SCENARIOS = [
     # ---- pid checks: state the parent built, dropped in the child ------------
     Scenario("c-cleared-cache-pid-check", "pid_cache",
              expect=[Expect("cleared-cache", "note", "check", "pid_cache.c", "check"),
+                     Expect("cleared-cache", "note", "check", "pid_cache.c", "rawcheck"),
                      Expect("cleared-cache", "warning", "check", "pid_cache.c", "declared",
                             message_has="the session cache")],
              stdout_has="child ended: 0"),

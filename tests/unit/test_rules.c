@@ -642,6 +642,100 @@ static void test_rules_python_unavailable_notice(void **state)
     done(&res);
 }
 
+/* The root sends SIGTERM to its fork child 300; what the child ran then is
+ * a Python stack (child_file: its innermost frame's file), or none. */
+static struct fsan_trace root_killing_child(const char *child_file, uint32_t handlers)
+{
+    struct fsan_trace t = make_root(100);
+    t.signals = calloc(1, sizeof *t.signals);
+    t.nsignals = 1;
+    struct fsan_rec_signal *r = &t.signals[0].rec;
+    r->target = 300;
+    r->signo = 15;
+    r->tid = 100;
+    r->handlers = handlers;
+    if (child_file) {
+        const uint32_t lines[2] = {0, 0};
+        const char *const files[2] = {child_file, "/usr/lib/python3.11/multiprocessing/pool.py"};
+        const char *const funcs[2] = {"inner", "worker"};
+        add_pysite(&t, 4, lines, files, funcs, 2);
+        r->child_pysite = 4;
+    }
+    return t;
+}
+
+static void test_rules_killed_busy_child_is_warning(void **state)
+{
+    struct fsan_trace t = root_killing_child("/app/tasks.py", 0);
+    struct result res;
+    analyze(&res, &t, 1);
+    const struct fsan_finding *f = find(&res.report, "skipped-cleanup");
+    assert_non_null(f);
+    assert_int_equal(f->severity, FSAN_SEV_WARNING);
+    assert_non_null(strstr(f->message, "killed by SIGTERM sent by process 100"));
+    assert_non_null(strstr(f->message, "the work it was doing is lost"));
+    assert_non_null(location(f, "sender"));
+    const struct fsan_location *child = location(f, "child");
+    assert_non_null(child);
+    assert_string_equal(child->frames[0].file, "/app/tasks.py");
+    done(&res);
+}
+
+static void test_rules_killed_idle_worker_is_note(void **state)
+{
+    struct fsan_trace t = root_killing_child("/usr/lib/python3.11/multiprocessing/connection.py", 0);
+    struct result res;
+    analyze(&res, &t, 1);
+    const struct fsan_finding *f = find(&res.report, "skipped-cleanup");
+    assert_non_null(f);
+    assert_int_equal(f->severity, FSAN_SEV_NOTE);
+    assert_null(strstr(f->message, "work it was doing"));
+    done(&res);
+}
+
+static void test_rules_killed_child_with_handlers_is_warning(void **state)
+{
+    struct fsan_trace t = root_killing_child(NULL, 2);
+    struct result res;
+    analyze(&res, &t, 1);
+    const struct fsan_finding *f = find(&res.report, "skipped-cleanup");
+    assert_non_null(f);
+    assert_int_equal(f->severity, FSAN_SEV_WARNING);
+    assert_non_null(strstr(f->message, "2 exit handlers it registered after the fork never run"));
+    done(&res);
+}
+
+/* A hung child put down by its parent: child-deadlock says it all. */
+static void test_rules_killed_deadlocked_child_not_skipped_cleanup(void **state)
+{
+    struct fsan_trace traces[2] = {root_killing_child("/app/tasks.py", 1), two_thread_child(300)};
+    add_held(&traces[1], LOCK_A, HOLDER, 0);
+    add_deadlock(&traces[1], LOCK_A, FSAN_DL_VANISHED_HOLDER, HOLDER);
+    struct result res;
+    analyze(&res, traces, 2);
+    assert_non_null(find(&res.report, "child-deadlock"));
+    assert_null(find(&res.report, "skipped-cleanup"));
+    done(&res);
+}
+
+static void test_rules_foreign_handle_is_error(void **state)
+{
+    struct fsan_trace t = make_root(100);
+    t.foreigns = calloc(1, sizeof *t.foreigns);
+    t.nforeigns = 1;
+    t.foreigns[0] = (struct fsan_rec_foreign){0x7f0000001000, FSAN_LOCK_SEM, FSAN_OP_SEM_TRYWAIT, 100, 0, 0,
+                                              FSAN_FOREIGN_UNMAPPED, 0};
+    struct result res;
+    analyze(&res, &t, 1);
+    const struct fsan_finding *f = find(&res.report, "foreign-handle");
+    assert_non_null(f);
+    assert_int_equal(f->severity, FSAN_SEV_ERROR);
+    assert_non_null(strstr(f->message, "0x7f0000001000"));
+    assert_non_null(strstr(f->message, "SIGSEGV"));
+    assert_non_null(location(f, "use"));
+    done(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +757,11 @@ int main(void)
         cmocka_unit_test(test_rules_python_frames_in_fingerprint),
         cmocka_unit_test(test_rules_python_frames_not_trimmed_by_shared_site),
         cmocka_unit_test(test_rules_python_unavailable_notice),
+        cmocka_unit_test(test_rules_killed_busy_child_is_warning),
+        cmocka_unit_test(test_rules_killed_idle_worker_is_note),
+        cmocka_unit_test(test_rules_killed_child_with_handlers_is_warning),
+        cmocka_unit_test(test_rules_killed_deadlocked_child_not_skipped_cleanup),
+        cmocka_unit_test(test_rules_foreign_handle_is_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

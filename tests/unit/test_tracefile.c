@@ -441,6 +441,68 @@ static void expect_malformed(const unsigned char *data, size_t len, uint16_t typ
     fsan_trace_free(&t);
 }
 
+/* Exit paths and foreign handles (trace v6): CLEANUP and SIGNAL carry an
+ * optional Python handler name as their tail, FOREIGN is fixed. */
+static void write_exit_sample(void)
+{
+    write_sample();
+    struct fsan_rec_cleanup skipped = {FSAN_CLEANUP_SKIPPED, 7, 15, 5, 1, 0x4000, 2, 0};
+    fsan__trace_record(FSAN_REC_CLEANUP, &skipped, sizeof skipped, "save_results", 12);
+    struct fsan_rec_cleanup dup = {FSAN_CLEANUP_STDIO_DUP, 1, 16, 5, 0, 0, 0, 0};
+    fsan__trace_record(FSAN_REC_CLEANUP, &dup, sizeof dup, NULL, 0);
+    struct fsan_rec_signal sig = {4242, 15, 77, 5, 0, 1, 0x4000, 9, 1, 0};
+    fsan__trace_record(FSAN_REC_SIGNAL, &sig, sizeof sig, "Worker.flush", 12);
+    struct fsan_rec_foreign fh = {0x7f0000001000, FSAN_LOCK_SEM, FSAN_OP_SEM_TRYWAIT, 77, 5, 0, FSAN_FOREIGN_UNMAPPED, 0};
+    fsan__trace_record(FSAN_REC_FOREIGN, &fh, sizeof fh, NULL, 0);
+}
+
+static void test_tracefile_exit_records_roundtrip(void **state)
+{
+    write_exit_sample();
+    fsan__trace_flush();
+    char path[300], err[512];
+    trace_file(path, sizeof path);
+    struct fsan_trace t = {0};
+    assert_int_equal(fsan_trace_read(path, &t, err, sizeof err), 0);
+    assert_int_equal(t.ncleanups, 2);
+    assert_int_equal(t.cleanups[0].rec.kind, FSAN_CLEANUP_SKIPPED);
+    assert_int_equal(t.cleanups[0].rec.py_count, 2);
+    assert_string_equal(t.cleanups[0].name, "save_results");
+    assert_null(t.cleanups[1].name);
+    assert_int_equal(t.cleanups[1].rec.bytes, 16);
+    assert_int_equal(t.nsignals, 1);
+    assert_int_equal(t.signals[0].rec.target, 4242);
+    assert_int_equal(t.signals[0].rec.signo, 15);
+    assert_int_equal(t.signals[0].rec.pending, 9);
+    assert_string_equal(t.signals[0].name, "Worker.flush");
+    assert_int_equal(t.nforeigns, 1);
+    assert_int_equal(t.foreigns[0].addr, 0x7f0000001000);
+    assert_int_equal(t.foreigns[0].op, FSAN_OP_SEM_TRYWAIT);
+    fsan_trace_free(&t);
+}
+
+static void test_tracefile_exit_records_malformed(void **state)
+{
+    write_exit_sample();
+    fsan__trace_flush();
+    char path[300];
+    trace_file(path, sizeof path);
+    size_t len;
+    unsigned char *data = slurp(path, &len);
+    size_t off = record_offset(data, len, FSAN_REC_SIGNAL, 0);
+    uint32_t bad = 0; /* signal number 0 */
+    memcpy(data + off + 8 + offsetof(struct fsan_rec_signal, signo), &bad, sizeof bad);
+    expect_malformed(data, len, FSAN_REC_SIGNAL, off, "a signal record has a bad signal number");
+    memcpy(data + off + 8 + offsetof(struct fsan_rec_signal, signo), &(uint32_t){15}, sizeof bad);
+    off = record_offset(data, len, FSAN_REC_FOREIGN, 0);
+    assert_int_equal(off + 8 + sizeof(struct fsan_rec_foreign), len); /* the last record */
+    uint32_t size = sizeof(struct fsan_rec_foreign) + 4; /* a tail it must not have */
+    memcpy(data + off + 4, &size, sizeof size);
+    memset(data + len, 0, 4);
+    expect_malformed(data, len + 4, FSAN_REC_FOREIGN, off, "a foreign-handle record has the wrong size");
+    free(data);
+}
+
 /* Field offsets in the first PYSITE (id 1): its record header, the fixed
  * part, then frame 0 {line, file_len, function_len}, "/app/worker.py", "hold". */
 #define PYSITE_ID(off) ((off) + 8)
@@ -617,6 +679,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tracefile_pyinfo_unknown_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_pyref_too_short, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_python_random_damage_no_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_exit_records_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_exit_records_malformed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
