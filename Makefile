@@ -103,7 +103,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/examples/demo
 	@echo "== forksan run -- $(BUILD)/examples/demo"
 	@$(CLI) run -- $(BUILD)/examples/demo; status=$$?; \
-	echo "== forksan exited with status $$status (66 = findings at error level: the demo's child deadlock and stranded loop were found)"; \
+	echo "== forksan exited with status $$status (66 = findings at error level: the demo's child deadlock and stranded loop were found; the dropped session cache is a warning)"; \
 	test $$status -eq 66
 
 # ---- bench ---------------------------------------------------------------

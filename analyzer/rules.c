@@ -848,34 +848,73 @@ static const struct pid_knowledge *known_pidcheck(const struct fsan_location *lo
     return NULL;
 }
 
+/* "function@file" of a location's innermost frame, NULL when unknown. */
+static char *innermost_function(struct ctx *c, const struct fsan_location *loc)
+{
+    if (!loc || !loc->nframes || !loc->frames[0].function)
+        return NULL;
+    return xprintf(c, "%s@%s", loc->frames[0].function, loc->frames[0].file ? loc->frames[0].file : "");
+}
+
+static int seen_before(char *const *seen, size_t n, const char *fn)
+{
+    for (size_t i = 0; fn && i < n; i++)
+        if (seen[i] && strcmp(seen[i], fn) == 0)
+            return 1;
+    return 0;
+}
+
 static void rule_pidchecks(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
 {
-    if (child_execed(set, t))
+    if (child_execed(set, t) || !t->npidchecks)
         return;
-    for (size_t i = 0; i < t->npidchecks; i++) {
-        const struct fsan_trace_pidcheck *p = &t->pidchecks[i];
-        struct fsan_finding f;
-        start_finding(&f, "cleared-cache", FSAN_SEV_NOTE, NULL);
-        struct fsan_location *loc = loop_location(c, &f, t, "check", 0, p->rec.site, p->rec.pysite,
-                                                  p->name ? xprintf(c, "the child drops it at:")
-                                                          : xprintf(c, "the pid check (read before the fork here too) at:"));
-        const struct pid_knowledge *k = p->name ? NULL : known_pidcheck(loc);
-        if (k && k->verdict == PID_BENIGN) {
-            free_finding(&f);
-            continue;
-        }
-        if (p->name) {
-            f.severity = FSAN_SEV_WARNING;
-            f.message = xprintf(c, "the forked child threw away %s that the parent built (declared with forksan_cache_dropped)", p->name);
-        } else if (k) {
-            f.severity = FSAN_SEV_WARNING;
-            f.message = xprintf(c, "a pid check trips in the forked child and state built in the parent is dropped: %s", k->what);
-        } else {
-            f.message = xprintf(c, "a pid check trips in the forked child: code that read the pid before the fork reads it again here, typically to discard per-process state built in the parent (effect unknown to forksan)");
-        }
-        fork_location(c, &f, t);
-        commit_finding(c, &f, (int)t->proc.pid);
+    /* One finding per function: a library that compares getpid() with its
+     * cached pid and then stores getpid() again reads it twice, and a
+     * function that declared the drop (forksan_cache_dropped) already has
+     * its warning.  Declared drops go first. */
+    char **seen = calloc(t->npidchecks, sizeof *seen);
+    size_t nseen = 0;
+    if (!seen) {
+        c->oom = 1;
+        return;
     }
+    for (int declared_pass = 1; declared_pass >= 0; declared_pass--) {
+        for (size_t i = 0; i < t->npidchecks; i++) {
+            const struct fsan_trace_pidcheck *p = &t->pidchecks[i];
+            if ((p->name != NULL) != declared_pass)
+                continue;
+            struct fsan_finding f;
+            start_finding(&f, "cleared-cache", FSAN_SEV_NOTE, NULL);
+            struct fsan_location *loc = loop_location(c, &f, t, "check", 0, p->rec.site, p->rec.pysite,
+                                                      p->name ? xprintf(c, "the child drops it at:")
+                                                              : xprintf(c, "the pid check (read before the fork here too) at:"));
+            char *fn = innermost_function(c, loc);
+            const struct pid_knowledge *k = p->name ? NULL : known_pidcheck(loc);
+            if ((k && k->verdict == PID_BENIGN) || (!p->name && seen_before(seen, nseen, fn))) {
+                free(fn);
+                free_finding(&f);
+                continue;
+            }
+            seen[nseen++] = fn;
+            if (p->name) {
+                f.severity = FSAN_SEV_WARNING;
+                f.message = xprintf(c, "the forked child threw away %s that the parent built (declared with forksan_cache_dropped)", p->name);
+                if (p->rec.built_site)
+                    site_location(c, &f, t, "built", 0, p->rec.built_site,
+                                  xprintf(c, "the parent built it (forksan_cache_declare) at:"));
+            } else if (k) {
+                f.severity = FSAN_SEV_WARNING;
+                f.message = xprintf(c, "a pid check trips in the forked child and state built in the parent is dropped: %s", k->what);
+            } else {
+                f.message = xprintf(c, "a pid check trips in the forked child: code that read the pid before the fork reads it again here, typically to discard per-process state built in the parent (effect unknown to forksan)");
+            }
+            fork_location(c, &f, t);
+            commit_finding(c, &f, (int)t->proc.pid);
+        }
+    }
+    for (size_t i = 0; i < nseen; i++)
+        free(seen[i]);
+    free(seen);
 }
 
 static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)

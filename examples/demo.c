@@ -1,9 +1,12 @@
 /* demo.c — the bundled example for `make demo`: a worker thread named
- * "cache-writer" holds a mutex while the main thread forks, and a thread
- * named "event-loop" drives an epoll loop.  The child first hands the loop
- * some work (wakes it through its eventfd: nobody will ever run it), then
- * takes the mutex and would hang forever.  The parent gives the child two
- * seconds, then ends it, so the demo always finishes. */
+ * "cache-writer" holds a mutex while the main thread forks, a thread named
+ * "event-loop" drives an epoll loop, and a per-process session cache (kept
+ * the way many libraries keep theirs: keyed by getpid()) holds the users
+ * the parent logged in.  The child looks at the cache (the pid check
+ * empties it: the sessions are gone), hands the loop some work (wakes it
+ * through its eventfd: nobody will ever run it), then takes the mutex and
+ * would hang forever.  The parent gives the child two seconds, then ends
+ * it, so the demo always finishes. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
@@ -14,6 +17,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../probes/forksan.h"
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t started_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -32,6 +37,25 @@ static void *cache_writer(void *arg)
     sleep(3);
     pthread_mutex_unlock(&cache_lock);
     return NULL;
+}
+
+/* The session cache belongs to the process that built it: a child that
+ * looks finds another pid, throws the parent's sessions away and says so
+ * through forksan's (optional, weak) API. */
+static pid_t sessions_owner;
+static int sessions;
+
+static int *session_cache(void)
+{
+    if (getpid() != sessions_owner) {
+        if (sessions_owner != 0 && forksan_cache_dropped)
+            forksan_cache_dropped("the session cache");
+        sessions = 0;
+        sessions_owner = getpid();
+        if (forksan_cache_declare)
+            forksan_cache_declare("the session cache");
+    }
+    return &sessions;
 }
 
 static int loop_fd, wake_fd;
@@ -56,6 +80,8 @@ static void submit_to_loop(void)
 
 static void child_work(void)
 {
+    printf("child: %d sessions\n", *session_cache());
+    fflush(stdout);
     submit_to_loop();
     pthread_mutex_lock(&cache_lock); /* never returns: the holder is gone */
     printf("child: got the cache lock\n");
@@ -64,6 +90,7 @@ static void child_work(void)
 
 int main(void)
 {
+    *session_cache() += 3; /* three users logged in */
     loop_fd = epoll_create1(EPOLL_CLOEXEC);
     wake_fd = eventfd(0, EFD_CLOEXEC);
     struct epoll_event wake = {.events = EPOLLIN, .data.fd = wake_fd};

@@ -29,6 +29,13 @@ const char *forksan_version(void) __attribute__((weak));
  */
 void forksan_cache_dropped(const char *what) __attribute__((weak));
 
+/* Declares, where it is built, a per-process cache that the library will
+ * drop in forked children (and report with forksan_cache_dropped under the
+ * same name): the report then also shows where the parent built it.
+ *     if (forksan_cache_declare) forksan_cache_declare("connection pool");
+ * Names are compared in full; the first 47 bytes are kept. */
+void forksan_cache_declare(const char *what) __attribute__((weak));
+
 #ifdef __cplusplus
 }
 #endif

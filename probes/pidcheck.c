@@ -54,7 +54,7 @@ static int set_has(uint64_t key, int insert)
     return 0;
 }
 
-static void record(uint32_t site, uint32_t pysite, uint64_t key, const char *name)
+static void record(uint32_t site, uint32_t pysite, uint64_t key, const char *name, uint32_t built_site)
 {
     for (int i = 0; i < nreported; i++)
         if (reported[i] == key)
@@ -65,9 +65,10 @@ static void record(uint32_t site, uint32_t pysite, uint64_t key, const char *nam
     fsan__trace_mark_needed();
     fsan__child_note_finding();
     fsan__site_write(site);
+    fsan__site_write(built_site);
     fsan__pysite_write(pysite);
     fsan__trace_maps();
-    struct fsan_rec_pidcheck rec = {site, pysite, name ? 1u : 0u, 0};
+    struct fsan_rec_pidcheck rec = {site, pysite, name ? 1u : 0u, built_site};
     fsan__trace_record(FSAN_REC_PIDCHECK, &rec, sizeof rec, name, name ? strnlen(name, 200) : 0);
     fsan__trace_flush();
     errno = saved;
@@ -88,7 +89,7 @@ static void pid_read(uintptr_t ret)
     uint64_t key = site_key(site, pykey);
     if (FSAN_UNLIKELY(fsan__proc.in_child)) {
         if (set_has(key, 0) && own_child())
-            record(site, fsan__py_active() ? fsan__py_site_here() : 0, key, NULL);
+            record(site, fsan__py_active() ? fsan__py_site_here() : 0, key, NULL, 0);
     } else {
         set_has(key, 1);
     }
@@ -121,11 +122,44 @@ FSAN_EXPORT long syscall(long number, ...)
     return rc;
 }
 
+/* Caches declared with forksan_cache_declare(): name and building site,
+ * appended with a claimed index, read (never written) by fork children. */
+#define DECLARED_MAX 64
+#define DECLARED_NAME 48
+static struct {
+    _Atomic int ready;
+    uint32_t site;
+    char name[DECLARED_NAME];
+} declared[DECLARED_MAX];
+static _Atomic int ndeclared;
+
+static uint32_t declared_site(const char *what)
+{
+    int n = atomic_load(&ndeclared);
+    for (int i = n < DECLARED_MAX ? n : DECLARED_MAX; i-- > 0;)
+        if (atomic_load(&declared[i].ready) && strncmp(declared[i].name, what, DECLARED_NAME - 1) == 0)
+            return declared[i].site;
+    return 0;
+}
+
+FSAN_EXPORT void forksan_cache_declare(const char *what)
+{
+    if (!fsan__active() || !what || !*what || declared_site(what))
+        return;
+    int i = atomic_fetch_add(&ndeclared, 1);
+    if (i >= DECLARED_MAX)
+        return;
+    declared[i].site = fsan__site_of(RET_ADDR);
+    strncpy(declared[i].name, what, DECLARED_NAME - 1);
+    atomic_store(&declared[i].ready, 1);
+}
+
 FSAN_EXPORT void forksan_cache_dropped(const char *what)
 {
     if (!fsan__active() || !fsan__proc.in_child || !own_child())
         return;
+    const char *name = what && *what ? what : "a cache";
     uint32_t site = fsan__site_of(RET_ADDR);
     uint32_t pysite = fsan__py_active() ? fsan__py_site_here() : 0;
-    record(site, pysite, site_key(site, fsan__py_active() ? fsan__py_here_key() : 0) ^ 2, what && *what ? what : "a cache");
+    record(site, pysite, site_key(site, fsan__py_active() ? fsan__py_here_key() : 0) ^ 2, name, declared_site(name));
 }

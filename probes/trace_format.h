@@ -317,7 +317,7 @@ struct fsan_rec_pidcheck {
     uint32_t site;
     uint32_t pysite;
     uint32_t declared; /* 1: forksan_cache_dropped() */
-    uint32_t reserved;
+    uint32_t built_site; /* declared: where forksan_cache_declare() named it, 0 if never */
 };
 
 /* CLEANUP: written by a fork child when it flushes or ends.  tail: the

@@ -1,10 +1,15 @@
-/* A library keys a cache by process id (the classic pid check): the parent
- * fills it, the child's first use finds the pid changed and empties it ->
- * cleared-cache (a note: forksan does not know this library) at the check.
- * The library also declares the drop with forksan_cache_dropped(), the
- * public API -> cleared-cache warning naming it.  A second library reads
- * the pid with syscall(SYS_getpid), past libc -> cleared-cache (note) at
- * its check too. */
+/* Libraries that key a cache by process id (the classic pid check): the
+ * parent fills it, the child's first use finds the pid changed and empties
+ * it.  Three libraries, three ways:
+ *   cache_get      getpid(), says nothing -> cleared-cache note at its
+ *                  check (forksan does not know this library); its second
+ *                  getpid() (storing the new owner) is the same check, not
+ *                  another finding
+ *   raw_cache_get  syscall(SYS_getpid), past libc -> note at its check
+ *   session_get    uses forksan's public API: forksan_cache_declare() where
+ *                  it builds the cache, forksan_cache_dropped() where it
+ *                  drops it -> warning naming it, with where it was built,
+ *                  and no separate note for its own pid reads. */
 #include "common.h"
 
 #include <string.h>
@@ -18,10 +23,8 @@ static int cache_entries;
 static __attribute__((noinline)) int *cache_get(void)
 {
     if (getpid() != cache_owner) { /* @mark:check */
-        if (cache_owner != 0 && forksan_cache_dropped)
-            forksan_cache_dropped("the session cache"); /* @mark:declared */
         cache_entries = 0;
-        cache_owner = getpid();
+        cache_owner = getpid(); /* @mark:store */
     }
     return &cache_entries;
 }
@@ -38,15 +41,32 @@ static __attribute__((noinline)) int *raw_cache_get(void)
     return &raw_entries;
 }
 
+static pid_t session_owner;
+static int sessions;
+
+static __attribute__((noinline)) int *session_get(void)
+{
+    if (getpid() != session_owner) { /* @mark:sessioncheck */
+        if (session_owner != 0 && forksan_cache_dropped)
+            forksan_cache_dropped("the session cache"); /* @mark:declared */
+        sessions = 0;
+        session_owner = getpid();
+        if (forksan_cache_declare)
+            forksan_cache_declare("the session cache"); /* @mark:built */
+    }
+    return &sessions;
+}
+
 int main(void)
 {
     for (int i = 0; i < 3; i++) {
         (*cache_get())++;
         (*raw_cache_get())++;
+        (*session_get())++;
     }
     pid_t pid = fork();
     if (pid == 0) {
-        int n = *cache_get() + *raw_cache_get();
+        int n = *cache_get() + *raw_cache_get() + *session_get();
         _exit(n == 0 ? 0 : 1);
     }
     printf("child ended: %d\n", wait_child_bounded(pid, 2000));

@@ -95,7 +95,9 @@ class Expect:
 
 class Scenario:
     def __init__(self, name, program, expect=(), clean=False, absent=(), args=(), forksan_args=(),
-                 interpreter=None, exit_status=None, stdout_has=None, timeout=60, notice_has=None, same_as_bare=False):
+                 interpreter=None, exit_status=None, stdout_has=None, timeout=60, notice_has=None, same_as_bare=False,
+                 at_most=None):
+        self.at_most = dict(at_most or {})  # rule -> the most findings of it allowed
         self.name, self.program, self.expect, self.clean = name, program, list(expect), clean
         self.absent, self.args, self.forksan_args = list(absent), list(args), list(forksan_args)
         self.interpreter, self.exit_status, self.stdout_has = interpreter, exit_status, stdout_has
@@ -149,6 +151,10 @@ def run_scenario(s, build):
     for rule in s.absent:
         if any(f["rule"] == rule for f in findings):
             problems.append("unexpected %s" % rule)
+    for rule, most in s.at_most.items():
+        n = sum(1 for f in findings if f["rule"] == rule)
+        if n > most:
+            problems.append("%d %s findings, at most %d expected" % (n, rule, most))
     if s.clean:
         loud = [f for f in findings if SEVERITY[f["severity"]] > SEVERITY["note"]]
         for f in loud:

@@ -346,8 +346,14 @@ SCENARIOS = [
              expect=[Expect("cleared-cache", "note", "check", "pid_cache.c", "check"),
                      Expect("cleared-cache", "note", "check", "pid_cache.c", "rawcheck"),
                      Expect("cleared-cache", "warning", "check", "pid_cache.c", "declared",
-                            message_has="the session cache")],
+                            message_has="the session cache"),
+                     Expect("cleared-cache", "warning", "built", "pid_cache.c", "built")],
              stdout_has="child ended: 0"),
+    # One finding per function: the store right after the check, and the
+    # pid reads of the function that declared its drop, are not findings.
+    Scenario("c-cleared-cache-one-finding-per-function", "pid_cache",
+             expect=[Expect("cleared-cache", "note", "check", "pid_cache.c", "check", not_mark="store")],
+             at_most={"cleared-cache": 3}, stdout_has="child ended: 0"),
     Scenario("py-cleared-cache-known-library", "py_pid_cache.py", interpreter=PY,
              expect=[Expect("cleared-cache", "warning", "check", "pidcache_lib.py", "check",
                             message_has="fsspec"),
