@@ -83,6 +83,7 @@
     X(int, fflush, (FILE *), NULL) \
     X(int, fclose, (FILE *), NULL) \
     X(int, __cxa_atexit, (void (*)(void *), void *, void *), NULL) \
+    X(int, on_exit, (void (*)(int, void *), void *), NULL) \
     X(void, exit, (int), NULL) \
     X(void, _exit, (int), NULL) \
     X(void, _Exit, (int), NULL) \

@@ -15,7 +15,7 @@
  * the buffer pointers of the public FILE layout; the child reads them
  * without taking the list lock, which glibc resets in the child anyway.
  * Exit handlers are counted by interposing __cxa_atexit, the one entry
- * point of atexit() and of C++ static destructors.  Everything a clean
+ * point of atexit() and of C++ static destructors, and on_exit().  Everything a clean
  * child does here is reading; it writes only when it has a finding.
  */
 #include <dlfcn.h>
@@ -260,12 +260,25 @@ FSAN_EXPORT int fclose(FILE *stream)
     return REAL(fclose)(stream);
 }
 
-FSAN_EXPORT int __cxa_atexit(void (*fn)(void *), void *arg, void *dso)
+/* An exit handler is being registered. */
+static void handler_registered(uintptr_t fn)
 {
     uint32_t before = atomic_fetch_add(&atexit_count, 1);
     if (before == 0)
-        first_handler = (uintptr_t)fn;
+        first_handler = fn;
     if (FSAN_UNLIKELY(fsan__proc.in_child) && before == atexit_at_fork && own_child())
-        first_after_fork = (uintptr_t)fn;
+        first_after_fork = fn;
+}
+
+FSAN_EXPORT int __cxa_atexit(void (*fn)(void *), void *arg, void *dso)
+{
+    handler_registered((uintptr_t)fn);
     return REAL(__cxa_atexit)(fn, arg, dso);
+}
+
+/* on_exit() registers through glibc's internal list, not __cxa_atexit. */
+FSAN_EXPORT int on_exit(void (*fn)(int, void *), void *arg)
+{
+    handler_registered((uintptr_t)fn);
+    return REAL(on_exit)(fn, arg);
 }

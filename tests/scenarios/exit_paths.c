@@ -1,6 +1,7 @@
 /* How fork children end and what cleanup they skip, one case per argument.
- * In every case the child registers its own exit handler (child_cleanup)
- * and writes a line to its own buffered FILE after the fork:
+ * In every case the child registers its own exit handlers (child_cleanup
+ * with atexit, child_goodbye with on_exit) and writes a line to its own
+ * buffered FILE after the fork:
  *   underscore  the child ends with _exit(0) -> skipped-cleanup at _exit
  *               naming child_cleanup, and the lost bytes
  *   killed      the parent kills the waiting child with SIGTERM ->
@@ -19,6 +20,12 @@ static void child_cleanup(void)
 {
     fputs("[child cleanup]\n", child_log);
     fflush(child_log);
+}
+
+static void child_goodbye(int status, void *arg)
+{
+    (void)status;
+    (void)arg;
 }
 
 static void on_term(int sig)
@@ -40,6 +47,7 @@ int main(int argc, char **argv)
             signal(SIGTERM, on_term);
         child_log = fdopen(dup(1), "w"); /* a pipe under the runner: fully buffered */
         atexit(child_cleanup);
+        on_exit(child_goodbye, NULL);
         fputs("child log line\n", child_log);
         if (strcmp(mode, "underscore") == 0)
             _exit(0); /* @mark:underscore */
