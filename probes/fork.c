@@ -91,11 +91,11 @@ FSAN_EXPORT pid_t fork(void)
     if (errno != saved)
         errno = saved;
     pid_t pid = REAL(fork)();
-    saved = errno;
+    /* No errno save here: the child's path keeps errno itself (the trace
+     * writer saves it), and even reading errno is a call into a libc page
+     * the child would otherwise never touch: a page fault per fork. */
     if (pid == 0)
         fsan__child_resumed(self);
-    if (errno != saved) /* every page written after fork is a COW fault */
-        errno = saved;
     return pid;
 }
 
@@ -280,14 +280,17 @@ static void record_exit(uint32_t how, int status, uintptr_t ret)
     if (!own_process() || fsan__proc.exit_recorded)
         return;
     fsan__proc.exit_recorded = 1;
-    int saved = errno;
     fsan__trace_stats();
     if (fsan__trace_is_needed()) { /* a clean image leaves no file at all */
+        /* errno only here: in a clean fork child, reading it is a call into
+         * a libc page and writing it copies the thread's TLS page. */
+        int saved = errno;
         struct fsan_rec_exit e = {how, status, 0, (uint32_t)fsan__sys_gettid()};
         fsan__trace_record(FSAN_REC_EXIT, &e, sizeof e, NULL, 0);
         fsan__trace_flush();
+        if (errno != saved)
+            errno = saved;
     }
-    errno = saved;
 }
 
 FSAN_EXPORT void exit(int status)

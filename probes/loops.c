@@ -54,7 +54,9 @@ static uint8_t loop_of_fd[FSAN_MAX_FDS];   /* loop a descriptor is registered in
 static int32_t peer_of_fd[FSAN_MAX_FDS];   /* the other end of a pipe/socketpair, + 1 */
 static _Atomic int loops_lock;
 static FSAN_TLS int in_loops;
-static int loops_initialized;
+/* In the hot section: every fork child reads it, and a page the parent
+ * never touched costs the child a fault even to read. */
+FSAN_HOT static int loops_initialized;
 
 /* ---- table ------------------------------------------------------------------ */
 

@@ -106,6 +106,27 @@ static uint32_t frame_pointer_walk(uintptr_t return_address, uintptr_t *out, uin
     return found ? n : 0;
 }
 
+/* The calling thread's stack, innermost first, with unw_step.  Not
+ * unw_backtrace: its fast path keeps a 256 KiB trace cache per thread,
+ * mapped and filled on first use; those pages are then resident in every
+ * program with a lock, and every fork copies their page tables.  A site is
+ * captured once, so the slower walk costs nothing that matters. */
+static int walk(void **out, int max)
+{
+    unw_context_t context;
+    unw_cursor_t cursor;
+    if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0)
+        return 0;
+    int n = 0;
+    do {
+        unw_word_t ip = 0;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        out[n++] = (void *)ip;
+    } while (n < max && unw_step(&cursor) > 0);
+    return n;
+}
+
 static void capture(struct fsan__site *s, uintptr_t return_address)
 {
     void *raw[FSAN_MAX_FRAMES + 8];
@@ -122,7 +143,7 @@ static void capture(struct fsan__site *s, uintptr_t return_address)
         stack_init_once();
         int max = fsan__proc.opts.max_frames + 8;
         atomic_fetch_add(&fsan__unwinding, 1);
-        n = unw_backtrace(raw, max);
+        n = walk(raw, max);
         atomic_fetch_sub(&fsan__unwinding, 1);
     }
     /* Drop the runtime's own frames: start at the user's return address. */

@@ -39,7 +39,7 @@ struct inherited_stream {
 static FILE **io_list_all;
 static struct inherited_stream inherited[FSAN_MAX_STREAMS];
 FSAN_HOT static int ninherited;
-static _Atomic uint32_t atexit_count;   /* handlers registered in this process image */
+FSAN_HOT static _Atomic uint32_t atexit_count; /* handlers registered in this image (read by every child) */
 static uintptr_t first_handler;
 FSAN_HOT static uint32_t atexit_at_fork; /* handlers the child inherited */
 FSAN_HOT static uintptr_t first_after_fork; /* the first handler the child registered itself */

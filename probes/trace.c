@@ -288,7 +288,8 @@ static void write_header_if_pending(void)
 void fsan__trace_after_fork_child(void)
 {
     atomic_store(&trace_lock, 0);
-    in_writer = 0;
+    if (in_writer) /* thread-local: its page is copied when written */
+        in_writer = 0;
     header_pending = 0;
     trace_len = 0;
     trace_ready = 0;
