@@ -19,7 +19,10 @@ BASEFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -DFORKSAN_VERSION='"$(VERSI
 # and the public API (probes/fsan.h marks those with FSAN_EXPORT).
 RT_CFLAGS := $(BASEFLAGS) -flto -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec
 RT_LDFLAGS := -flto -O2 -shared -Wl,-z,initfirst -Wl,-z,now -Wl,--no-undefined
-RT_LIBS := -lunwind -ldl -pthread
+# libgcc's unwinder is linked in (static, PIC) with its symbols hidden, so
+# the runtime adds no library to the processes it lives in and never
+# replaces the program's own _Unwind_* (C++ exceptions).
+RT_LIBS := -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic -Wl,--exclude-libs,libgcc_eh.a -ldl -pthread
 
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c probes/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \

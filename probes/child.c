@@ -300,7 +300,7 @@ void fsan__child_snapshot(struct fsan__thread *forker)
     __asm__ volatile("" ::: "memory");
     fsan__proc.child_live_threads = 1;
     fsan__proc.exit_recorded = 0;
-    /* A thread that was inside libunwind may have held its locks. */
+    /* A thread that was inside the unwinder may have held the loader's lock. */
     if (atomic_load(&fsan__unwinding) != 0) {
         fsan__proc.unwind_unsafe = 1;
         atomic_store(&fsan__unwinding, 0);
@@ -325,7 +325,7 @@ void fsan__child_snapshot(struct fsan__thread *forker)
     }
     int saved = errno;
     if (!snapshot_single_threaded(forker))
-        fsan__proc.unwind_unsafe = 1; /* see stack.c: no libunwind in this child */
+        fsan__proc.unwind_unsafe = 1; /* see stack.c: no unwinding in this child */
     memset(snap_index, 0, sizeof snap_index);
     fsan__site_write(snap_fork_site);
     write_python_fork();

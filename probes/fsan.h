@@ -47,7 +47,7 @@ struct fsan__process {
     int disabled;           /* options asked for nothing, or init failed */
     int in_child;           /* a forked child under watch (not yet exec'd) */
     int child_live_threads; /* threads alive in the child (1 at fork) */
-    int unwind_unsafe;      /* a vanished thread was inside libunwind at fork */
+    int unwind_unsafe;      /* do not unwind: another thread may have been inside the unwinder or loader at fork */
     int exit_recorded;      /* the EXIT record is written (once per image) */
     uint32_t fork_site;     /* site of the fork in progress, set by the prepare handler */
     uint32_t fork_pysite;   /* its Python stack, 0 if none */
@@ -60,7 +60,7 @@ void fsan__init(void);
 static inline int fsan__active(void) { return FSAN_LIKELY(fsan__proc.initialized) && !fsan__proc.disabled; }
 
 /* Per-thread reentrancy guard: >0 while the runtime itself is working on this
- * thread, so interposed calls made by the runtime (or by libunwind) go
+ * thread, so interposed calls made by the runtime (or by the unwinder) go
  * straight to the real function. */
 extern FSAN_TLS int fsan__guard;
 
@@ -113,7 +113,7 @@ struct fsan__site {
 };
 extern struct fsan__site fsan__sites[FSAN_MAX_SITES];
 extern _Atomic uint32_t fsan__site_overflow;
-extern _Atomic int fsan__unwinding; /* threads inside libunwind right now */
+extern _Atomic int fsan__unwinding; /* threads inside the unwinder right now */
 uint32_t fsan__site_intern(uintptr_t return_address, uintptr_t object); /* slow path */
 
 static inline uint32_t fsan__site_hash(uintptr_t key)

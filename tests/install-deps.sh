@@ -3,7 +3,7 @@
 # build (build) or to build and test (all, the default), only when one is missing (so `make demo` on a ready machine is fast
 # and needs no network).  Run as root, or with sudo available.
 set -e
-BUILD_PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev libcmocka-dev python3 libpython3.11-dev"
+BUILD_PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libcmocka-dev python3 libpython3.11-dev"
 # Only the tests need these (SARIF schema validation, the HTML report in a
 # real browser, the libuv/libevent scenarios).
 TEST_PACKAGES="python3-jsonschema chromium libuv1-dev libevent-dev"

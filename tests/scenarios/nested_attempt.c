@@ -1,5 +1,5 @@
 /* The child takes the doomed lock two calls deep; a thread of the parent
- * held it at fork.  In such a child forksan does not run libunwind (glibc
+ * held it at fork.  In such a child forksan does not unwind (glibc
  * leaves the loader's dl_load_write_lock as the vanished threads had it),
  * so the attempt stack comes from the frame-pointer chain: both the lock
  * call and its caller must be in the report. */

@@ -143,7 +143,7 @@ SCENARIOS = [
     Scenario("c-clean-tsd-destructor-lock", "tsd_destructor_lock", clean=True,
              absent=["threads-at-fork"], stdout_has="child ended: 0"),
     # In a child of a multi-threaded parent the attempt stack is walked by
-    # frame pointers (no libunwind there): the caller must still appear.
+    # frame pointers (no unwinding there): the caller must still appear.
     Scenario("c-nested-attempt-stack-in-threaded-child", "nested_attempt",
              expect=[Expect("child-deadlock", "error", "attempt", "nested_attempt.c", "attempt"),
                      Expect("child-deadlock", "error", "attempt", "nested_attempt.c", "caller"),
