@@ -61,8 +61,8 @@ void fsan__options_defaults(struct fsan__options *o)
     memset(o, 0, sizeof *o);
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt_desc *d = &opt_table[i];
-        if (d->type == OPT_PATH)
-            snprintf(str_field(o, d), FSAN_OPTION_PATH_MAX, "%s", d->def_str);
+        if (d->type == OPT_PATH) /* no snprintf: its code pages are faults in every exec'd image */
+            memcpy(str_field(o, d), d->def_str, strnlen(d->def_str, FSAN_OPTION_PATH_MAX - 1));
         else
             *int_field(o, d) = (int)d->def_int;
     }
