@@ -659,6 +659,9 @@ static const struct {
     {"use", "used at:"},
     {"check", "pid checked at:"},
     {"exit", "exited at:"},
+    {"sender", "signal sent at:"},
+    {"child", "the child was running:"},
+    {"built", "built at:"},
 };
 
 static void write_heading(FILE *out, const struct fsan_location *l)
