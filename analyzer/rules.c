@@ -829,10 +829,11 @@ static void rule_foreign(struct ctx *c, const struct fsan_trace *t)
 enum pid_verdict { PID_BENIGN, PID_HARMFUL };
 struct pid_knowledge {
     const char *function;
+    const char *file;
     enum pid_verdict verdict;
     const char *what;
 };
-#define FSAN_PIDCHECK(fn, verdict, what) {fn, PID_##verdict, what},
+#define FSAN_PIDCHECK(fn, file, verdict, what) {fn, file, PID_##verdict, what},
 static const struct pid_knowledge pid_knowledge[] = {
 #include "pidchecks.def"
 };
@@ -842,8 +843,10 @@ static const struct pid_knowledge *known_pidcheck(const struct fsan_location *lo
 {
     if (!loc || !loc->nframes || !loc->frames[0].function)
         return NULL;
+    const char *file = loc->frames[0].file ? loc->frames[0].file : "";
     for (size_t i = 0; i < sizeof pid_knowledge / sizeof pid_knowledge[0]; i++)
-        if (fnmatch(pid_knowledge[i].function, loc->frames[0].function, 0) == 0)
+        if (fnmatch(pid_knowledge[i].function, loc->frames[0].function, 0) == 0 &&
+            fnmatch(pid_knowledge[i].file, file, 0) == 0)
             return &pid_knowledge[i];
     return NULL;
 }

@@ -736,6 +736,37 @@ static void test_rules_foreign_handle_is_error(void **state)
     done(&res);
 }
 
+/* The knowledge table matches function and file: a pid read anywhere in
+ * asyncio's files is harmless, the same function name elsewhere is not. */
+static struct fsan_trace child_with_pid_read(const char *file, const char *function)
+{
+    struct fsan_trace t = make_child(300, 100);
+    add_thread(&t, FORKER, FSAN_THREAD_FORKER | FSAN_THREAD_MAIN, "prog");
+    const uint32_t line = 633;
+    const char *const files[1] = {file};
+    const char *const funcs[1] = {function};
+    add_pysite(&t, 2, &line, files, funcs, 1);
+    t.pidchecks = calloc(1, sizeof *t.pidchecks);
+    t.npidchecks = 1;
+    t.pidchecks[0].rec.pysite = 2;
+    return t;
+}
+
+static void test_rules_pidcheck_benign_by_file(void **state)
+{
+    struct fsan_trace t = child_with_pid_read("/usr/lib/python3.11/asyncio/tasks.py", "sleep");
+    struct result res;
+    analyze(&res, &t, 1);
+    assert_null(find(&res.report, "cleared-cache"));
+    done(&res);
+    t = child_with_pid_read("/app/jobs.py", "sleep");
+    analyze(&res, &t, 1);
+    const struct fsan_finding *f = find(&res.report, "cleared-cache");
+    assert_non_null(f);
+    assert_int_equal(f->severity, FSAN_SEV_NOTE);
+    done(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_rules_killed_child_with_handlers_is_warning),
         cmocka_unit_test(test_rules_killed_deadlocked_child_not_skipped_cleanup),
         cmocka_unit_test(test_rules_foreign_handle_is_error),
+        cmocka_unit_test(test_rules_pidcheck_benign_by_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
