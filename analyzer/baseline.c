@@ -477,20 +477,11 @@ int fsan_baseline_parse(struct fsan_baseline *b, const char *name, const char *t
 
 int fsan_baseline_load(struct fsan_baseline *b, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int saved = errno;
-        snprintf(err, errlen, "cannot read baseline '%s': %s (check the --baseline path)", path, strerror(saved));
-        return -saved;
-    }
     char *text;
     size_t len;
-    int rc_read = fsan_slurp(f, &text, &len);
-    fclose(f);
-    if (rc_read < 0) {
-        snprintf(err, errlen, "cannot read baseline '%s': %s", path, rc_read == -EIO ? "read error" : "out of memory");
+    int rc_read = fsan_slurp_path(path, "baseline", "check the --baseline path", &text, &len, err, errlen);
+    if (rc_read < 0)
         return rc_read;
-    }
     int rc = fsan_baseline_parse(b, path, text, len, err, errlen);
     free(text);
     return rc;

@@ -685,8 +685,8 @@ static void rule_loops(struct ctx *c, const struct fsan_trace_set *set, const st
 
 /* ---- buffers and exit handlers ------------------------------------------------------ */
 
-/* "first: NAME" for an exit handler, from its address or its Python
- * name; NULL when neither is known. */
+/* An exit handler's name: its Python name, or its symbol (or address);
+ * NULL when neither is known. */
 static char *handler_name(struct ctx *c, const struct fsan_trace *t, uint64_t addr, const char *pyname)
 {
     if (pyname)
@@ -700,35 +700,47 @@ static char *handler_name(struct ctx *c, const struct fsan_trace *t, uint64_t ad
     return name;
 }
 
+/* Appends "; " and the formatted text to *out. */
+static void append_clause(struct ctx *c, char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *clause = NULL;
+    if (vasprintf(&clause, fmt, ap) < 0) {
+        clause = NULL;
+        c->oom = 1;
+    }
+    va_end(ap);
+    char *joined = xprintf(c, "%s; %s", *out ? *out : "", clause ? clause : "");
+    free(clause);
+    free(*out);
+    *out = joined;
+}
+
+/* "; N exit handlers it registered after the fork never run (first: F)". */
+static void append_handlers(struct ctx *c, char **out, uint32_t n, const char *kind, const char *first)
+{
+    if (n)
+        append_clause(c, out, "%u %s handler%s it registered after the fork never run%s%s%s%s", n, kind,
+                      n == 1 ? "" : "s", n == 1 ? "s" : "", first ? " (first: " : "", first ? first : "",
+                      first ? ")" : "");
+}
+
 /* What a child ending without its exit path loses, as "; A; B; C". */
 static char *losses_text(struct ctx *c, const struct fsan_trace *t, uint32_t handlers, uint64_t handler_addr,
                          uint32_t py_handlers, const char *py_name, uint64_t pending, int fd)
 {
-    char *handler = handler_name(c, t, handler_addr, NULL);
     char *out = xstrdup(c, "");
-    if (handlers) {
-        char *more = xprintf(c, "%s; %u exit handler%s it registered after the fork never run%s%s%s%s", out, handlers,
-                             handlers == 1 ? "" : "s", handlers == 1 ? "s" : "", handler ? " (first: " : "", handler ? handler : "",
-                             handler ? ")" : "");
-        free(out);
-        out = more;
-    }
-    if (py_handlers) {
-        char *more = xprintf(c, "%s; %u Python atexit handler%s it registered after the fork never run%s%s%s%s", out,
-                             py_handlers, py_handlers == 1 ? "" : "s", py_handlers == 1 ? "s" : "", py_name ? " (first: " : "",
-                             py_name ? py_name : "", py_name ? ")" : "");
-        free(out);
-        out = more;
-    }
-    if (pending) {
-        char *more = fd >= 0 ? xprintf(c, "%s; %llu byte%s it buffered after the fork on fd %d are never written", out,
-                                       (unsigned long long)pending, pending == 1 ? "" : "s", fd)
-                             : xprintf(c, "%s; %llu byte%s it buffered after the fork are never written", out,
-                                       (unsigned long long)pending, pending == 1 ? "" : "s");
-        free(out);
-        out = more;
-    }
+    char *handler = handlers ? handler_name(c, t, handler_addr, NULL) : NULL;
+    append_handlers(c, &out, handlers, "exit", handler);
     free(handler);
+    append_handlers(c, &out, py_handlers, "Python atexit", py_name);
+    if (pending && fd >= 0)
+        append_clause(c, &out, "%llu byte%s it buffered after the fork on fd %d are never written",
+                      (unsigned long long)pending, pending == 1 ? "" : "s", fd);
+    else if (pending)
+        append_clause(c, &out, "%llu byte%s it buffered after the fork are never written",
+                      (unsigned long long)pending, pending == 1 ? "" : "s");
     return out;
 }
 
@@ -736,8 +748,6 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
 {
     for (size_t i = 0; i < t->ncleanups; i++) {
         const struct fsan_rec_cleanup *r = &t->cleanups[i].rec;
-        char *handler = handler_name(c, t, r->handler, t->cleanups[i].name);
-        const char *plural = r->count == 1 ? "" : "s";
         struct fsan_finding f;
         if (r->kind == FSAN_CLEANUP_STDIO_DUP) {
             start_finding(&f, "stdio-duplicate", FSAN_SEV_WARNING,
@@ -745,9 +755,12 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
                                   (unsigned long long)r->bytes, r->bytes == 1 ? "" : "s", r->fd));
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child flushes them (fflush, fclose or exit) at:"));
         } else if (r->kind == FSAN_CLEANUP_DUP_HANDLERS) {
+            char *handler = handler_name(c, t, r->handler, t->cleanups[i].name);
             start_finding(&f, "duplicated-cleanup", FSAN_SEV_WARNING,
                           xprintf(c, "the forked child ends with exit() and so runs %u exit handler%s the parent registered (%s%s): the parent's cleanup happens twice",
-                                  r->count, plural, handler ? "first: " : "", handler ? handler : "atexit / C++ destructors"));
+                                  r->count, r->count == 1 ? "" : "s", handler ? "first: " : "",
+                                  handler ? handler : "atexit / C++ destructors"));
+            free(handler);
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child calls exit() at:"));
         } else if (r->kind == FSAN_CLEANUP_COW) {
             start_finding(&f, "cow-amplification", FSAN_SEV_NOTE,
@@ -761,7 +774,6 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
             free(lost);
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child calls _exit() at:"));
         }
-        free(handler);
         fork_location(c, &f, t);
         commit_finding(c, &f, (int)t->proc.pid);
     }

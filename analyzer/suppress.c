@@ -189,21 +189,13 @@ int fsan_suppressions_parse(struct fsan_suppressions *s, const char *name, const
 
 int fsan_suppressions_load(struct fsan_suppressions *s, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int saved = errno;
-        snprintf(err, errlen, "cannot read suppression file '%s': %s (check the path given to --suppressions or FORKSAN_OPTIONS suppressions=)", path,
-                 strerror(saved));
-        return -saved;
-    }
     char *text;
     size_t len;
-    int rc_read = fsan_slurp(f, &text, &len);
-    fclose(f);
-    if (rc_read < 0) {
-        snprintf(err, errlen, "cannot read suppression file '%s': %s", path, rc_read == -EIO ? "read error" : "out of memory");
+    int rc_read = fsan_slurp_path(path, "suppression file",
+                                  "check the path given to --suppressions or FORKSAN_OPTIONS suppressions=", &text, &len,
+                                  err, errlen);
+    if (rc_read < 0)
         return rc_read;
-    }
     /* A NUL byte means this is not a text file; saying so beats reporting
      * whatever half a binary file parses to. */
     if (memchr(text, '\0', len)) {

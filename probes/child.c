@@ -132,10 +132,11 @@ static void read_comm(pid_t pid, pid_t tid, char name[16])
     name[len] = '\0';
 }
 
-/* AS-safe: a Python stack attached to another record (see PYREF). */
-static void write_pyref(uint32_t what, uint32_t pysite, uint64_t key)
+/* AS-safe: a Python stack (and, for a thread, its Python name) attached
+ * to another record (see PYREF). */
+static void write_named_pyref(uint32_t what, uint32_t pysite, uint64_t key, const char *name)
 {
-    if (!pysite)
+    if (!pysite && !name[0])
         return;
     fsan__pysite_write(pysite);
     struct fsan_rec_pyref ref;
@@ -143,23 +144,19 @@ static void write_pyref(uint32_t what, uint32_t pysite, uint64_t key)
     ref.what = what;
     ref.pysite = pysite;
     ref.key = key;
+    strncpy(ref.name, name, sizeof ref.name - 1);
     fsan__trace_record(FSAN_REC_PYREF, &ref, sizeof ref, NULL, 0);
+}
+
+static void write_pyref(uint32_t what, uint32_t pysite, uint64_t key)
+{
+    write_named_pyref(what, pysite, key, "");
 }
 
 /* AS-safe: a thread's Python stack and name (PYREF THREAD). */
 static void write_thread_pyref(const struct fsan__thread *t, uint32_t pysite)
 {
-    if (!pysite && !t->pyname[0])
-        return;
-    fsan__pysite_write(pysite);
-    struct fsan_rec_pyref ref;
-    memset(&ref, 0, sizeof ref);
-    ref.what = FSAN_PYREF_THREAD;
-    ref.pysite = pysite;
-    ref.key = (uint64_t)t->tid;
-    memcpy(ref.name, t->pyname, sizeof ref.name);
-    ref.name[sizeof ref.name - 1] = '\0';
-    fsan__trace_record(FSAN_REC_PYREF, &ref, sizeof ref, NULL, 0);
+    write_named_pyref(FSAN_PYREF_THREAD, pysite, (uint64_t)t->tid, t->pyname);
 }
 
 /* AS-safe: the Python side of the fork itself, once per child trace. */
@@ -577,11 +574,21 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
 /* AS-safe: strict mode, the grace period is over and the lock never came. */
 void fsan__child_strict_exit(uintptr_t addr)
 {
+    fsan__strict_exit("the forked child", "hang on", addr);
+}
+
+/* AS-safe.  See fsan.h. */
+void fsan__strict_exit(const char *who, const char *fate, uintptr_t addr)
+{
     char msg[160];
     struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
-    fsan__sb_str(&sb, "strict mode: ending the forked child with exit code ");
+    fsan__sb_str(&sb, "strict mode: ending ");
+    fsan__sb_str(&sb, who);
+    fsan__sb_str(&sb, " with exit code ");
     fsan__sb_dec(&sb, fsan__proc.opts.exitcode);
-    fsan__sb_str(&sb, " instead of letting it hang on ");
+    fsan__sb_str(&sb, " instead of letting it ");
+    fsan__sb_str(&sb, fate);
+    fsan__sb_str(&sb, " ");
     fsan__sb_hex(&sb, addr);
     msg[sb.len] = '\0';
     fsan__log("ERROR", msg);
@@ -591,4 +598,5 @@ void fsan__child_strict_exit(uintptr_t addr)
     fsan__trace_mark_needed();
     fsan__trace_flush();
     REAL(_exit)(fsan__proc.opts.exitcode);
+    __builtin_unreachable();
 }

@@ -176,10 +176,6 @@ void fsan__sem_unknown(const void *sem, uint16_t op, uintptr_t ret)
         print_report(addr, op, site, pysite);
     fsan__guard--;
     errno = saved;
-    if (fsan__proc.opts.mode == FSAN_MODE_STRICT) {
-        struct fsan_rec_exit e = {FSAN_EXIT_STRICT, fsan__proc.opts.exitcode, 0, (uint32_t)fsan__sys_gettid()};
-        fsan__trace_record(FSAN_REC_EXIT, &e, sizeof e, NULL, 0);
-        fsan__trace_flush();
-        REAL(_exit)(fsan__proc.opts.exitcode);
-    }
+    if (fsan__proc.opts.mode == FSAN_MODE_STRICT)
+        fsan__strict_exit("the process", "crash on semaphore", addr);
 }

@@ -88,6 +88,11 @@ ssize_t fsan__read_file(const char *path, char *buf, size_t cap);
 typedef int (*fsan__reader)(void *dst, uintptr_t src, size_t n);
 extern FSAN_TLS pid_t fsan__read_pid;
 int fsan__read_mem(void *dst, uintptr_t src, size_t n);
+/* The runtime's and the interpreter's own long-lived state (valid pointers
+ * only): read in place in this process, with no system call (the fork and
+ * _exit paths of every child use it), or through fsan__read_mem in the
+ * process fsan__read_pid names.  AS-safe. */
+int fsan__read_state(void *dst, uintptr_t src, size_t n);
 
 /* ---- trace.c: the AS-safe trace writer -------------------------------- */
 int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_site);
@@ -270,6 +275,9 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
                         pid_t owner_hint, uint32_t attempt_site);
 void fsan__child_lock_event(uintptr_t addr, uint32_t event, uint32_t site);
 void fsan__child_strict_exit(uintptr_t addr);
+/* AS-safe, never returns: strict mode ends this process with the exit code,
+ * says so ("ending WHO ... instead of letting it FATE ADDR") and records it. */
+void fsan__strict_exit(const char *who, const char *fate, uintptr_t addr) __attribute__((noreturn));
 /* AS-safe: a native site as "#N addr (module+off)" lines under title. */
 void fsan__site_describe(struct fsan__sbuf *sb, const char *title, uint32_t site);
 

@@ -2,9 +2,9 @@
  *
  * Fork-aware libraries key caches and pools by process id: in a child the
  * comparison of getpid() (or syscall(SYS_getpid)) with the pid they cached
- * trips, and whatever the parent built is thrown away.  The runtime remembers every site (native
- * call site, or Python stack when called from Python) that read the pid
- * before the fork; a fork child reading its pid at one of those sites is a
+ * trips, and whatever the parent built is thrown away.  The runtime
+ * remembers every site (native call site, or Python stack when called from
+ * Python) that read the pid before the fork; a fork child reading its pid at one of those sites is a
  * pid check tripping (rule cleared-cache).  Whether a given site is
  * harmless or drops something is knowledge about libraries, kept as data
  * in reports/pidchecks.def, not here.  Libraries can also say it outright

@@ -28,7 +28,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "fsan.h"
@@ -538,14 +537,15 @@ uint64_t fsan__py_here_key(void)
 
 /* ---- atexit handlers ----------------------------------------------------------- */
 
-/* AS-safe.  See fsan.h.  The main interpreter is the first one created,
- * the last of the list. */
+/* AS-safe.  See fsan.h.  The interpreter's own state (fsan__read_state:
+ * in place here, no system call on the fork path).  The main interpreter
+ * is the first one created, the last of the list. */
 static uintptr_t main_interp(void)
 {
-    uintptr_t interp = read_ptr(read_safe, py.runtime + FSAN_PY_RUNTIME_INTERP_HEAD), last = 0;
+    uintptr_t interp = read_ptr(fsan__read_state, py.runtime + FSAN_PY_RUNTIME_INTERP_HEAD), last = 0;
     for (int i = 0; interp && i < 64; i++) {
         last = interp;
-        interp = read_ptr(read_safe, interp + FSAN_PY_INTERP_NEXT);
+        interp = read_ptr(fsan__read_state, interp + FSAN_PY_INTERP_NEXT);
     }
     return last;
 }
@@ -556,7 +556,7 @@ int fsan__py_atexit_count(void)
         return 0;
     int n = 0;
     uintptr_t interp = main_interp();
-    if (!interp || read_safe(&n, interp + FSAN_PY_INTERP_ATEXIT_NCALLBACKS, sizeof n) < 0 || n < 0)
+    if (!interp || fsan__read_state(&n, interp + FSAN_PY_INTERP_ATEXIT_NCALLBACKS, sizeof n) < 0 || n < 0)
         return 0;
     return n;
 }
@@ -565,11 +565,11 @@ const char *fsan__py_atexit_name(int i)
 {
     if (py.state != PY_ACTIVE || i < 0)
         return NULL;
-    uintptr_t callbacks = read_ptr(read_safe, main_interp() + FSAN_PY_INTERP_ATEXIT_CALLBACKS);
-    uintptr_t cb = callbacks ? read_ptr(read_safe, callbacks + (uintptr_t)i * sizeof(uintptr_t)) : 0;
-    uintptr_t func = cb ? read_ptr(read_safe, cb + FSAN_PY_ATEXIT_CB_FUNC) : 0;
-    if (!func || !py.function_type || read_ptr(read_safe, func + FSAN_PY_OBJ_TYPE) != py.function_type)
+    uintptr_t callbacks = read_ptr(fsan__read_state, main_interp() + FSAN_PY_INTERP_ATEXIT_CALLBACKS);
+    uintptr_t cb = callbacks ? read_ptr(fsan__read_state, callbacks + (uintptr_t)i * sizeof(uintptr_t)) : 0;
+    uintptr_t func = cb ? read_ptr(fsan__read_state, cb + FSAN_PY_ATEXIT_CB_FUNC) : 0;
+    if (!func || !py.function_type || read_ptr(fsan__read_state, func + FSAN_PY_OBJ_TYPE) != py.function_type)
         return NULL;
-    uint32_t name = read_pystr(read_safe, read_ptr(read_safe, func + FSAN_PY_FUNC_QUALNAME));
+    uint32_t name = read_pystr(fsan__read_state, read_ptr(fsan__read_state, func + FSAN_PY_FUNC_QUALNAME));
     return name ? py_pool + name - 1 : NULL;
 }

@@ -15,8 +15,9 @@
  * the buffer pointers of the public FILE layout; the child reads them
  * without taking the list lock, which glibc resets in the child anyway.
  * Exit handlers are counted by interposing __cxa_atexit, the one entry
- * point of atexit() and of C++ static destructors, and on_exit().  Everything a clean
- * child does here is reading; it writes only when it has a finding.
+ * point of atexit() and of C++ static destructors, and on_exit().
+ * Everything a clean child does here is reading; it writes only when it
+ * has a finding.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -185,16 +186,7 @@ static size_t pending_after_fork(const FILE *f, uintptr_t addr, const struct inh
     return pending > before ? pending - before : 0;
 }
 
-/* This image's own bookkeeping is read in place (the _exit path of every
- * fork child: no system call); another process's (a fork child, from its
- * parent) through process_vm_readv. */
-static int read_state(void *dst, uintptr_t src, size_t n)
-{
-    if (fsan__read_pid)
-        return fsan__read_mem(dst, src, n);
-    memcpy(dst, (const void *)src, n);
-    return 0;
-}
+#define read_state fsan__read_state
 
 /* AS-safe.  See fsan.h.  Same addresses in the child as in its parent. */
 void fsan__child_lost(struct fsan__lost *out)

@@ -8,6 +8,13 @@ PYENV = "/root/.pyenv/versions/3.11.7/bin/python3.11"     # 3.11.7 with a shared
 STRICT = ["--mode", "strict"]
 
 
+def both_pythons(name, program, **kwargs):
+    """The same Python scenario under Debian's interpreter (name) and under
+    pyenv's shared-libpython build (name + "-pyenv")."""
+    return [Scenario(name + suffix, program, interpreter=interp, **kwargs)
+            for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))]
+
+
 def forker_relock(name, program, kind_word):
     """The forking thread holds a mutex at fork and the child locks it
     again: child-deadlock with the attempt, the forker's acquisition and the
@@ -156,69 +163,39 @@ SCENARIOS = [
                      Expect("child-deadlock", "error", "attempt", "shared_lock_site.c", "attempt")]),
 
     # ---- Python frames (both interpreters): the user's .py lines ------------
-    Scenario("py-frames-lock-held-by-forker", "py_lock_forker.py", interpreter=PY,
-             expect=[Expect("child-deadlock", "error", "acquired", "py_lock_forker.py", "acquire"),
-                     Expect("child-deadlock", "error", "attempt", "py_lock_forker.py", "fork")],
-             absent=["threads-at-fork"]),
-    Scenario("py-frames-lock-holder-thread", "py_lock_thread.py", interpreter=PY,
-             expect=[Expect("child-deadlock", "error", "acquired", "py_lock_thread.py", "acquire",
-                            thread_name="lock-holder", message_has='"lock-holder"'),
-                     Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork"),
-                     Expect("threads-at-fork", "warning", "thread", "py_lock_thread.py", "sleeping",
-                            thread_name="lock-holder"),
-                     Expect("threads-at-fork", "warning", "fork", "py_lock_thread.py", "fork")]),
-    Scenario("py-frames-pool-refork", "py_pool_refork.py", interpreter=PY,
-             expect=[Expect("threads-at-fork", None, "thread", thread_name="Thread-2 (_handle_tasks)",
-                            name_only=True),
-                     Expect("threads-at-fork", None, "thread", thread_name="Thread-3 (_handle_results)",
-                            name_only=True),
-                     Expect("threads-at-fork", None, "fork", "popen_fork.py", file_only=True,
-                            thread_name="Thread-1 (_handle_workers)")],
-             clean=True, stdout_has="results: [0, 1, 4]"),
-    Scenario("py-clean-pool-readonly-global", "py_pool_readonly.py", interpreter=PY, clean=True,
-             stdout_has="sum: 332833500"),
-    Scenario("py-clean-subprocess-from-threads", "py_subprocess_threads.py", interpreter=PY, clean=True,
-             stdout_has="ran 4 subprocesses"),
-    Scenario("py-clean-single-threaded-fork-frames", "py_single_fork.py", interpreter=PY, clean=True,
-             absent=["threads-at-fork"]),
-    Scenario("py-clean-rlock-held-by-forker-frames", "py_rlock_forker.py", interpreter=PY, clean=True),
-    Scenario("py-clean-lock-released-before-fork-frames", "py_lock_released.py", interpreter=PY, clean=True),
-    Scenario("py-frames-lock-held-by-forker-pyenv", "py_lock_forker.py", interpreter=PYENV,
-             expect=[Expect("child-deadlock", "error", "acquired", "py_lock_forker.py", "acquire"),
-                     Expect("child-deadlock", "error", "attempt", "py_lock_forker.py", "fork")],
-             absent=["threads-at-fork"]),
-    Scenario("py-frames-lock-holder-thread-pyenv", "py_lock_thread.py", interpreter=PYENV,
-             expect=[Expect("child-deadlock", "error", "acquired", "py_lock_thread.py", "acquire",
-                            thread_name="lock-holder", message_has='"lock-holder"'),
-                     Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork"),
-                     Expect("threads-at-fork", "warning", "thread", "py_lock_thread.py", "sleeping",
-                            thread_name="lock-holder"),
-                     Expect("threads-at-fork", "warning", "fork", "py_lock_thread.py", "fork")]),
-    Scenario("py-frames-pool-refork-pyenv", "py_pool_refork.py", interpreter=PYENV,
-             expect=[Expect("threads-at-fork", None, "thread", thread_name="Thread-2 (_handle_tasks)",
-                            name_only=True),
-                     Expect("threads-at-fork", None, "thread", thread_name="Thread-3 (_handle_results)",
-                            name_only=True),
-                     Expect("threads-at-fork", None, "fork", "popen_fork.py", file_only=True,
-                            thread_name="Thread-1 (_handle_workers)")],
-             clean=True, stdout_has="results: [0, 1, 4]"),
-    Scenario("py-clean-pool-readonly-global-pyenv", "py_pool_readonly.py", interpreter=PYENV, clean=True,
-             stdout_has="sum: 332833500"),
-    Scenario("py-clean-subprocess-from-threads-pyenv", "py_subprocess_threads.py", interpreter=PYENV, clean=True,
-             stdout_has="ran 4 subprocesses"),
-    Scenario("py-clean-single-threaded-fork-pyenv-frames", "py_single_fork.py", interpreter=PYENV, clean=True,
-             absent=["threads-at-fork"]),
-    Scenario("py-clean-rlock-held-by-forker-pyenv-frames", "py_rlock_forker.py", interpreter=PYENV, clean=True),
-    Scenario("py-clean-lock-released-before-fork-pyenv-frames", "py_lock_released.py", interpreter=PYENV, clean=True),
+    *both_pythons("py-frames-lock-held-by-forker", "py_lock_forker.py",
+                  expect=[Expect("child-deadlock", "error", "acquired", "py_lock_forker.py", "acquire"),
+                          Expect("child-deadlock", "error", "attempt", "py_lock_forker.py", "fork")],
+                  absent=["threads-at-fork"]),
+    *both_pythons("py-frames-lock-holder-thread", "py_lock_thread.py",
+                  expect=[Expect("child-deadlock", "error", "acquired", "py_lock_thread.py", "acquire",
+                                 thread_name="lock-holder", message_has='"lock-holder"'),
+                          Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork"),
+                          Expect("threads-at-fork", "warning", "thread", "py_lock_thread.py", "sleeping",
+                                 thread_name="lock-holder"),
+                          Expect("threads-at-fork", "warning", "fork", "py_lock_thread.py", "fork")]),
+    *both_pythons("py-frames-pool-refork", "py_pool_refork.py",
+                  expect=[Expect("threads-at-fork", None, "thread", thread_name="Thread-2 (_handle_tasks)",
+                                 name_only=True),
+                          Expect("threads-at-fork", None, "thread", thread_name="Thread-3 (_handle_results)",
+                                 name_only=True),
+                          Expect("threads-at-fork", None, "fork", "popen_fork.py", file_only=True,
+                                 thread_name="Thread-1 (_handle_workers)")],
+                  clean=True, stdout_has="results: [0, 1, 4]"),
+    *both_pythons("py-clean-pool-readonly-global", "py_pool_readonly.py", clean=True, stdout_has="sum: 332833500"),
+    *both_pythons("py-clean-subprocess-from-threads", "py_subprocess_threads.py", clean=True,
+                  stdout_has="ran 4 subprocesses"),
+    *both_pythons("py-clean-single-threaded-fork-frames", "py_single_fork.py", clean=True,
+                  absent=["threads-at-fork"]),
+    *both_pythons("py-clean-rlock-held-by-forker-frames", "py_rlock_forker.py", clean=True),
+    *both_pythons("py-clean-lock-released-before-fork-frames", "py_lock_released.py", clean=True),
     # Bad input: an interpreter forksan cannot read frames from: native
     # frames, one notice saying why, the finding still there.
     Scenario("py-bridge-unavailable-falls-back", "fake_python",
              expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
              notice_has="Python frames unavailable"),
-    Scenario("py-clean-logging-thread-at-fork", "py_logging_thread.py", interpreter=PY, clean=True,
-             stdout_has="children: [0, 0, 0, 0, 0]"),
-    Scenario("py-clean-logging-thread-at-fork-pyenv", "py_logging_thread.py", interpreter=PYENV, clean=True,
-             stdout_has="children: [0, 0, 0, 0, 0]"),
+    *both_pythons("py-clean-logging-thread-at-fork", "py_logging_thread.py", clean=True,
+                  stdout_has="children: [0, 0, 0, 0, 0]"),
     # `python3` on PATH may be pyenv's shell shim, which forks and execs
     # several times before the interpreter starts: none of that is noise.
     Scenario("py-clean-through-pyenv-shim", "py_single_fork.py", interpreter="/root/.pyenv/shims/python3",
@@ -272,25 +249,22 @@ SCENARIOS = [
              same_as_bare=True),
     # asyncio, both interpreters: run_forever() in "loop-thread"; the child
     # wakes the stranded loop with run_coroutine_threadsafe (times out).
-    *[Scenario("py-loop-thread-stranded" + suffix, "py_loop_thread_stranded.py", interpreter=interp,
-               expect=[Expect("stranded-loop", "error", "use", "py_loop_thread_stranded.py", "use"),
-                       Expect("stranded-loop", "error", "thread", thread_name="loop-thread", name_only=True),
-                       Expect("stranded-loop", "error", "created", "py_loop_thread_stranded.py", "created")],
-               absent=["shared-loop", "child-deadlock"], stdout_has="child ended: 3")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    *both_pythons("py-loop-thread-stranded", "py_loop_thread_stranded.py",
+                  expect=[Expect("stranded-loop", "error", "use", "py_loop_thread_stranded.py", "use"),
+                          Expect("stranded-loop", "error", "thread", thread_name="loop-thread", name_only=True),
+                          Expect("stranded-loop", "error", "created", "py_loop_thread_stranded.py", "created")],
+                  absent=["shared-loop", "child-deadlock"], stdout_has="child ended: 3"),
     # The child runs asyncio.run() on a fresh loop and never touches the
     # inherited one: no shared-loop; the inherited loop stays open with its
     # driver gone, untouched: stranded-loop at warning only.
-    *[Scenario("py-loop-child-fresh-loop" + suffix, "py_loop_child_fresh.py", interpreter=interp,
-               expect=[Expect("stranded-loop", "warning", "thread", thread_name="loop-thread", name_only=True)],
-               absent=["shared-loop", "child-deadlock"], stdout_has="child ended: 0")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    *both_pythons("py-loop-child-fresh-loop", "py_loop_child_fresh.py",
+                  expect=[Expect("stranded-loop", "warning", "thread", thread_name="loop-thread", name_only=True)],
+                  absent=["shared-loop", "child-deadlock"], stdout_has="child ended: 0"),
     # ... and with the inherited loop's selector (its epoll fd) closed first:
     # nothing above note (threads-at-fork drops to a note).
-    *[Scenario("py-clean-loop-child-closes-inherited" + suffix, "py_loop_child_fresh.py", args=["close"],
-               interpreter=interp, clean=True, expect=[Expect("threads-at-fork", "note")],
-               absent=["stranded-loop", "shared-loop", "child-deadlock"], stdout_has="child ended: 0")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    *both_pythons("py-clean-loop-child-closes-inherited", "py_loop_child_fresh.py", args=["close"],
+                  clean=True, expect=[Expect("threads-at-fork", "note")],
+                  absent=["stranded-loop", "shared-loop", "child-deadlock"], stdout_has="child ended: 0"),
 
     # ---- buffers and exit handlers across fork --------------------------------
     Scenario("c-stdio-duplicate-and-duplicated-cleanup", "stdio_cleanup", args=["dup"],
@@ -311,30 +285,24 @@ SCENARIOS = [
                             message_has="2 exit handlers it registered after the fork never run (first: child_cleanup); 15 bytes")]),
     Scenario("c-skipped-cleanup-child-killed-by-sigterm", "exit_paths", args=["killed"],
              expect=[Expect("skipped-cleanup", "warning", "sender", "exit_paths.c", "kill",
-                            message_has="killed by SIGTERM sent by process")],
+                            message_has="killed by SIGTERM sent by process"),
+                     Expect("skipped-cleanup", "warning", message_has="(first: child_cleanup)")],
              stdout_has="child ended: 143"),
-    Scenario("c-skipped-cleanup-killed-names-handler", "exit_paths", args=["killed"],
-             expect=[Expect("skipped-cleanup", "warning", message_has="(first: child_cleanup)")]),
     Scenario("c-clean-child-catches-sigterm", "exit_paths", args=["handled"], clean=True,
              absent=["skipped-cleanup"], stdout_has="[child cleanup]", same_as_bare=True),
     Scenario("c-clean-child-exits", "exit_paths", args=["exits"], clean=True,
              absent=["skipped-cleanup"], stdout_has="[child cleanup]", same_as_bare=True),
-    *[Scenario("py-skipped-cleanup-atexit-in-process" + suffix, "py_exit_paths.py", args=["atexit"],
-               interpreter=interp,
-               expect=[Expect("skipped-cleanup", "warning", "exit", "py_exit_paths.py", "start",
-                              message_has="Python atexit handler it registered after the fork never runs (first: save_results)")],
-               stdout_has="child ended: 0")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
-    *[Scenario("py-skipped-cleanup-pool-left-busy" + suffix, "py_exit_paths.py", args=["pool-busy"],
-               interpreter=interp,
-               expect=[Expect("skipped-cleanup", "warning", "sender", "py_exit_paths.py", "with",
-                              function_has="terminate", message_has="killed by SIGTERM"),
-                       Expect("skipped-cleanup", "warning", "child", "py_exit_paths.py", file_only=True)],
-               stdout_has="pool left")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
-    *[Scenario("py-clean-pool-closed-and-joined" + suffix, "py_exit_paths.py", args=["pool-closed"],
-               interpreter=interp, clean=True, absent=["skipped-cleanup"], stdout_has="pool joined")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    *both_pythons("py-skipped-cleanup-atexit-in-process", "py_exit_paths.py", args=["atexit"],
+                  expect=[Expect("skipped-cleanup", "warning", "exit", "py_exit_paths.py", "start",
+                                 message_has="Python atexit handler it registered after the fork never runs (first: save_results)")],
+                  stdout_has="child ended: 0"),
+    *both_pythons("py-skipped-cleanup-pool-left-busy", "py_exit_paths.py", args=["pool-busy"],
+                  expect=[Expect("skipped-cleanup", "warning", "sender", "py_exit_paths.py", "with",
+                                 function_has="terminate", message_has="killed by SIGTERM"),
+                          Expect("skipped-cleanup", "warning", "child", "py_exit_paths.py", file_only=True)],
+                  stdout_has="pool left"),
+    *both_pythons("py-clean-pool-closed-and-joined", "py_exit_paths.py", args=["pool-closed"],
+                  clean=True, absent=["skipped-cleanup"], stdout_has="pool joined"),
     Scenario("py-foreign-handle-fork-event-in-spawn-child", "py_foreign_handle.py", interpreter=PY,
              expect=[Expect("foreign-handle", "error", "use", "py_foreign_handle.py", "use")],
              stdout_has="child ended: -11"),
@@ -343,27 +311,20 @@ SCENARIOS = [
 
     # ---- pid checks: state the parent built, dropped in the child ------------
     Scenario("c-cleared-cache-pid-check", "pid_cache",
-             expect=[Expect("cleared-cache", "note", "check", "pid_cache.c", "check"),
+             expect=[Expect("cleared-cache", "note", "check", "pid_cache.c", "check", not_mark="store"),
                      Expect("cleared-cache", "note", "check", "pid_cache.c", "rawcheck"),
                      Expect("cleared-cache", "warning", "check", "pid_cache.c", "declared",
                             message_has="the session cache"),
                      Expect("cleared-cache", "warning", "built", "pid_cache.c", "built")],
-             stdout_has="child ended: 0"),
-    # One finding per function: the store right after the check, and the
-    # pid reads of the function that declared its drop, are not findings.
-    Scenario("c-cleared-cache-one-finding-per-function", "pid_cache",
-             expect=[Expect("cleared-cache", "note", "check", "pid_cache.c", "check", not_mark="store")],
+             # One finding per function: the store right after the check, and
+             # the pid reads of the function that declared its drop, are not
+             # findings of their own.
              at_most={"cleared-cache": 3}, stdout_has="child ended: 0"),
-    Scenario("py-cleared-cache-known-library", "py_pid_cache.py", interpreter=PY,
-             expect=[Expect("cleared-cache", "warning", "check", "pidcache_lib.py", "check",
-                            message_has="fsspec"),
-                     Expect("cleared-cache", "warning", "check", "py_pid_cache.py", "call")],
-             stdout_has="child ended: 0"),
-    Scenario("py-cleared-cache-known-library-pyenv", "py_pid_cache.py", interpreter=PYENV,
-             expect=[Expect("cleared-cache", "warning", "check", "pidcache_lib.py", "check",
-                            message_has="fsspec"),
-                     Expect("cleared-cache", "warning", "check", "py_pid_cache.py", "call")],
-             stdout_has="child ended: 0"),
+    *both_pythons("py-cleared-cache-known-library", "py_pid_cache.py",
+                  expect=[Expect("cleared-cache", "warning", "check", "pidcache_lib.py", "check",
+                                 message_has="fsspec"),
+                          Expect("cleared-cache", "warning", "check", "py_pid_cache.py", "call")],
+                  stdout_has="child ended: 0"),
     Scenario("py-cow-amplification", "py_cow.py", interpreter=PY,
              expect=[Expect("cow-amplification", "note", message_has="MiB")], stdout_has="child ended: 0"),
     Scenario("py-clean-cow-child-reads-len", "py_cow.py", interpreter=PY, args=["len"],
@@ -372,27 +333,24 @@ SCENARIOS = [
     # (pidcache_lib, fsspec's _Cached): the library's pid check empties the
     # cache.  The warning shows the library's check line and, further out,
     # the user's call line in the worker's task.
-    *[Scenario("py-cleared-cache-pool-worker" + suffix, "py_pid_pool.py", interpreter=interp,
-               expect=[Expect("cleared-cache", "warning", "check", "pidcache_lib.py", "check",
-                              message_has="fsspec"),
-                       Expect("cleared-cache", "warning", "check", "py_pid_pool.py", "call")],
-               stdout_has="worker gets: []")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    *both_pythons("py-cleared-cache-pool-worker", "py_pid_pool.py",
+                  expect=[Expect("cleared-cache", "warning", "check", "pidcache_lib.py", "check",
+                                 message_has="fsspec"),
+                          Expect("cleared-cache", "warning", "check", "py_pid_pool.py", "call")],
+                  stdout_has="worker gets: []"),
     # Control: the worker uses the instance made before the pool, without
     # constructing it: no pid check runs, nothing is dropped.
-    *[Scenario("py-clean-pool-worker-uses-inherited" + suffix, "py_pid_pool.py", args=["global"],
-               interpreter=interp, clean=True, absent=["cleared-cache"], stdout_has="worker gets: ['token']")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    *both_pythons("py-clean-pool-worker-uses-inherited", "py_pid_pool.py", args=["global"],
+                  clean=True, absent=["cleared-cache"], stdout_has="worker gets: ['token']"),
     # Control: parent and worker each run a fresh loop with asyncio.run().
     # asyncio's C accelerator reads the pid when it sets and looks up the
     # running loop, so those reads, seen before the fork, do trip in the
     # worker; reports/pidchecks.def knows them as harmless (any function in
-    # asyncio's files), so nothing is reported.  That the reads trip at all
-    # is shown by the same run without the table entry, in test_rules.
-    *[Scenario("py-clean-pool-worker-fresh-asyncio" + suffix, "py_pid_pool.py", args=["asyncio"],
-               interpreter=interp, clean=True, absent=["cleared-cache"],
-               stdout_has="worker gets: 42")
-      for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))],
+    # asyncio's files), so nothing is reported.  test_rules checks that the
+    # table entry, not a missed read, is what keeps them out.
+    *both_pythons("py-clean-pool-worker-fresh-asyncio", "py_pid_pool.py", args=["asyncio"],
+                  clean=True, absent=["cleared-cache"],
+                  stdout_has="worker gets: 42"),
     # A full and a partial line (9 + 7 bytes) unflushed at fork, parent
     # and child both end with exit(): the 16 bytes are written twice.
     Scenario("c-stdio-duplicate-counts-bytes", "stdio_bytes",
