@@ -64,15 +64,21 @@ static char *xstrdup(struct ctx *c, const char *s)
     return d;
 }
 
-static char *xprintf(struct ctx *c, const char *fmt, ...)
+static char *xvprintf(struct ctx *c, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0) {
         s = NULL;
         c->oom = 1;
     }
+    return s;
+}
+
+static char *xprintf(struct ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvprintf(c, fmt, ap);
     va_end(ap);
     return s;
 }
@@ -705,11 +711,7 @@ static void append_clause(struct ctx *c, char **out, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *clause = NULL;
-    if (vasprintf(&clause, fmt, ap) < 0) {
-        clause = NULL;
-        c->oom = 1;
-    }
+    char *clause = xvprintf(c, fmt, ap);
     va_end(ap);
     char *joined = xprintf(c, "%s; %s", *out ? *out : "", clause ? clause : "");
     free(clause);
