@@ -188,9 +188,13 @@ static int set_environment(struct fsan_cli *cli, const char *runtime, const char
         return -ENOMEM;
     const char *old_opts = getenv("FORKSAN_OPTIONS");
     char *opts = NULL;
-    if (asprintf(&opts, "%s%strace_dir=%s:mode=%s:exitcode=%d", old_opts && *old_opts ? old_opts : "",
-                 old_opts && *old_opts ? ":" : "", dir, cli->mode == FSAN_MODE_STRICT ? "strict" : "observe",
-                 cli->exitcode) < 0) {
+    /* The runtime speaks into the trace directory, not into the program's
+     * stderr (the report shows what it said); the user's own options come
+     * after those two defaults, so they can change them, and before the
+     * settings this run depends on. */
+    if (asprintf(&opts, "log_path=%s/" FSAN_LOG_PREFIX ":child_report=0%s%s:trace_dir=%s:mode=%s:exitcode=%d", dir,
+                 old_opts && *old_opts ? ":" : "", old_opts && *old_opts ? old_opts : "", dir,
+                 cli->mode == FSAN_MODE_STRICT ? "strict" : "observe", cli->exitcode) < 0) {
         free(preload);
         return -ENOMEM;
     }

@@ -489,15 +489,15 @@ static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const
                       kw, noun, (unsigned long long)d->lock_addr);
         break;
     default:
-        msg = xprintf(c, "forked child blocks forever on %s%s 0x%llx: it is unavailable and the child has a single thread, so nobody can release it",
-                      kw, noun, (unsigned long long)d->lock_addr);
+        msg = xprintf(c, "forked child blocks forever on %s%s 0x%llx: its owner, thread %u, does not exist in the child, so nobody can release it",
+                      kw, noun, (unsigned long long)d->lock_addr, d->holder_tid);
         break;
     }
     start_finding(&f, "child-deadlock", FSAN_SEV_ERROR, msg);
     struct fsan_location *attempt = site_location(c, &f, t, "attempt", d->tid, d->attempt_site,
                                                   xprintf(c, "the child tries to take the %s at:", noun));
     finish_location(c, attempt, t, FSAN_PYREF_ATTEMPT, d->lock_addr, (d->flags & FSAN_DLF_ATTEMPT_SITE_SHARED) != 0);
-    if (d->holder_tid || d->acquire_site) {
+    if (d->acquire_site || (d->holder_tid && d->form != FSAN_DL_OWNER_GONE)) {
         char *desc = d->form == FSAN_DL_VANISHED_HOLDER
                          ? xprintf(c, "held at fork by %s (vanished in the child), acquired at:", holder ? holder : "a thread")
                          : xprintf(c, "held at fork by the forking thread, acquired at:");
@@ -515,7 +515,8 @@ static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const
 static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t,
                       const struct fsan_rec_held *h, int *vanished_left_lock)
 {
-    if ((h->kind & FSAN_KIND_PSHARED) || (h->flags & FSAN_HELD_SELF_WAIT) || child_cleared(t, h->lock_addr) ||
+    if ((h->kind & FSAN_KIND_PSHARED) || (h->flags & (FSAN_HELD_SELF_WAIT | FSAN_HELD_FORK_CALL)) ||
+        child_cleared(t, h->lock_addr) ||
         child_deadlocked_on(t, h->lock_addr) || child_execed(set, t))
         return;
     const struct fsan_rec_thread *holder = thread_by_tid(t, h->holder_tid);
@@ -583,9 +584,11 @@ static void rule_threads_at_fork(struct ctx *c, const struct fsan_trace_set *set
         return;
     int execs = child_execed(set, t);
     enum fsan_severity sev = (!execs && vanished_left_lock) ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
+    /* Say what was observed, no more: forksan sees pthread locks and
+     * semaphores, not locks built on futexes directly. */
     const char *why = execs ? "; the child execs, so they matter only until then"
-                    : vanished_left_lock ? "; at least one of them left a lock held or an event loop without its driver"
-                                         : "; none of them left a lock held that the child could block on";
+                    : vanished_left_lock ? "; at least one of them left a lock held that the child never released"
+                                         : "; forksan saw none of them holding a pthread lock or semaphore (locks built directly on futexes are not seen)";
     struct fsan_finding f;
     start_finding(&f, "threads-at-fork", sev,
                   xprintf(c, "%zu other thread%s alive at fork and vanished in the child%s", vanished,
@@ -671,19 +674,20 @@ static void rule_loops(struct ctx *c, const struct fsan_trace_set *set, const st
         if (!stranded)
             continue;
         const struct fsan_rec_loop_use *use = uses[2] ? uses[2] : uses[1];
-        if (!use && recreate)
-            continue; /* the child closed it and made its own: the correct pattern */
+        /* A loop the child never wakes or waits on costs it nothing: the
+         * child that builds its own loop (closing the old one or not) is
+         * the correct pattern, and threads-at-fork already names the
+         * vanished driver. */
+        (void)recreate;
+        if (!use)
+            continue;
         struct fsan_finding f;
         char *driver = thread_label(c, t, l->rec.driver_tid);
-        start_finding(&f, "stranded-loop", use ? FSAN_SEV_ERROR : FSAN_SEV_WARNING,
-                      use ? xprintf(c, "the forked child %s the event loop on epoll fd %d, whose driving %s does not exist in the child: nobody will ever run what it asks",
-                                    use->kind == FSAN_LOOPUSE_WAKE ? "wakes" : "waits on", l->rec.epfd, driver ? driver : "thread")
-                          : xprintf(c, "the event loop on epoll fd %d lost its driving %s at fork; the child never touched it (latent: anything it schedules on that loop never runs)",
-                                    l->rec.epfd, driver ? driver : "thread"));
+        start_finding(&f, "stranded-loop", FSAN_SEV_ERROR,
+                      xprintf(c, "the forked child %s the event loop on epoll fd %d, whose driving %s does not exist in the child: nobody will ever run what it asks",
+                              use->kind == FSAN_LOOPUSE_WAKE ? "wakes" : "waits on", l->rec.epfd, driver ? driver : "thread"));
         free(driver);
-        if (use)
-            loop_location(c, &f, t, "use", use->tid, use->site, use->pysite,
-                          xprintf(c, "the child %s", use_words(use->kind)));
+        loop_location(c, &f, t, "use", use->tid, use->site, use->pysite, xprintf(c, "the child %s", use_words(use->kind)));
         loop_common_locations(c, &f, t, l);
         commit_finding(c, &f, (int)t->proc.pid);
     }
@@ -765,9 +769,11 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
             free(handler);
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child calls exit() at:"));
         } else if (r->kind == FSAN_CLEANUP_COW) {
+            int python = t->has_pyinfo && t->py_state == FSAN_PY_ACTIVE;
             start_finding(&f, "cow-amplification", FSAN_SEV_NOTE,
-                          xprintf(c, "the forked child ended with %.1f MiB of private dirty memory, %u%% of what it could share with its parent: copy-on-write copied most of what it inherited (in CPython, merely reading objects writes their reference counts)",
-                                  (double)r->bytes / (1024.0 * 1024.0), r->count));
+                          xprintf(c, "the forked child ended with %.1f MiB of private dirty memory, %u%% of what it could share with its parent: copy-on-write copied most of what it inherited%s",
+                                  (double)r->bytes / (1024.0 * 1024.0), r->count,
+                                  python ? " (in CPython, merely reading objects writes their reference counts)" : ""));
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "measured when the child ended, at:"));
         } else {
             char *lost = losses_text(c, t, r->count, r->handler, r->py_count, t->cleanups[i].name, r->bytes, r->fd);
@@ -840,14 +846,12 @@ static void rule_foreign(struct ctx *c, const struct fsan_trace *t)
 
 /* ---- pid checks ------------------------------------------------------------------ */
 
-enum pid_verdict { PID_BENIGN, PID_HARMFUL };
 struct pid_knowledge {
     const char *function;
     const char *file;
-    enum pid_verdict verdict;
     const char *what;
 };
-#define FSAN_PIDCHECK(fn, file, verdict, what) {fn, file, PID_##verdict, what},
+#define FSAN_PIDCHECK(fn, file, what) {fn, file, what},
 static const struct pid_knowledge pid_knowledge[] = {
 #include "pidchecks.def"
 };
@@ -907,7 +911,11 @@ static void rule_pidchecks(struct ctx *c, const struct fsan_trace_set *set, cons
                                                               : xprintf(c, "the pid check (read before the fork here too) at:"));
             char *fn = innermost_function(c, loc);
             const struct pid_knowledge *k = p->name ? NULL : known_pidcheck(loc);
-            if ((k && k->verdict == PID_BENIGN) || (!p->name && seen_before(seen, nseen, fn))) {
+            /* A pid check whose effect is unknown is not reported: most
+             * merely print or log the pid, and a note that says "maybe"
+             * a hundred times is noise.  What is reported is a drop that
+             * is known (the knowledge table) or declared by the library. */
+            if (!p->name && (!k || seen_before(seen, nseen, fn))) {
                 free(fn);
                 free_finding(&f);
                 continue;
@@ -919,11 +927,9 @@ static void rule_pidchecks(struct ctx *c, const struct fsan_trace_set *set, cons
                 if (p->rec.built_site)
                     site_location(c, &f, t, "built", 0, p->rec.built_site,
                                   xprintf(c, "the parent built it (forksan_cache_declare) at:"));
-            } else if (k) {
+            } else {
                 f.severity = FSAN_SEV_WARNING;
                 f.message = xprintf(c, "a pid check trips in the forked child and state built in the parent is dropped: %s", k->what);
-            } else {
-                f.message = xprintf(c, "a pid check trips in the forked child: code that read the pid before the fork reads it again here, typically to discard per-process state built in the parent (effect unknown to forksan)");
             }
             fork_location(c, &f, t);
             commit_finding(c, &f, (int)t->proc.pid);
@@ -950,10 +956,6 @@ static void analyze_child(struct ctx *c, const struct fsan_trace_set *set, const
     for (size_t i = 0; i < t->ndeadlocks; i++)
         if (t->deadlocks[i].form == FSAN_DL_VANISHED_HOLDER)
             vanished_left_lock = 1;
-    for (size_t i = 0; i < t->nloops; i++)
-        if ((t->loops[i].rec.flags & FSAN_LOOP_DRIVER_VANISHED) &&
-            !first_use(t, t->loops[i].rec.epfd, FSAN_LOOPUSE_RECREATE))
-            vanished_left_lock = 1; /* a vanished thread left a loop behind */
     rule_threads_at_fork(c, set, t, vanished_left_lock);
     rule_loops(c, set, t);
     rule_cleanups(c, t);

@@ -8,16 +8,32 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "analyze.h"
+#include "catalogue.h"
 
 static int is_trace_name(const char *name)
 {
     size_t n = strlen(name);
     return strncmp(name, "forksan.", 8) == 0 && n > 14 && strcmp(name + n - 6, ".trace") == 0;
+}
+
+/* forksan.log.PID: what the runtime of process PID said (log_path). */
+static int is_log_name(const char *name)
+{
+    size_t n = strlen(FSAN_LOG_PREFIX);
+    if (strncmp(name, FSAN_LOG_PREFIX ".", n + 1) != 0 || !name[n + 1])
+        return 0;
+    for (const char *p = name + n + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -38,7 +54,8 @@ static int add_notice(struct fsan_trace_set *set, const char *text)
     return 0;
 }
 
-static int list_names(const char *dir, char ***names_out, size_t *n_out, char *err, size_t errlen)
+static int list_names(const char *dir, int (*wanted)(const char *), char ***names_out, size_t *n_out, char *err,
+                      size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -50,7 +67,7 @@ static int list_names(const char *dir, char ***names_out, size_t *n_out, char *e
     size_t n = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (!is_trace_name(de->d_name))
+        if (!wanted(de->d_name))
             continue;
         char **p = realloc(names, (n + 1) * sizeof *p);
         if (!p || !(p[n] = strdup(de->d_name))) {
@@ -69,11 +86,104 @@ static int list_names(const char *dir, char ***names_out, size_t *n_out, char *e
     return 0;
 }
 
+#define LOG_MAX_BYTES (64 * 1024) /* read of each log; the rest is counted */
+#define LOG_MAX_NOTICES 100       /* lines shown from all logs together */
+
+/* One log line "==PID==LEVEL: forksan: text" as a notice.  The headline
+ * of the runtime's immediate report of a finding (a rule id follows
+ * "forksan: ") is left out: the report shows that finding in full. */
+static int log_line_notice(struct fsan_trace_set *set, const char *pid, const char *line, size_t len,
+                           size_t *shown, size_t *skipped)
+{
+    const char *tag = "forksan: ";
+    const char *text = memmem(line, len, tag, strlen(tag));
+    if (!text || len < 2 || line[0] != '=' || line[1] != '=')
+        return 0; /* a continuation line of a multi-line message */
+    text += strlen(tag);
+    const char *colon = memchr(text, ':', len - (size_t)(text - line));
+    if (colon) {
+        char id[64];
+        size_t n = (size_t)(colon - text);
+        if (n < sizeof id) {
+            memcpy(id, text, n);
+            id[n] = '\0';
+            if (fsan_rule_find(id))
+                return 0;
+        }
+    }
+    if (*shown >= LOG_MAX_NOTICES) {
+        (*skipped)++;
+        return 0;
+    }
+    char notice[1024];
+    snprintf(notice, sizeof notice, "runtime of process %s: %.*s", pid, (int)(len - (size_t)(text - line)), text);
+    (*shown)++;
+    return add_notice(set, notice);
+}
+
+/* Reads at most LOG_MAX_BYTES of a log, never blocking on what is not a
+ * regular file (a FIFO planted in the directory) and never following a
+ * link. */
+static ssize_t read_log(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    size_t len = 0;
+    while (len < cap) {
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    return (ssize_t)len;
+}
+
+/* What the runtime said (forksan.log.PID files) becomes notices. */
+static int load_logs(const char *dir, struct fsan_trace_set *set)
+{
+    char **names = NULL, err[512];
+    size_t n = 0, shown = 0, skipped = 0;
+    if (list_names(dir, is_log_name, &names, &n, err, sizeof err) < 0)
+        return 0; /* the traces were read: the logs are a bonus */
+    int rc = 0;
+    char *buf = malloc(LOG_MAX_BYTES);
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        const char *pid = names[i] + strlen(FSAN_LOG_PREFIX) + 1;
+        ssize_t len = buf && rc == 0 ? read_log(path, buf, LOG_MAX_BYTES) : -1;
+        for (ssize_t at = 0; len > 0 && at < len && rc == 0;) {
+            const char *eol = memchr(buf + at, '\n', (size_t)(len - at));
+            size_t linelen = eol ? (size_t)(eol - (buf + at)) : (size_t)(len - at);
+            rc = log_line_notice(set, pid, buf + at, linelen, &shown, &skipped);
+            at += (ssize_t)linelen + 1;
+        }
+        free(names[i]);
+    }
+    free(names);
+    free(buf);
+    if (rc == 0 && skipped) {
+        char notice[256];
+        snprintf(notice, sizeof notice, "%zu more messages of the runtime are in the " FSAN_LOG_PREFIX ".* files of the trace directory", skipped);
+        rc = add_notice(set, notice);
+    }
+    return rc;
+}
+
 int fsan_load_dir(const char *dir, struct fsan_trace_set *set, char *err, size_t errlen)
 {
     char **names = NULL;
     size_t n = 0;
-    int rc = list_names(dir, &names, &n, err, errlen);
+    int rc = list_names(dir, is_trace_name, &names, &n, err, errlen);
     if (rc < 0)
         return rc;
     set->traces = calloc(n ? n : 1, sizeof *set->traces);
@@ -100,7 +210,7 @@ int fsan_load_dir(const char *dir, struct fsan_trace_set *set, char *err, size_t
         set->ntraces++;
     }
     free(names);
-    return 0;
+    return load_logs(dir, set);
 }
 
 void fsan_trace_set_free(struct fsan_trace_set *set)

@@ -199,10 +199,11 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
 
     uint32_t count = atomic_load(&t->held_count);
     for (uint32_t i = 0; i < count && i < FSAN_MAX_HELD; i++) {
-        const struct fsan__held *h = &t->held[i];
+        struct fsan__held *h = &t->held[i];
         uintptr_t addr = atomic_load(&h->addr);
         if (addr == 0)
             continue;
+        int fork_call = t == forker && fsan__py_site_within(h->pysite, fsan__proc.fork_pysite);
         struct fsan_rec_held hr = {
             .lock_addr = addr,
             .holder_tid = (uint32_t)t->tid,
@@ -212,13 +213,20 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
             .kind = h->kind,
             .depth = h->depth,
             .flags = ((t != forker && t->waiting_on == addr) ? FSAN_HELD_SELF_WAIT : 0) |
-                     (fsan__site_shared(h->site, addr) ? FSAN_HELD_SITE_SHARED : 0),
+                     (fsan__site_shared(h->site, addr) ? FSAN_HELD_SITE_SHARED : 0) |
+                     (fork_call ? FSAN_HELD_FORK_CALL : 0),
         };
         fsan__trace_record(FSAN_REC_HELD, &hr, sizeof hr, NULL, 0);
         fsan__site_write(h->site);
         write_pyref(FSAN_PYREF_HELD, h->pysite, addr);
         if (!(h->kind & FSAN_KIND_PSHARED))
             snap_add(h, addr, t->tid, t != forker);
+        /* The child's own after-fork step releases or replaces it
+         * (CPython leaks the old lock and makes a new one): the child's
+         * thread does not hold it any more, and a fork of this child must
+         * not see it as held. */
+        if (fork_call)
+            atomic_store(&h->addr, 0);
         (*held_total)++;
     }
 }
@@ -295,7 +303,7 @@ void fsan__child_snapshot(struct fsan__thread *forker)
     /* Kept apart: merged, the two stores load their pair from .rodata, a
      * page the child reads nowhere else (one more fault per fork). */
     __asm__ volatile("" ::: "memory");
-    fsan__proc.child_live_threads = 1;
+    atomic_store_explicit(&fsan__proc.child_live_threads, 1, memory_order_relaxed);
     fsan__proc.exit_recorded = 0;
     /* A thread that was inside the unwinder may have held the loader's lock. */
     if (atomic_load(&fsan__unwinding) != 0) {
@@ -488,7 +496,9 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
     } else if (d->form == FSAN_DL_FORKER_REACQUIRE) {
         fsan__sb_str(&sb, "the forking thread held it at fork; the child's thread has a new identity and cannot take it again");
     } else {
-        fsan__sb_str(&sb, "it is unavailable and the child has a single thread: nobody can release it");
+        fsan__sb_str(&sb, "its owner, thread ");
+        fsan__sb_dec(&sb, d->holder_tid);
+        fsan__sb_str(&sb, ", does not exist in the child: nobody can release it");
     }
     fsan__sb_str(&sb, "\n");
     if (attempt_pysite)
@@ -511,7 +521,118 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
         fsan__sb_str(&sb, ")");
     }
     fsan__sb_str(&sb, "\n");
-    (void)fsan__write_all(2, text, sb.len);
+    fsan__say(text, sb.len);
+}
+
+/* AS-safe: the number of threads the kernel counts in this process
+ * (/proc/self/stat, field 20), 0 when it cannot be read.  It sees every
+ * thread, those made with clone() directly and those libc starts for
+ * itself included. */
+static long kernel_thread_count(void)
+{
+    char buf[1024];
+    ssize_t n = fsan__read_file("/proc/self/stat", buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* The command name (field 2) may contain spaces: count from its ')'. */
+    const char *p = NULL;
+    for (ssize_t i = n - 1; i >= 0 && !p; i--)
+        if (buf[i] == ')')
+            p = buf + i + 1;
+    if (!p)
+        return 0;
+    int field = 2;
+    long value = 0;
+    for (; *p && field < 20; p++)
+        if (*p == ' ')
+            field++;
+    while (*p >= '0' && *p <= '9')
+        value = value * 10 + (*p++ - '0');
+    return value;
+}
+
+/* AS-safe: is tid a thread of this process?  A lookup under
+ * /proc/self/task finds only this process's own threads. */
+static int thread_lives_here(pid_t tid)
+{
+    char path[64];
+    struct fsan__sbuf sb = {path, sizeof path - 1, 0};
+    fsan__sb_str(&sb, "/proc/self/task/");
+    fsan__sb_dec(&sb, tid);
+    path[sb.len] = '\0';
+    return fsan__sys_exists(path);
+}
+
+/* AS-safe: has this child exactly one thread?  Both counts must say so:
+ * the runtime's (raised by pthread_create before the thread exists, so a
+ * thread being born is never missed) and the kernel's (which also sees
+ * threads that never went through pthread_create). */
+static int child_single_threaded(void)
+{
+    return atomic_load(&fsan__proc.child_live_threads) <= 1 && kernel_thread_count() == 1;
+}
+
+/* AS-safe: can anybody in this child ever make the lock available?  Only
+ * a "no" backed by evidence is a finding; anything uncertain is "maybe".
+ *  - A mutex or a write-held rwlock records its owner's tid: when that
+ *    thread does not exist here, nobody can unlock it (from the snapshot
+ *    we also know who it was).  When the owner lives here, it is the
+ *    child's own business.
+ *  - A semaphore has no owner: any thread may post it, a signal handler
+ *    too.  It is a finding only when the snapshot says a thread held it at
+ *    fork (a semaphore used as a lock, like every CPython lock) and the
+ *    child has no other thread that could post it.  A read-held rwlock
+ *    records no owner either: the snapshot must say who held it. */
+static int child_verdict(const struct snap_lock *l, uint16_t type, pid_t owner, struct fsan_rec_deadlock *d)
+{
+    if (owner != 0 && thread_lives_here(owner))
+        return 0;
+    if (l && l->state == SNAP_HELD) {
+        if ((type == FSAN_LOCK_SEM || owner == 0) && !child_single_threaded())
+            return 0;
+        d->form = l->vanished ? FSAN_DL_VANISHED_HOLDER : FSAN_DL_FORKER_REACQUIRE;
+        d->holder_tid = (uint32_t)l->holder_tid;
+        d->acquire_site = l->site;
+        return 1;
+    }
+    if (type == FSAN_LOCK_SEM || owner == 0)
+        return 0;
+    /* Not in the snapshot (taken before the runtime saw it, or a hold a
+     * few instructions old): the lock itself names its owner. */
+    const struct snap_thread *st = snap_thread_by_tid(owner);
+    if (owner == snap_forker_tid || (st && (st->flags & FSAN_THREAD_FORKER)))
+        d->form = FSAN_DL_FORKER_REACQUIRE;
+    else if (st)
+        d->form = FSAN_DL_VANISHED_HOLDER;
+    else
+        d->form = FSAN_DL_OWNER_GONE;
+    d->holder_tid = (uint32_t)owner;
+    return 1;
+}
+
+/* The child's threads may hit doomed locks at the same time: one of them
+ * at a time records and prints (the set of reported locks and the report
+ * buffer are shared).  A signal handler interrupting the reporting thread
+ * does not wait for itself: it skips. */
+static _Atomic pid_t report_owner;
+
+static int report_lock(void)
+{
+    pid_t me = (pid_t)fsan__sys_gettid();
+    pid_t expected = 0;
+    while (!atomic_compare_exchange_weak(&report_owner, &expected, me)) {
+        if (expected == me)
+            return 0;
+        expected = 0;
+        __builtin_ia32_pause();
+    }
+    return 1;
+}
+
+static void report_unlock(void)
+{
+    atomic_store(&report_owner, 0);
 }
 
 /* AS-safe.  See fsan.h. */
@@ -530,42 +651,30 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
     d.tid = (uint32_t)fsan__sys_gettid();
     d.attempt_site = attempt_site;
     const struct snap_lock *l = snap_find(addr);
-    if (l && l->state == SNAP_HELD) {
-        d.form = l->vanished ? FSAN_DL_VANISHED_HOLDER : FSAN_DL_FORKER_REACQUIRE;
-        d.holder_tid = (uint32_t)l->holder_tid;
-        d.acquire_site = l->site;
-    } else if (fsan__proc.child_live_threads <= 1) {
-        /* Not in the snapshot (taken before the runtime saw it, or a hold
-         * a few instructions old): the lock itself may name its owner. */
-        const struct snap_thread *st = owner_hint ? snap_thread_by_tid(owner_hint) : NULL;
-        if (owner_hint && owner_hint == snap_forker_tid)
-            d.form = FSAN_DL_FORKER_REACQUIRE;
-        else if (st)
-            d.form = (st->flags & FSAN_THREAD_FORKER) ? FSAN_DL_FORKER_REACQUIRE : FSAN_DL_VANISHED_HOLDER;
-        else
-            d.form = FSAN_DL_UNAVAILABLE;
-        d.holder_tid = (uint32_t)(st || d.form == FSAN_DL_FORKER_REACQUIRE ? owner_hint : 0);
-    } else {
+    if (!child_verdict(l, type, owner_hint, &d)) {
         errno = saved;
-        return 0; /* a thread of the child's own may release it */
+        return 0;
     }
     if (fsan__site_shared(attempt_site, addr))
         d.flags |= FSAN_DLF_ATTEMPT_SITE_SHARED;
     if (fsan__site_shared(d.acquire_site, addr))
         d.flags |= FSAN_DLF_ACQUIRE_SITE_SHARED;
-    if (!already_reported(addr, attempt_site)) {
-        write_deferred_forker();
-        fsan__site_write(attempt_site);
-        fsan__site_write(d.acquire_site);
-        fsan__site_write(snap_fork_site);
-        fsan__trace_maps();
-        fsan__trace_record(FSAN_REC_DEADLOCK, &d, sizeof d, NULL, 0);
-        uint32_t pysite = fsan__py_pending_lock == addr ? fsan__py_pending_site : fsan__py_site_here();
-        write_pyref(FSAN_PYREF_ATTEMPT, pysite, addr);
-        fsan__trace_mark_needed();
-        fsan__trace_flush();
-        if (fsan__proc.opts.child_report)
-            print_child_report(&d, pysite, l && l->state == SNAP_HELD ? l->pysite : 0);
+    if (report_lock()) {
+        if (!already_reported(addr, attempt_site)) {
+            write_deferred_forker();
+            fsan__site_write(attempt_site);
+            fsan__site_write(d.acquire_site);
+            fsan__site_write(snap_fork_site);
+            fsan__trace_maps();
+            fsan__trace_record(FSAN_REC_DEADLOCK, &d, sizeof d, NULL, 0);
+            uint32_t pysite = fsan__py_pending_lock == addr ? fsan__py_pending_site : fsan__py_site_here();
+            write_pyref(FSAN_PYREF_ATTEMPT, pysite, addr);
+            fsan__trace_mark_needed();
+            fsan__trace_flush();
+            if (fsan__proc.opts.child_report)
+                print_child_report(&d, pysite, l && l->state == SNAP_HELD ? l->pysite : 0);
+        }
+        report_unlock();
     }
     errno = saved;
     return 1;

@@ -135,7 +135,7 @@ static void print_report(uintptr_t addr, uint16_t op, uint32_t site, uint32_t py
     else
         fsan__site_describe(&sb, "used at", site);
     fsan__sb_str(&sb, "SUMMARY: forksan: foreign-handle\n");
-    (void)fsan__write_all(2, text, sb.len);
+    fsan__say(text, sb.len);
 }
 
 void fsan__sem_unknown(const void *sem, uint16_t op, uintptr_t ret)

@@ -46,7 +46,7 @@ struct fsan__process {
     int initialized;
     int disabled;           /* options asked for nothing, or init failed */
     int in_child;           /* a forked child under watch (not yet exec'd) */
-    int child_live_threads; /* threads alive in the child (1 at fork) */
+    _Atomic int child_live_threads; /* threads alive in the child (1 at fork), raised before each is created */
     int unwind_unsafe;      /* do not unwind: another thread may have been inside the unwinder or loader at fork */
     int exit_recorded;      /* the EXIT record is written (once per image) */
     uint32_t fork_site;     /* site of the fork in progress, set by the prepare handler */
@@ -71,6 +71,7 @@ long fsan__sys_getppid(void);
 uint64_t fsan__cpu_ns(void);
 int fsan__write_all(int fd, const void *buf, size_t len);
 int fsan__sys_close(int fd);
+int fsan__sys_exists(const char *path); /* 1 when path exists */
 size_t fsan__fmt_u64(char *out, uint64_t v, int base);
 /* A tiny append-only string builder on a caller-provided buffer. */
 struct fsan__sbuf { char *buf; size_t cap; size_t len; };
@@ -79,6 +80,9 @@ void fsan__sb_mem(struct fsan__sbuf *sb, const char *s, size_t n);
 void fsan__sb_dec(struct fsan__sbuf *sb, int64_t v);
 void fsan__sb_hex(struct fsan__sbuf *sb, uint64_t v);
 void fsan__log(const char *level, const char *msg); /* "==PID==LEVEL: forksan: msg\n" */
+/* AS-safe: the runtime's own words for a person: to the log_path file of
+ * this process when the option is set and writable, else to stderr. */
+void fsan__say(const char *text, size_t len);
 uint64_t fsan__now_ns(int clock);
 ssize_t fsan__read_file(const char *path, char *buf, size_t cap);
 /* Fault-proof memory reads (process_vm_readv): a bad address gives EFAULT,
@@ -174,6 +178,7 @@ struct fsan__thread {
     uint32_t create_site;
     uint32_t last_site;
     uintptr_t waiting_on;     /* the semaphore this thread is blocked on, 0 if none */
+    int child_counted;        /* created in a fork child: counted in child_live_threads */
     char name[16];
     char pyname[32];          /* threading.Thread.name, when a Python thread */
     _Atomic uint32_t held_count;
@@ -308,6 +313,9 @@ int fsan__py_active(void);
 uint32_t fsan__py_site_here(void);
 uint64_t fsan__py_here_key(void);
 void fsan__pysite_write(uint32_t id); /* AS-safe */
+/* AS-safe: was the Python stack inner recorded inside the call whose stack
+ * is outer (outer's frames are inner's callers, line for line)? */
+int fsan__py_site_within(uint32_t inner, uint32_t outer);
 /* AS-safe, fork child: the Python stack of a frozen thread (by native tid),
  * read with fault-proof reads; 0 if none. */
 uint32_t fsan__py_thread_stack(pid_t tid);

@@ -418,7 +418,7 @@ uint32_t fsan__py_site_here(void)
     reader_fn rd = own_frames_only ? read_safe : read_plain;
     uintptr_t frame = current_frame(rd, tstate);
     uint32_t id = intern_stack(rd, frame);
-    if (id && !own_frames_only && !fsan__proc.in_child &&
+    if (id && !own_frames_only &&
         is_tstate_lock_code(read_ptr(read_plain, frame + FSAN_PY_FRAME_CODE), id))
         learn_thread_name(frame);
     errno = saved;
@@ -449,6 +449,30 @@ uint32_t fsan__py_thread_stack(pid_t tid)
     }
     errno = saved;
     return id;
+}
+
+/* AS-safe.  See fsan.h.  Frames compare by content (file, function and
+ * line, interned): inner must continue, past its own innermost frames,
+ * with every recorded frame of outer. */
+int fsan__py_site_within(uint32_t inner, uint32_t outer)
+{
+    if (inner == 0 || outer == 0 || inner > PY_MAX_SITES || outer > PY_MAX_SITES)
+        return 0;
+    if (inner == outer)
+        return 1;
+    const struct py_site *in = &py_sites[inner - 1], *out = &py_sites[outer - 1];
+    uint32_t nin = atomic_load(&in->nframes), nout = atomic_load(&out->nframes);
+    for (uint32_t skip = 1; skip < nin; skip++) {
+        uint32_t n = nin - skip < nout ? nin - skip : nout;
+        uint32_t same = 0;
+        while (same < n && in->frames[skip + same].file == out->frames[same].file &&
+               in->frames[skip + same].function == out->frames[same].function &&
+               in->frames[skip + same].line == out->frames[same].line)
+            same++;
+        if (same == n && n > 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* AS-safe: the PYSITE record, once per trace file. */

@@ -41,16 +41,16 @@ static void emit_help_line(const char *line)
     (void)fsan__write_all(2, "\n", 1);
 }
 
-/* A relative trace_dir is made absolute now: the program may chdir. */
-static void absolutize_trace_dir(void)
+/* A relative trace_dir or log_path is made absolute now: the program may
+ * chdir. */
+static void absolutize(char *dir, const char *what)
 {
-    char *dir = fsan__proc.opts.trace_dir;
     if (!dir[0] || dir[0] == '/')
         return;
     char cwd[FSAN_OPTION_PATH_MAX];
     if (!getcwd(cwd, sizeof cwd) || strlen(cwd) + 1 + strlen(dir) >= FSAN_OPTION_PATH_MAX) {
-        fsan__log("WARNING", "trace_dir is relative and the working directory is unknown; no traces");
         dir[0] = '\0';
+        fsan__log("WARNING", what);
         return;
     }
     char full[FSAN_OPTION_PATH_MAX * 2];
@@ -95,7 +95,8 @@ void fsan__init(void)
     }
     if (fsan__proc.opts.help)
         fsan__options_help(&fsan__proc.opts, emit_help_line);
-    absolutize_trace_dir();
+    absolutize(fsan__proc.opts.log_path, "log_path is relative and the working directory is unknown; messages go to stderr");
+    absolutize(fsan__proc.opts.trace_dir, "trace_dir is relative and the working directory is unknown; no traces");
     fsan__stack_init();
     fsan__py_init();
     fsan__stdio_init();

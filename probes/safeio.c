@@ -78,6 +78,15 @@ int fsan__sys_close(int fd)
 }
 
 /* AS-safe */
+int fsan__sys_exists(const char *path)
+{
+    int saved = errno;
+    int found = syscall(SYS_faccessat, AT_FDCWD, path, F_OK, 0) == 0;
+    errno = saved;
+    return found;
+}
+
+/* AS-safe */
 int fsan__write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -158,8 +167,35 @@ void fsan__log(const char *level, const char *msg)
     fsan__sb_str(&sb, ": forksan: ");
     fsan__sb_str(&sb, msg);
     line[sb.len++] = '\n';
-    (void)fsan__write_all(2, line, sb.len);
+    fsan__say(line, sb.len);
     errno = saved;
+}
+
+/* AS-safe.  See fsan.h.  The log file is opened for every message, like
+ * the trace (a daemon may close any descriptor we kept), and never
+ * blocks: a FIFO planted at its name gets nothing. */
+void fsan__say(const char *text, size_t len)
+{
+    const char *base = fsan__proc.opts.log_path;
+    if (base[0]) {
+        char path[FSAN_OPTION_PATH_MAX + 32];
+        struct fsan__sbuf sb = {path, sizeof path - 1, 0};
+        fsan__sb_str(&sb, base);
+        fsan__sb_str(&sb, ".");
+        fsan__sb_dec(&sb, fsan__sys_getpid());
+        path[sb.len] = '\0';
+        int saved = errno;
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+        errno = saved;
+        if (fd >= 0) {
+            int ok = fsan__write_all(fd, text, len) == 0;
+            fsan__sys_close(fd);
+            if (ok)
+                return;
+        }
+    }
+    /* No log file, or it cannot be written: stderr rather than nothing. */
+    (void)fsan__write_all(2, text, len);
 }
 
 /* AS-safe (clock_gettime is on the POSIX list). */

@@ -43,6 +43,7 @@ struct fsan__thread *fsan__thread_claim(void)
         t->create_site = 0;
         t->last_site = 0;
         t->waiting_on = 0;
+        t->child_counted = 0;
         t->name[0] = '\0';
         t->pyname[0] = '\0';
         fsan__held_reset(t);
@@ -68,8 +69,8 @@ static void thread_ended(void *slot)
          * claiming a new slot then would leave it behind as a ghost thread
          * in every later fork snapshot. */
         tls_no_slot = 1;
-        if (fsan__proc.in_child)
-            fsan__proc.child_live_threads--;
+        if (t->child_counted)
+            atomic_fetch_sub(&fsan__proc.child_live_threads, 1);
         fsan__thread_release(t);
     }
 }
@@ -108,8 +109,10 @@ void fsan__threads_after_fork_child(struct fsan__thread *forker)
         if (t != forker && atomic_load(&t->state) != FSAN_SLOT_FREE)
             fsan__thread_release(t);
     }
-    if (forker)
+    if (forker) {
         forker->tid = (pid_t)fsan__sys_gettid();
+        forker->child_counted = 0; /* this child counts from 1, the forker */
+    }
 }
 
 struct start_info {
@@ -118,23 +121,38 @@ struct start_info {
     struct fsan__thread *slot; /* claimed by the creator, or NULL */
 };
 
-/* The new thread adopts the slot its creator claimed for it. */
+/* The new thread adopts the slot its creator claimed for it, before it
+ * calls anything that might take a lock: free() itself does, under an
+ * allocator such as jemalloc, and a lock taken by a thread without its
+ * slot would claim a second slot for the same thread, a ghost that every
+ * later fork snapshot would list as a vanished thread. */
 static void *trampoline(void *p)
 {
     struct start_info info = *(struct start_info *)p;
-    free(p);
     struct fsan__thread *t = info.slot;
     if (t) {
         t->tid = (pid_t)fsan__sys_gettid();
         fsan__tls_self = t;
         if (exit_key_ready)
             pthread_setspecific(exit_key, t);
-        if (fsan__proc.in_child)
-            fsan__proc.child_live_threads++;
-    } else {
-        (void)fsan__self();
     }
+    free(p);
+    if (!t)
+        (void)fsan__self();
     return info.start(info.arg);
+}
+
+/* In a fork child, a thread is counted live from the moment its creation
+ * starts, so the child's "am I the only thread?" question can never race
+ * with a thread that is being born. */
+static int count_child_thread(struct fsan__thread *slot)
+{
+    if (!fsan__proc.in_child)
+        return 0;
+    atomic_fetch_add(&fsan__proc.child_live_threads, 1);
+    if (slot)
+        slot->child_counted = 1;
+    return 1;
 }
 
 /* DESIGN: the slot is claimed and made live by the creating thread, before
@@ -162,10 +180,15 @@ FSAN_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
         info->slot->create_site = fsan__site_of((uintptr_t)__builtin_return_address(0));
         atomic_store_explicit(&info->slot->state, FSAN_SLOT_LIVE, memory_order_release);
     }
+    /* Without a slot the thread's end cannot be seen: it stays counted,
+     * which can only make the child look less alone than it is. */
+    int counted = count_child_thread(info->slot);
     errno = saved;
     int rc = REAL(pthread_create)(thread, attr, trampoline, info);
     if (rc != 0) {
         saved = errno;
+        if (counted)
+            atomic_fetch_sub(&fsan__proc.child_live_threads, 1);
         if (info->slot)
             fsan__thread_release(info->slot);
         free(info);

@@ -28,6 +28,11 @@
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
 #define FSAN_TRACE_VERSION 6u
+
+/* forksan run points the runtime's log_path here, inside the trace
+ * directory: each process writes its messages to forksan.log.PID, and the
+ * report shows them as notices. */
+#define FSAN_LOG_PREFIX "forksan.log"
 #define FSAN_TRACE_MAX_RECORD (1u << 20) /* a reader refuses larger records */
 
 struct fsan_trace_file_header {
@@ -144,6 +149,11 @@ enum fsan_held_flags {
     /* The acquire site's stack was captured for another lock taken at the
      * same call instruction (a lock wrapper): only frame 0 is certain. */
     FSAN_HELD_SITE_SHARED = 1u << 1,
+    /* Taken by the forking thread during its fork call, by the language
+     * runtime's own before-fork step (CPython's os.fork takes its import
+     * lock, and runs os.register_at_fork hooks such as logging's): the
+     * runtime's after-fork step in the child releases or replaces it. */
+    FSAN_HELD_FORK_CALL = 1u << 2,
 };
 
 enum fsan_lock_event_kind {
@@ -168,7 +178,7 @@ struct fsan_rec_resumed {
 enum fsan_deadlock_form {
     FSAN_DL_VANISHED_HOLDER = 1, /* held at fork by a thread that is gone */
     FSAN_DL_FORKER_REACQUIRE = 2,/* held at fork by the forking thread, taken again */
-    FSAN_DL_UNAVAILABLE = 3,     /* single-threaded child, lock unavailable */
+    FSAN_DL_OWNER_GONE = 3,      /* not in the snapshot; the owner the lock records is not a thread of the child */
 };
 
 enum fsan_lock_op {

@@ -1,11 +1,10 @@
 /* Libraries that key a cache by process id (the classic pid check): the
  * parent fills it, the child's first use finds the pid changed and empties
  * it.  Three libraries, three ways:
- *   cache_get      getpid(), says nothing -> cleared-cache note at its
- *                  check (forksan does not know this library); its second
- *                  getpid() (storing the new owner) is the same check, not
- *                  another finding
- *   raw_cache_get  syscall(SYS_getpid), past libc -> note at its check
+ *   cache_get      getpid(), says nothing -> not reported: forksan does
+ *                  not know this library, and a pid check of unknown
+ *                  effect is mostly a pid being printed or logged
+ *   raw_cache_get  syscall(SYS_getpid), past libc -> not reported either
  *   session_get    uses forksan's public API: forksan_cache_declare() where
  *                  it builds the cache, forksan_cache_dropped() where it
  *                  drops it -> warning naming it, with where it was built,

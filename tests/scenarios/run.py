@@ -30,6 +30,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SEVERITY = {"note": 1, "warning": 2, "error": 3}
+RUNTIME_LINE = re.compile(r"^==\d+==[A-Z]+: forksan: ")
 
 
 def marker_line(path, name):
@@ -96,7 +97,10 @@ class Expect:
 class Scenario:
     def __init__(self, name, program, expect=(), clean=False, absent=(), args=(), forksan_args=(),
                  interpreter=None, exit_status=None, stdout_has=None, timeout=60, notice_has=None, same_as_bare=False,
-                 at_most=None):
+                 at_most=None, quiet=False, notes_ok=()):
+        # quiet: no finding at all, at any severity, but notes of the rules
+        # in notes_ok (a control whose remaining note is a true fact).
+        self.quiet, self.notes_ok = quiet, set(notes_ok)
         self.at_most = dict(at_most or {})  # rule -> the most findings of it allowed
         self.name, self.program, self.expect, self.clean = name, program, list(expect), clean
         self.absent, self.args, self.forksan_args = list(absent), list(args), list(forksan_args)
@@ -128,6 +132,8 @@ def compare_with_bare(s, build, proc):
     problems = []
     if bare.stdout != proc.stdout:
         problems.append("stdout differs from the bare run:\n  bare:    %r\n  forksan: %r" % (bare.stdout, proc.stdout))
+    if bare.stderr != proc.stderr:
+        problems.append("stderr differs from the bare run:\n  bare:    %r\n  forksan: %r" % (bare.stderr, proc.stderr))
     if bare.returncode != proc.returncode:
         problems.append("exit status %d under forksan, %d bare" % (proc.returncode, bare.returncode))
     return problems
@@ -155,6 +161,10 @@ def run_scenario(s, build):
         n = sum(1 for f in findings if f["rule"] == rule)
         if n > most:
             problems.append("%d %s findings, at most %d expected" % (n, rule, most))
+    if s.quiet:
+        for f in findings:
+            if not (f["severity"] == "note" and f["rule"] in s.notes_ok):
+                problems.append("quiet control has %s %s: %s" % (f["severity"], f["rule"], f["message"]))
     if s.clean:
         loud = [f for f in findings if SEVERITY[f["severity"]] > SEVERITY["note"]]
         for f in loud:
@@ -167,6 +177,11 @@ def run_scenario(s, build):
         problems.append("program output %r lacks %r" % (proc.stdout, s.stdout_has))
     if s.same_as_bare:
         problems += compare_with_bare(s, build, proc)
+    # Under forksan run the runtime speaks into the trace directory: the
+    # program's own stderr never gets a line of the runtime's.
+    runtime_lines = [line for line in proc.stderr.splitlines() if RUNTIME_LINE.match(line)]
+    if runtime_lines:
+        problems.append("the runtime wrote into the program's stderr: %r" % runtime_lines[:3])
     if problems:
         problems.append("findings were: " + "; ".join("%s(%s)" % (f["rule"], f["severity"]) for f in findings))
         problems.append("stderr: " + proc.stderr[-2000:])
