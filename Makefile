@@ -27,7 +27,7 @@ RT_LIBS := -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic -Wl,--exclude-libs,libgcc_eh.a -l
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c probes/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
            probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c probes/pidcheck.c \
-           probes/foreign.c probes/signals.c
+           probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c analyzer/model.c \
            analyzer/symbolize.c analyzer/rules.c analyzer/traceset.c probes/options.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c \

@@ -160,6 +160,9 @@ static int make_trace_dir(struct fsan_cli *cli, char *out, size_t len, int *temp
     return 0;
 }
 
+/* Removes what the runtime writes: forksan.* files, and the uid-U
+ * directories of processes that changed user (one level, no links
+ * followed). */
 static void remove_trace_dir(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -168,9 +171,14 @@ static void remove_trace_dir(const char *dir)
     struct dirent *de;
     char path[PATH_MAX];
     while ((de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, "forksan.", 8) != 0)
+        int runtime_file = strncmp(de->d_name, "forksan.", 8) == 0;
+        int uid_dir = strncmp(de->d_name, "uid-", 4) == 0;
+        if ((!runtime_file && !uid_dir) || snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path)
             continue;
-        if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path)
+        struct stat st;
+        if (uid_dir && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_trace_dir(path);
+        else if (runtime_file)
             unlink(path);
     }
     closedir(d);

@@ -512,11 +512,38 @@ static void rule_child_deadlock(struct ctx *c, const struct fsan_trace *t, const
     commit_finding(c, &f, (int)t->proc.pid);
 }
 
+/* ---- locks a runtime abandons in the child -------------------------------- */
+
+struct runtime_lock {
+    const char *function;
+    const char *file;
+    const char *what;
+};
+#define FSAN_RUNTIME_LOCK(fn, file, what) {fn, file, what},
+static const struct runtime_lock runtime_locks[] = {
+#include "runtimelocks.def"
+};
+#undef FSAN_RUNTIME_LOCK
+
+/* Was the lock taken where a language runtime takes a lock it replaces in
+ * the child (runtimelocks.def, by the innermost Python frame only)? */
+static int runtime_abandons(const struct fsan_trace *t, uint64_t addr)
+{
+    const struct fsan_trace_pysite *ps = python_stack(t, FSAN_PYREF_HELD, addr);
+    if (!ps || !ps->frames[0].function || !ps->frames[0].file)
+        return 0;
+    for (size_t i = 0; i < sizeof runtime_locks / sizeof runtime_locks[0]; i++)
+        if (fnmatch(runtime_locks[i].function, ps->frames[0].function, 0) == 0 &&
+            fnmatch(runtime_locks[i].file, ps->frames[0].file, 0) == 0)
+            return 1;
+    return 0;
+}
+
 static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t,
                       const struct fsan_rec_held *h, int *vanished_left_lock)
 {
     if ((h->kind & FSAN_KIND_PSHARED) || (h->flags & (FSAN_HELD_SELF_WAIT | FSAN_HELD_FORK_CALL)) ||
-        child_cleared(t, h->lock_addr) ||
+        runtime_abandons(t, h->lock_addr) || child_cleared(t, h->lock_addr) ||
         child_deadlocked_on(t, h->lock_addr) || child_execed(set, t))
         return;
     const struct fsan_rec_thread *holder = thread_by_tid(t, h->holder_tid);
@@ -588,7 +615,7 @@ static void rule_threads_at_fork(struct ctx *c, const struct fsan_trace_set *set
      * semaphores, not locks built on futexes directly. */
     const char *why = execs ? "; the child execs, so they matter only until then"
                     : vanished_left_lock ? "; at least one of them left a lock held that the child never released"
-                                         : "; forksan saw none of them holding a pthread lock or semaphore (locks built directly on futexes are not seen)";
+                                         : "; none of them left a lock held that the child could still take (forksan sees pthread locks and semaphores, not locks built directly on futexes)";
     struct fsan_finding f;
     start_finding(&f, "threads-at-fork", sev,
                   xprintf(c, "%zu other thread%s alive at fork and vanished in the child%s", vanished,
@@ -761,13 +788,18 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
                                   (unsigned long long)r->bytes, r->bytes == 1 ? "" : "s", r->fd));
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child flushes them (fflush, fclose or exit) at:"));
         } else if (r->kind == FSAN_CLEANUP_DUP_HANDLERS) {
-            char *handler = handler_name(c, t, r->handler, t->cleanups[i].name);
+            char *handler = handler_name(c, t, r->handler, NULL);
+            char *did = r->py_count == FSAN_EFFECT_REMOVE
+                            ? xprintf(c, "removes '%s'", t->cleanups[i].name ? t->cleanups[i].name : "a file")
+                            : xprintf(c, "writes %llu byte%s to fd %d, which the child shares with its parent",
+                                      (unsigned long long)r->bytes, r->bytes == 1 ? "" : "s", r->fd);
             start_finding(&f, "duplicated-cleanup", FSAN_SEV_WARNING,
-                          xprintf(c, "the forked child ends with exit() and so runs %u exit handler%s the parent registered (%s%s): the parent's cleanup happens twice",
-                                  r->count, r->count == 1 ? "" : "s", handler ? "first: " : "",
-                                  handler ? handler : "atexit / C++ destructors"));
+                          xprintf(c, "the forked child runs an exit handler its parent registered, %s, and it %s: the parent's cleanup happens twice",
+                                  handler ? handler : "(unknown)", did));
+            free(did);
             free(handler);
-            loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "the child calls exit() at:"));
+            loop_location(c, &f, t, "exit", 0, r->site, r->pysite,
+                          xprintf(c, r->site || r->pysite ? "the child calls exit() at:" : "the child ends (exit handlers run) at:"));
         } else if (r->kind == FSAN_CLEANUP_COW) {
             int python = t->has_pyinfo && t->py_state == FSAN_PY_ACTIVE;
             start_finding(&f, "cow-amplification", FSAN_SEV_NOTE,
@@ -797,6 +829,33 @@ static const struct fsan_trace *child_trace(const struct fsan_trace_set *set, ui
     return found;
 }
 
+/* Python's own library: the interpreter's lib/pythonX.Y, not the
+ * packages installed into it, and the frozen modules. */
+static int python_stdlib_file(const char *file)
+{
+    if (!file)
+        return 0;
+    if (strncmp(file, "<frozen ", 8) == 0)
+        return 1;
+    return strstr(file, "/lib/python3") != NULL && strstr(file, "-packages/") == NULL;
+}
+
+/* Is a killed child's Python stack a multiprocessing worker between
+ * tasks?  Its innermost frames, up to the first one in multiprocessing,
+ * are all Python's own library (a worker waiting for its next task, or
+ * one still running the after-fork hooks): no task of the user's runs. */
+static int multiprocessing_idle(const struct fsan_trace_pysite *ps)
+{
+    for (size_t i = 0; i < ps->nframes; i++) {
+        const char *file = ps->frames[i].file;
+        if (file && strstr(file, "/multiprocessing/"))
+            return 1;
+        if (!python_stdlib_file(file))
+            return 0;
+    }
+    return 0;
+}
+
 /* A fork child killed by a signal this process sent (SIGNAL records). */
 static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
 {
@@ -806,13 +865,16 @@ static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const 
         if (child && child->ndeadlocks)
             continue; /* a hung child put down: child-deadlock says why */
         const char *signame = sigabbrev_np((int)r->signo);
-        char *lost = losses_text(c, t, r->handlers, r->handler, r->py_handlers, t->signals[i].name, r->pending, -1);
         const struct fsan_trace_pysite *running = r->child_pysite ? fsan_trace_pysite(t, r->child_pysite) : NULL;
-        int idle = running && running->nframes && running->frames[0].file &&
-                   strstr(running->frames[0].file, "/multiprocessing/") != NULL;
+        int idle = running && multiprocessing_idle(running);
         /* Nothing registered, nothing buffered, and a multiprocessing
-         * worker waiting for its next task: the kill costs nothing known. */
+         * worker between tasks (waiting for one, or still starting up):
+         * the kill costs nothing known, which is what Pool.terminate()
+         * is for.  Not a finding. */
         int lost_nothing = !r->handlers && !r->py_handlers && !r->pending && (idle || !running);
+        if (lost_nothing && idle)
+            continue;
+        char *lost = losses_text(c, t, r->handlers, r->handler, r->py_handlers, t->signals[i].name, r->pending, -1);
         struct fsan_finding f;
         start_finding(&f, "skipped-cleanup", lost_nothing ? FSAN_SEV_NOTE : FSAN_SEV_WARNING,
                       xprintf(c, "the forked child %u is killed by SIG%s sent by process %u: it runs none of its exit path (exit handlers, finally blocks, buffered output)%s%s",
@@ -1052,6 +1114,24 @@ static void add_process(struct ctx *c, const struct fsan_trace_set *set, const s
     }
 }
 
+/* A child that a signal ended cannot say so; its parent, which reaped it,
+ * or the process that killed it, can.  The child's own trace wins. */
+static void signal_deaths(struct ctx *c, const struct fsan_trace *t)
+{
+    for (size_t i = 0; i < t->nreaped + t->nsignals; i++) {
+        int pid = (int)(i < t->nreaped ? t->reaped[i].pid : t->signals[i - t->nreaped].rec.target);
+        int signo = (int)(i < t->nreaped ? t->reaped[i].signo : t->signals[i - t->nreaped].rec.signo);
+        for (size_t j = 0; j < c->r->nprocesses; j++) {
+            struct fsan_process *p = &c->r->processes[j];
+            if (p->pid == pid && !p->exit.known) {
+                p->exit.known = 1;
+                p->exit.how = "signal";
+                p->exit.status = signo;
+            }
+        }
+    }
+}
+
 /* ---- entry point -------------------------------------------------------------- */
 
 static int cmp_findings(const void *a, const void *b)
@@ -1133,6 +1213,8 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
         }
         python_notice(&c, set, t);
     }
+    for (size_t i = 0; i < set->ntraces; i++)
+        signal_deaths(&c, &set->traces[i]);
     free(c.py_reasons);
     if (out->nfindings)
         qsort(out->findings, out->nfindings, sizeof *out->findings, cmp_findings);

@@ -40,6 +40,7 @@ static const size_t min_payload[FSAN_REC_TYPE_MAX + 1] = {
     [FSAN_REC_PIDCHECK] = sizeof(struct fsan_rec_pidcheck),
     [FSAN_REC_FOREIGN] = sizeof(struct fsan_rec_foreign),
     [FSAN_REC_SIGNAL] = sizeof(struct fsan_rec_signal),
+    [FSAN_REC_REAPED] = sizeof(struct fsan_rec_reaped),
 };
 
 /* Python site ids, like native ones, index a table: refuse ids that would
@@ -389,6 +390,15 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
         }
         return append_named(t->signals, t->nsignals, r, p + fixed, size - fixed);
     }
+    case FSAN_REC_REAPED: {
+        struct fsan_rec_reaped r;
+        memcpy(&r, p, sizeof r);
+        if (size != sizeof r || r.signo == 0 || r.signo > 64) {
+            *why = "a reaped-child record has a bad size or signal number";
+            return -EINVAL;
+        }
+        return APPEND(t->reaped, t->nreaped, r);
+    }
     case FSAN_REC_PIDCHECK: {
         struct fsan_trace_pidcheck r;
         memcpy(&r.rec, p, sizeof r.rec);
@@ -415,8 +425,8 @@ int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, st
     memcpy(&fh, data, sizeof fh);
     if (memcmp(fh.magic, FSAN_TRACE_MAGIC, sizeof fh.magic) != 0)
         return fail(err, errlen, -EINVAL, "cannot read trace '%s': not a forksan trace (bad magic at offset 0)", name);
-    if (fh.version != FSAN_TRACE_VERSION)
-        return fail(err, errlen, -EINVAL, "cannot read trace '%s': format version %u at offset 8, this forksan reads version %u", name, fh.version, FSAN_TRACE_VERSION);
+    if (fh.version < FSAN_TRACE_VERSION_MIN || fh.version > FSAN_TRACE_VERSION)
+        return fail(err, errlen, -EINVAL, "cannot read trace '%s': format version %u at offset 8, this forksan reads versions %u to %u", name, fh.version, FSAN_TRACE_VERSION_MIN, FSAN_TRACE_VERSION);
     if (fh.header_size != sizeof fh)
         return fail(err, errlen, -EINVAL, "cannot read trace '%s': bad header size %u at offset 12", name, fh.header_size);
     size_t off = sizeof fh;
@@ -518,6 +528,7 @@ void fsan_trace_free(struct fsan_trace *t)
     for (size_t i = 0; i < t->nsignals; i++)
         free(t->signals[i].name);
     free(t->signals);
+    free(t->reaped);
     free(t->foreigns);
     for (size_t i = 0; i < t->npidchecks; i++)
         free(t->pidchecks[i].name);

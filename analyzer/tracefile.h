@@ -104,6 +104,8 @@ struct fsan_trace {
     size_t nforeigns;
     struct fsan_trace_signal *signals;  /* fork children this process killed */
     size_t nsignals;
+    struct fsan_rec_reaped *reaped;     /* children it reaped that a signal ended */
+    size_t nreaped;
     struct fsan_trace_pidcheck *pidchecks;
     size_t npidchecks;
     int has_pyinfo;                     /* the last PYINFO record wins */

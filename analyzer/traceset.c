@@ -54,32 +54,75 @@ static int add_notice(struct fsan_trace_set *set, const char *text)
     return 0;
 }
 
+/* uid-U: where a process that switched to user U wrote (see
+ * probes/identity.c). */
+static int is_uid_dir_name(const char *name)
+{
+    if (strncmp(name, "uid-", 4) != 0 || !name[4])
+        return 0;
+    for (const char *p = name + 4; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+static int add_name(char ***names, size_t *n, const char *prefix, const char *name)
+{
+    char **p = realloc(*names, (*n + 1) * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    *names = p;
+    if (asprintf(&p[*n], "%s%s%s", prefix ? prefix : "", prefix ? "/" : "", name) < 0)
+        return -ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+/* The wanted names in dir (prefix NULL) or in its uid-U subdirectory
+ * prefix, appended to names. */
+static int scan_dir(const char *dir, const char *prefix, int (*wanted)(const char *), char ***names, size_t *n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s%s", dir, prefix ? "/" : "", prefix ? prefix : "");
+    DIR *d = opendir(path);
+    if (!d)
+        return -errno;
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (wanted(de->d_name)) {
+            rc = add_name(names, n, prefix, de->d_name);
+        } else if (!prefix && is_uid_dir_name(de->d_name)) {
+            struct stat st;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+            /* A real directory only: never follow a link someone planted. */
+            if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
+                int sub_rc = scan_dir(dir, de->d_name, wanted, names, n);
+                rc = sub_rc == -ENOMEM ? sub_rc : 0;
+            }
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
 static int list_names(const char *dir, int (*wanted)(const char *), char ***names_out, size_t *n_out, char *err,
                       size_t errlen)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        int e = errno;
-        snprintf(err, errlen, "cannot read trace directory '%s': %s", dir, strerror(e));
-        return -e;
-    }
     char **names = NULL;
     size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (!wanted(de->d_name))
-            continue;
-        char **p = realloc(names, (n + 1) * sizeof *p);
-        if (!p || !(p[n] = strdup(de->d_name))) {
-            free(p ? p : names);
-            closedir(d);
+    int rc = scan_dir(dir, NULL, wanted, &names, &n);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        if (rc == -ENOMEM)
             snprintf(err, errlen, "out of memory listing '%s'", dir);
-            return -ENOMEM;
-        }
-        names = p;
-        n++;
+        else
+            snprintf(err, errlen, "cannot read trace directory '%s': %s", dir, strerror(-rc));
+        return rc;
     }
-    closedir(d);
     qsort(names, n, sizeof *names, cmp_names);
     *names_out = names;
     *n_out = n;
@@ -159,7 +202,8 @@ static int load_logs(const char *dir, struct fsan_trace_set *set)
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        const char *pid = names[i] + strlen(FSAN_LOG_PREFIX) + 1;
+        const char *base = strrchr(names[i], '/') ? strrchr(names[i], '/') + 1 : names[i];
+        const char *pid = base + strlen(FSAN_LOG_PREFIX) + 1;
         ssize_t len = buf && rc == 0 ? read_log(path, buf, LOG_MAX_BYTES) : -1;
         for (ssize_t at = 0; len > 0 && at < len && rc == 0;) {
             const char *eol = memchr(buf + at, '\n', (size_t)(len - at));

@@ -524,32 +524,12 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
     fsan__say(text, sb.len);
 }
 
-/* AS-safe: the number of threads the kernel counts in this process
- * (/proc/self/stat, field 20), 0 when it cannot be read.  It sees every
- * thread, those made with clone() directly and those libc starts for
- * itself included. */
+/* AS-safe: the number of threads the kernel counts in this process, 0
+ * when it cannot be read.  It sees every thread, those made with clone()
+ * directly and those libc starts for itself included. */
 static long kernel_thread_count(void)
 {
-    char buf[1024];
-    ssize_t n = fsan__read_file("/proc/self/stat", buf, sizeof buf - 1);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    /* The command name (field 2) may contain spaces: count from its ')'. */
-    const char *p = NULL;
-    for (ssize_t i = n - 1; i >= 0 && !p; i--)
-        if (buf[i] == ')')
-            p = buf + i + 1;
-    if (!p)
-        return 0;
-    int field = 2;
-    long value = 0;
-    for (; *p && field < 20; p++)
-        if (*p == ' ')
-            field++;
-    while (*p >= '0' && *p <= '9')
-        value = value * 10 + (*p++ - '0');
-    return value;
+    return (long)fsan__stat_field(20);
 }
 
 /* AS-safe: is tid a thread of this process?  A lookup under

@@ -51,10 +51,12 @@ struct fsan__process {
     int exit_recorded;      /* the EXIT record is written (once per image) */
     uint32_t fork_site;     /* site of the fork in progress, set by the prepare handler */
     uint32_t fork_pysite;   /* its Python stack, 0 if none */
-    int loops_watch;        /* a fork child that inherited event loops (loops.c) */
+    int io_watch;           /* FSAN_IO_* bits: write-like calls need a look (one branch when 0) */
     struct fsan__options opts;
 };
 extern struct fsan__process fsan__proc;
+#define FSAN_IO_LOOPS 1        /* a fork child that inherited event loops (loops.c) */
+#define FSAN_IO_EXIT_HANDLER 2 /* a fork child runs an exit handler of its parent's (cleanup.c) */
 
 void fsan__init(void);
 static inline int fsan__active(void) { return FSAN_LIKELY(fsan__proc.initialized) && !fsan__proc.disabled; }
@@ -85,6 +87,12 @@ void fsan__log(const char *level, const char *msg); /* "==PID==LEVEL: forksan: m
 void fsan__say(const char *text, size_t len);
 uint64_t fsan__now_ns(int clock);
 ssize_t fsan__read_file(const char *path, char *buf, size_t cap);
+/* AS-safe: field N (1-based, as proc(5) numbers them) of /proc/self/stat
+ * as a number, 0 when unreadable. */
+uint64_t fsan__stat_field(int field);
+/* AS-safe: when this process was made (fork), as CLOCK_REALTIME, to the
+ * kernel's 10 ms; the current time when unknown. */
+uint64_t fsan__process_start_ns(void);
 /* Fault-proof memory reads (process_vm_readv): a bad address gives EFAULT,
  * never SIGSEGV.  They read this process, or the process fsan__read_pid
  * names while it is not 0 (a fork child of this image, whose addresses are
@@ -110,6 +118,7 @@ void fsan__trace_maps(void); /* once per trace file */
 const char *fsan__maps_text(size_t *len);
 void fsan__trace_stats(void);
 const char *fsan__trace_path(void);
+const char *fsan__trace_file(void);
 
 /* ---- stack.c: interned call sites ------------------------------------- */
 struct fsan__site {
@@ -342,6 +351,19 @@ struct fsan__lost {
     const char *py_name; /* the first Python handler, NULL if unknown */
 };
 void fsan__child_lost(struct fsan__lost *out);
+/* stdio.c: exit handlers registered in this image before this child's
+ * fork (0 outside fork children). */
+uint32_t fsan__atexit_at_fork(void);
+/* AS-safe: bytes all C stdio streams hold unflushed, and the descriptor
+ * of the first stream that holds some (-1 if none). */
+uint64_t fsan__stdio_pending(int *fd);
+/* cleanup.c: the parent's exit handlers run by a fork child. */
+int fsan__cleanup_cxa_atexit(void (*fn)(void *), void *arg, void *dso, uint32_t index);
+int fsan__cleanup_on_exit(void (*fn)(int, void *), void *arg, uint32_t index);
+void fsan__cleanup_after_fork_child(void); /* AS-safe */
+void fsan__cleanup_child_exit(uintptr_t ret);
+void fsan__cleanup_write(int fd, uint64_t bytes);
+void fsan__cleanup_flush(int fd, uint64_t bytes);
 void fsan__signals_init(void);
 extern uint64_t fsan__image_cookie; /* random per exec'd image, shared by its fork children */
 void fsan__child_note_finding(void); /* AS-safe: make sure the child's trace names its forker */

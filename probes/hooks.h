@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -78,6 +81,11 @@
     X(int, close, (int), NULL) \
     X(ssize_t, write, (int, const void *, size_t), NULL) \
     X(ssize_t, send, (int, const void *, size_t, int), NULL) \
+    X(ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t), NULL) \
+    X(ssize_t, writev, (int, const struct iovec *, int), NULL) \
+    X(int, unlink, (const char *), NULL) \
+    X(int, unlinkat, (int, const char *, int), NULL) \
+    X(int, remove, (const char *), NULL) \
     X(pid_t, getpid, (void), NULL) \
     X(long, syscall, (long, ...), NULL) \
     X(int, fflush, (FILE *), NULL) \
@@ -90,7 +98,14 @@
     X(int, kill, (pid_t, int), NULL) \
     X(int, tgkill, (pid_t, pid_t, int), NULL) \
     X(int, sigqueue, (pid_t, int, const union sigval), NULL) \
-    X(int, pidfd_send_signal, (int, int, siginfo_t *, unsigned int), NULL)
+    X(int, pidfd_send_signal, (int, int, siginfo_t *, unsigned int), NULL) \
+    X(pid_t, waitpid, (pid_t, int *, int), NULL) \
+    X(pid_t, wait, (int *), NULL) \
+    X(pid_t, wait4, (pid_t, int *, int, struct rusage *), NULL) \
+    X(int, setuid, (uid_t), NULL) \
+    X(int, seteuid, (uid_t), NULL) \
+    X(int, setreuid, (uid_t, uid_t), NULL) \
+    X(int, setresuid, (uid_t, uid_t, uid_t), NULL)
 
 #define FSAN_DECLARE_REAL(ret, name, params, version) extern ret(*fsan__real_##name) params;
 FSAN_HOOKS(FSAN_DECLARE_REAL)

@@ -229,7 +229,7 @@ void fsan__loops_after_fork_child(pid_t forker_parent_tid)
         l->driver_vanished = l->driver_tid != 0 && l->driver_tid != forker_parent_tid;
         stranded |= (int)l->driver_vanished;
     }
-    fsan__proc.loops_watch = 1;
+    fsan__proc.io_watch |= FSAN_IO_LOOPS;
     if (stranded) {
         /* Evidence for the untouched-stranded warning, written now: the
          * child may never come back through the runtime. */
@@ -403,7 +403,7 @@ FSAN_EXPORT int close(int fd)
         return REAL(close)(fd); /* nothing known about this descriptor */
     if (!own_process())
         return REAL(close)(fd);
-    if (FSAN_UNLIKELY(fsan__proc.loops_watch) && watching()) {
+    if (FSAN_UNLIKELY(fsan__proc.io_watch & FSAN_IO_LOOPS) && watching()) {
         struct loop *l = inherited_loop(fd);
         if (l && fsan__proc.in_child) {
             record_use(l, FSAN_LOOPUSE_RECREATE, fd, RET_ADDR);
@@ -440,16 +440,47 @@ static void check_wake(int fd, uintptr_t ret)
         record_use(l, FSAN_LOOPUSE_WAKE, fd, ret);
 }
 
+/* Every write-like call of a fork child that needs a look: a write that
+ * wakes a stranded loop, or one an inherited exit handler makes. */
+static void watched_write(int fd, uint64_t bytes, uintptr_t ret)
+{
+    if (!fsan__proc.in_child || !watching())
+        return;
+    if (fsan__proc.io_watch & FSAN_IO_LOOPS)
+        check_wake(fd, ret);
+    if (fsan__proc.io_watch & FSAN_IO_EXIT_HANDLER)
+        fsan__cleanup_write(fd, bytes);
+}
+
 FSAN_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
-    if (FSAN_UNLIKELY(fsan__proc.loops_watch) && fsan__proc.in_child && watching())
-        check_wake(fd, RET_ADDR);
+    if (FSAN_UNLIKELY(fsan__proc.io_watch))
+        watched_write(fd, count, RET_ADDR);
     return REAL(write)(fd, buf, count);
 }
 
 FSAN_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-    if (FSAN_UNLIKELY(fsan__proc.loops_watch) && fsan__proc.in_child && watching())
-        check_wake(fd, RET_ADDR);
+    if (FSAN_UNLIKELY(fsan__proc.io_watch))
+        watched_write(fd, len, RET_ADDR);
     return REAL(send)(fd, buf, len, flags);
+}
+
+FSAN_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+                           socklen_t tolen)
+{
+    if (FSAN_UNLIKELY(fsan__proc.io_watch))
+        watched_write(fd, len, RET_ADDR);
+    return REAL(sendto)(fd, buf, len, flags, to, tolen);
+}
+
+FSAN_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    if (FSAN_UNLIKELY(fsan__proc.io_watch)) {
+        uint64_t bytes = 0;
+        for (int i = 0; iov && i < iovcnt; i++)
+            bytes += iov[i].iov_len;
+        watched_write(fd, bytes, RET_ADDR);
+    }
+    return REAL(writev)(fd, iov, iovcnt);
 }

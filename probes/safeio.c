@@ -226,6 +226,43 @@ ssize_t fsan__read_file(const char *path, char *buf, size_t cap)
     return (ssize_t)len;
 }
 
+/* AS-safe.  See fsan.h. */
+uint64_t fsan__stat_field(int wanted)
+{
+    char buf[1024];
+    ssize_t n = fsan__read_file("/proc/self/stat", buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* The command name (field 2) may contain spaces: count from its ')'. */
+    const char *p = NULL;
+    for (ssize_t i = n - 1; i >= 0 && !p; i--)
+        if (buf[i] == ')')
+            p = buf + i + 1;
+    if (!p)
+        return 0;
+    int field = 2;
+    for (; *p && field < wanted; p++)
+        if (*p == ' ')
+            field++;
+    uint64_t value = 0;
+    while (*p >= '0' && *p <= '9')
+        value = value * 10 + (uint64_t)(*p++ - '0');
+    return value;
+}
+
+/* AS-safe.  See fsan.h.  /proc gives the start in clock ticks since boot,
+ * which Linux always counts at 100 per second (USER_HZ) there. */
+uint64_t fsan__process_start_ns(void)
+{
+    uint64_t ticks = fsan__stat_field(22);
+    uint64_t now = fsan__now_ns(CLOCK_REALTIME), boot = fsan__now_ns(CLOCK_BOOTTIME);
+    uint64_t since_boot = ticks * 10000000ull;
+    if (!ticks || !now || boot < since_boot)
+        return now;
+    return now - (boot - since_boot);
+}
+
 FSAN_TLS pid_t fsan__read_pid;
 
 /* AS-safe.  See fsan.h. */

@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "fsan.h"
 
@@ -199,4 +201,48 @@ FSAN_EXPORT int pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned 
     if (fsan__active() && !fsan__guard && kills_by_default(sig))
         before_signal(pidfd_pid(pidfd), sig, RET_ADDR, &p);
     return after_signal(REAL(pidfd_send_signal)(pidfd, sig, info, flags), &p);
+}
+
+/* ---- reaping: how a child ended, told by its parent --------------------- */
+
+/* A child that a signal ended says nothing about it, whoever sent the
+ * signal (its own alarm, a crash, another process): its parent learns it
+ * from wait and records it, so the report does not say "no exit seen".
+ * Only a signal death costs anything. */
+static void reaped(pid_t pid, int status)
+{
+    if (pid <= 0 || !WIFSIGNALED(status) || !fsan__active())
+        return;
+    int saved = errno;
+    struct fsan_rec_reaped r = {(uint32_t)pid, (uint32_t)WTERMSIG(status)};
+    fsan__trace_mark_needed();
+    fsan__trace_record(FSAN_REC_REAPED, &r, sizeof r, NULL, 0);
+    errno = saved;
+}
+
+FSAN_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+    int st = 0;
+    pid_t rc = REAL(waitpid)(pid, status ? status : &st, options);
+    if (rc > 0)
+        reaped(rc, status ? *status : st);
+    return rc;
+}
+
+FSAN_EXPORT pid_t wait(int *status)
+{
+    int st = 0;
+    pid_t rc = REAL(wait)(status ? status : &st);
+    if (rc > 0)
+        reaped(rc, status ? *status : st);
+    return rc;
+}
+
+FSAN_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
+{
+    int st = 0;
+    pid_t rc = REAL(wait4)(pid, status ? status : &st, options, usage);
+    if (rc > 0)
+        reaped(rc, status ? *status : st);
+    return rc;
 }

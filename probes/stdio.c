@@ -41,11 +41,9 @@ static FILE **io_list_all;
 static struct inherited_stream inherited[FSAN_MAX_STREAMS];
 FSAN_HOT static int ninherited;
 FSAN_HOT static _Atomic uint32_t atexit_count; /* handlers registered in this image (read by every child) */
-static uintptr_t first_handler;
 FSAN_HOT static uint32_t atexit_at_fork; /* handlers the child inherited */
 FSAN_HOT static uintptr_t first_after_fork; /* the first handler the child registered itself */
 FSAN_HOT static int py_atexit_at_fork;   /* Python atexit handlers the child inherited */
-FSAN_HOT static int dup_handlers_reported;
 
 void fsan__stdio_init(void)
 {
@@ -63,8 +61,7 @@ void fsan__stdio_after_fork_child(void)
     uint32_t count = atomic_load(&atexit_count);
     if (atexit_at_fork != count) /* conditional: every page written here is copied */
         atexit_at_fork = count;
-    if (dup_handlers_reported)
-        dup_handlers_reported = 0;
+    fsan__cleanup_after_fork_child();
     if (first_after_fork)
         first_after_fork = 0;
     int py_handlers = fsan__py_atexit_count();
@@ -169,10 +166,30 @@ void fsan__stdio_child_exit(uintptr_t ret)
         return;
     check_cow(ret);
     inherited_written(NULL, ret);
-    if (atexit_at_fork && !dup_handlers_reported) {
-        dup_handlers_reported = 1;
-        record(FSAN_CLEANUP_DUP_HANDLERS, -1, 0, ret, atexit_at_fork, first_handler, 0, NULL);
+    /* The parent's handlers run next: cleanup.c reports what they do. */
+    fsan__cleanup_child_exit(ret);
+}
+
+/* AS-safe.  See fsan.h. */
+uint64_t fsan__stdio_pending(int *fd)
+{
+    uint64_t total = 0;
+    *fd = -1;
+    if (!io_list_all)
+        return 0;
+    int n = 0;
+    for (FILE *f = *io_list_all; f && n < 4 * FSAN_MAX_STREAMS; f = f->_chain, n++) {
+        size_t pending = pending_bytes(f);
+        if (pending && *fd < 0)
+            *fd = f->_fileno;
+        total += pending;
     }
+    return total;
+}
+
+uint32_t fsan__atexit_at_fork(void)
+{
+    return fsan__proc.in_child ? atexit_at_fork : 0;
 }
 
 /* AS-safe: the bytes stream f (a copy of the FILE at addr) buffered after
@@ -238,39 +255,47 @@ void fsan__stdio_child__exit(uintptr_t ret)
                lost.py_handlers, lost.py_name);
 }
 
+/* A stream about to be flushed: bytes it held at fork are written again
+ * (stdio-duplicate), and bytes an inherited exit handler wrote into it
+ * leave on the parent's file (duplicated-cleanup). */
+static void flushing(FILE *stream, uintptr_t ret)
+{
+    if (ninherited && own_child())
+        inherited_written(stream, ret);
+    if ((fsan__proc.io_watch & FSAN_IO_EXIT_HANDLER) && stream)
+        fsan__cleanup_flush(stream->_fileno, pending_bytes(stream));
+}
+
 FSAN_EXPORT int fflush(FILE *stream)
 {
-    if (FSAN_UNLIKELY(fsan__proc.in_child) && ninherited && own_child())
-        inherited_written(stream, RET_ADDR);
+    if (FSAN_UNLIKELY(fsan__proc.in_child))
+        flushing(stream, RET_ADDR);
     return REAL(fflush)(stream);
 }
 
 FSAN_EXPORT int fclose(FILE *stream)
 {
-    if (FSAN_UNLIKELY(fsan__proc.in_child) && ninherited && own_child())
-        inherited_written(stream, RET_ADDR);
+    if (FSAN_UNLIKELY(fsan__proc.in_child))
+        flushing(stream, RET_ADDR);
     return REAL(fclose)(stream);
 }
 
-/* An exit handler is being registered. */
-static void handler_registered(uintptr_t fn)
+/* An exit handler is being registered: returns its registration number. */
+static uint32_t handler_registered(uintptr_t fn)
 {
     uint32_t before = atomic_fetch_add(&atexit_count, 1);
-    if (before == 0)
-        first_handler = fn;
     if (FSAN_UNLIKELY(fsan__proc.in_child) && before == atexit_at_fork && own_child())
         first_after_fork = fn;
+    return before;
 }
 
 FSAN_EXPORT int __cxa_atexit(void (*fn)(void *), void *arg, void *dso)
 {
-    handler_registered((uintptr_t)fn);
-    return REAL(__cxa_atexit)(fn, arg, dso);
+    return fsan__cleanup_cxa_atexit(fn, arg, dso, handler_registered((uintptr_t)fn));
 }
 
 /* on_exit() registers through glibc's internal list, not __cxa_atexit. */
 FSAN_EXPORT int on_exit(void (*fn)(int, void *), void *arg)
 {
-    handler_registered((uintptr_t)fn);
-    return REAL(on_exit)(fn, arg);
+    return fsan__cleanup_on_exit(fn, arg, handler_registered((uintptr_t)fn));
 }

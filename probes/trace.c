@@ -53,6 +53,12 @@ const char *fsan__trace_path(void)
     return trace_ready ? trace_path : NULL;
 }
 
+/* AS-safe: the file this image writes, once it exists (NULL before). */
+const char *fsan__trace_file(void)
+{
+    return trace_ready && !trace_pending_create && !trace_broken ? trace_path : NULL;
+}
+
 /* A thread already inside the writer (a signal handler interrupted it)
  * must not spin on the lock its own thread holds. */
 static FSAN_TLS int in_writer;
@@ -249,7 +255,10 @@ int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_
     header_kind = kind;
     header_forking_tid = forking_tid;
     header_fork_site = fork_site;
-    header_time_ns = 0; /* taken when the header is written: a clean child never reads the clock */
+    /* An exec'd image starts now; a fork child's start is the fork, which
+     * the kernel knows: it is read only when the header is written, so a
+     * clean child never reads it. */
+    header_time_ns = kind == FSAN_PROC_START ? fsan__now_ns(CLOCK_REALTIME) : 0;
     return 0;
 }
 
@@ -271,7 +280,7 @@ static void write_header_if_pending(void)
         .ppid = (uint32_t)fsan__sys_getppid(),
         .kind = header_kind,
         .forking_tid = header_forking_tid,
-        .time_ns = header_time_ns ? header_time_ns : fsan__now_ns(CLOCK_REALTIME),
+        .time_ns = header_time_ns ? header_time_ns : fsan__process_start_ns(),
         .fork_site = header_fork_site,
         .mode = (uint32_t)fsan__proc.opts.mode,
     };

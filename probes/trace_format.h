@@ -27,7 +27,8 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 6u
+#define FSAN_TRACE_VERSION 7u
+#define FSAN_TRACE_VERSION_MIN 6u /* version 7 only added REAPED */
 
 /* forksan run points the runtime's log_path here, inside the trace
  * directory: each process writes its messages to forksan.log.PID, and the
@@ -69,7 +70,8 @@ enum fsan_rec_type {
     FSAN_REC_PIDCHECK = 19,   /* the child read its pid where the parent did: a pid check */
     FSAN_REC_FOREIGN = 20,    /* a semaphore this process never created, opened or inherited */
     FSAN_REC_SIGNAL = 21,     /* this process killed a fork child of its own image */
-    FSAN_REC_TYPE_MAX = 21,
+    FSAN_REC_REAPED = 22,     /* this process reaped a child that a signal ended */
+    FSAN_REC_TYPE_MAX = 22,
 };
 
 /* How this image came to be. */
@@ -340,6 +342,11 @@ enum fsan_cleanup_kind {
                                    * bytes/fd (total, first stream), count/handler (C), py_count (Python) */
     FSAN_CLEANUP_COW = 4,         /* bytes = private dirty memory at the end, count = its share in percent */
 };
+enum fsan_cleanup_effect {
+    FSAN_EFFECT_WRITE = 1,  /* wrote `bytes` on `fd`, the parent's own open file */
+    FSAN_EFFECT_REMOVE = 2, /* removed the file named in the tail */
+};
+
 struct fsan_rec_cleanup {
     uint32_t kind;     /* enum fsan_cleanup_kind */
     int32_t fd;        /* the stream's descriptor, -1 for handlers */
@@ -347,7 +354,10 @@ struct fsan_rec_cleanup {
     uint32_t site;     /* the flush / exit / _exit call */
     uint32_t count;    /* handlers concerned */
     uint64_t handler;  /* the first such handler's address, 0 if none */
-    uint32_t py_count; /* SKIPPED: Python atexit handlers registered after the fork */
+    uint32_t py_count; /* SKIPPED: Python atexit handlers registered after the fork;
+                        * DUP_HANDLERS: what the handler did, enum fsan_cleanup_effect
+                        * (count = handlers inherited, handler = the one that did it,
+                        * tail = the path it removed) */
     uint32_t pysite;   /* Python stack of the flush / exit / _exit call, 0 if none */
 };
 
@@ -386,6 +396,14 @@ struct fsan_rec_signal {
     uint64_t pending;     /* stdio bytes the child buffered after its fork */
     uint32_t py_handlers; /* Python atexit handlers registered after its fork */
     uint32_t child_pysite;/* the child's main thread's Python stack (no line numbers), 0 if none */
+};
+
+/* REAPED: wait/waitpid/wait4 returned a child that a signal ended (its own
+ * alarm, a crash, a kill from anywhere): the dead child cannot say so, its
+ * parent can. */
+struct fsan_rec_reaped {
+    uint32_t pid;
+    uint32_t signo;
 };
 
 #endif

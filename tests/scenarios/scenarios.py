@@ -1,6 +1,8 @@
 """scenarios.py — the table of scenarios run by run.py.
 
 Markers (@mark:NAME) in the sources give the lines the checks expect."""
+import os
+
 from run import Expect, Scenario
 
 PY = "/usr/bin/python3"                                   # Debian 3.11, libpython in the executable
@@ -106,6 +108,13 @@ SCENARIOS = [
              absent=["threads-at-fork"], stdout_has="child says hello\nchild ended: 0\n", exit_status=3,
              same_as_bare=True),
 
+    # A child that switches from root to nobody keeps its trace, and its
+    # own children (traced after the switch) are reported too.
+    *([Scenario("c-privilege-drop-keeps-traces", "privdrop",
+                expect=[Expect("child-deadlock", "error", "attempt", "privdrop.c", "child-attempt"),
+                        Expect("child-deadlock", "error", "attempt", "privdrop.c", "grandchild-attempt")],
+                stdout_has="grandchild ended: -1\nchild ended: -1")] if os.geteuid() == 0 else []),
+
     # ---- strict mode: the doomed child ends with the exit code --------------
     Scenario(
         "c-strict-forker-relock-ends-child",
@@ -157,6 +166,10 @@ SCENARIOS = [
              stdout_has="children ok: 20", same_as_bare=True),
     *both_pythons("py-quiet-child-starts-threads", "py_child_threads.py", forksan_args=STRICT, quiet=True,
                   stdout_has="children ok: 20", same_as_bare=True, timeout=120),
+    # The CPython conventions the two scenarios below rely on, checked
+    # directly (the script exits 1 naming the one that changed).
+    *both_pythons("py-quiet-cpython-fork-conventions", "py_fork_conventions.py", quiet=True,
+                  notes_ok=["threads-at-fork"], stdout_has="conventions hold"),
     # CPython's own fork-time locks (import lock, logging's) are replaced in
     # the child: a thread of a fork child forking again finds none held.
     *both_pythons("py-quiet-fork-from-thread-of-fork-child", "py_child_thread_forks.py", quiet=True,
@@ -293,11 +306,27 @@ SCENARIOS = [
                   absent=["stranded-loop", "shared-loop", "child-deadlock"], stdout_has="child ended: 0"),
 
     # ---- buffers and exit handlers across fork --------------------------------
+    # The parent's handler prints into stdout's buffer, which exit() then
+    # writes on the parent's own pipe: duplicated-cleanup says so.
     Scenario("c-stdio-duplicate-and-duplicated-cleanup", "stdio_cleanup", args=["dup"],
              expect=[Expect("stdio-duplicate", "warning", "exit", "stdio_cleanup.c", "exit"),
                      Expect("duplicated-cleanup", "warning", "exit", "stdio_cleanup.c", "exit",
-                            message_has="parent_cleanup")],
+                            message_has="parent_cleanup, and it writes 9 bytes to fd 1")],
              stdout_has="hello[cleanup]hello[cleanup]"),
+    # What the parent's exit handlers do decides: removing the parent's
+    # file or writing on its descriptor is reported; freeing memory, or
+    # writing on the child's own file, is not.
+    Scenario("c-duplicated-cleanup-removes-parent-file", "exit_handlers", args=["remove"],
+             expect=[Expect("duplicated-cleanup", "warning", "exit", "exit_handlers.c", "exit",
+                            message_has="remove_pid_file, and it removes '/tmp/forksan-scenario-")],
+             stdout_has="child ended: 0, pid file gone"),
+    Scenario("c-duplicated-cleanup-writes-parent-fd", "exit_handlers", args=["write"],
+             expect=[Expect("duplicated-cleanup", "warning", "exit", "exit_handlers.c", "exit",
+                            message_has="say_bye, and it writes 4 bytes to fd 2")]),
+    Scenario("c-quiet-exit-handler-frees-memory", "exit_handlers", args=["free"], quiet=True,
+             stdout_has="child ended: 0, pid file kept", same_as_bare=True),
+    Scenario("c-quiet-exit-handler-writes-child-file", "exit_handlers", args=["own"], quiet=True,
+             stdout_has="child ended: 0, pid file kept", same_as_bare=True),
     Scenario("c-clean-stdio-child-underscore-exit", "stdio_cleanup", args=["underscore"], clean=True,
              absent=["stdio-duplicate", "duplicated-cleanup", "skipped-cleanup"]),
     Scenario("c-clean-stdio-flushed-before-fork", "stdio_cleanup", args=["flushed"], clean=True,
