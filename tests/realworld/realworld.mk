@@ -4,7 +4,7 @@
 # builds forksan, writes $(BUILD)/realworld/results.json and precision.md.
 #
 #   make realworld         every target (about 20 minutes on 2 cores)
-#   make realworld-quick   the fast subset (test_fork1, test_thread, Redis, nginx)
+#   make realworld-quick   the fast subset (test_fork1, test_thread, test_os, PostgreSQL, Redis, nginx; about a minute)
 #   python3 tests/realworld/run.py --build build --only redis   one target
 
 REALWORLD_PYTHON ?= /usr/bin/python3

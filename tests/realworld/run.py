@@ -407,7 +407,7 @@ CPYTHON_MODULES = [
     ("test_fork1", [], 300, True),
     ("test_thread", [], 300, True),
     ("test_threading", [], 600, False),
-    ("test_os", [], 300, False),
+    ("test_os", [], 300, True),
     ("test_subprocess", [], 600, False),
     # Loopback only, but the module asks for the 'network' resource.
     ("test_socketserver", ["-u", "network"], 300, False),
@@ -569,7 +569,7 @@ def postgres_target(quick):
             if rc != 0:
                 res.check("initdb", False, out[-1500:])
                 return
-            seconds = 10
+            seconds = 5 if ctx.quick else 10
             runs = {}
             for mode in ("bare", "forksan"):
                 port = free_port()
@@ -646,7 +646,7 @@ def postgres_target(quick):
             shutil.rmtree(base, ignore_errors=True)
 
     return Target("postgres", quick, runner,
-                  "PostgreSQL 15 postmaster: pgbench -i -s 2, pgbench -c 4 -j 2 -T 10, pg_ctl stop -m fast")
+                  "PostgreSQL 15 postmaster: pgbench -i -s 2, pgbench -c 4 -j 2 -T 10 (5 with --quick), pg_ctl stop -m fast")
 
 
 # ---- Redis ---------------------------------------------------------------------------------------
@@ -1002,7 +1002,7 @@ def nginx_target(quick):
 
 # ---- the run ------------------------------------------------------------------------------------------
 
-TARGETS = [cpython_target(*m) for m in CPYTHON_MODULES] + [postgres_target(False), redis_target(True), nginx_target(True)]
+TARGETS = [cpython_target(*m) for m in CPYTHON_MODULES] + [postgres_target(True), redis_target(True), nginx_target(True)]
 
 
 class Context:
