@@ -1016,9 +1016,10 @@ def md_escape(text):
 
 def write_markdown(path, results, meta):
     out = ["# forksan on real programs: precision", "",
-           "forksan %s (commit %s), %s, %s. Findings are forksan's own JSON report, unfiltered; "
+           "%s (branch commit %s), %s, %s. Findings are forksan's own JSON report, unfiltered; "
            "grouped by rule, severity, first frame and message (numbers and addresses ignored)." %
            (meta["forksan_version"], meta["commit"], meta["date"], "quick subset" if meta["quick"] else "all targets"), "",
+           "errors / warnings / notes: forksan's summary (distinct findings); processes: listed in the report.", "",
            "| program | bare | forksan | bare s | forksan s | errors | warnings | notes | processes | checks failed |",
            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
