@@ -1018,7 +1018,12 @@ def write_markdown(path, results, meta):
     out = ["# forksan on real programs: precision", "",
            "%s (branch commit %s), %s, %s. Findings are forksan's own JSON report, unfiltered; "
            "grouped by rule, severity, first frame and message (numbers and addresses ignored)." %
-           (meta["forksan_version"], meta["commit"], meta["date"], "quick subset" if meta["quick"] else "all targets"), "",
+           (meta["forksan_version"], meta["commit"], meta["date"], meta["selection"]), ""]
+    run_ats = sorted({r.get("run_at", "?")[:16] for r in results})
+    if len(run_ats) > 1:
+        out += ["Targets rerun with --only replace their rows; the others keep an earlier run's (runs at %s)."
+                % ", ".join(run_ats), ""]
+    out += [
            "errors / warnings / notes: forksan's summary (distinct findings); processes: listed in the report.", "",
            "| program | bare | forksan | bare s | forksan s | errors | warnings | notes | processes | checks failed |",
            "|---|---|---|---|---|---|---|---|---|---|"]
@@ -1102,9 +1107,26 @@ def main():
     os.makedirs(outroot, exist_ok=True)
     rc, version = quiet([forksan.cli, "--version"])
     rc, commit = quiet(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
-    meta = {"forksan_version": version.strip(), "commit": commit.strip(), "quick": args.quick,
+    selection = ("targets " + " ".join(args.only)) if args.only else ("quick subset" if args.quick else "all targets")
+    meta = {"forksan_version": version.strip(), "commit": commit.strip(), "quick": args.quick, "selection": selection,
             "date": time.strftime("%Y-%m-%d %H:%M:%S"), "allowlist": os.path.relpath(args.allowlist, ROOT),
             "allowlist_entries": len(allow.entries)}
+
+    # --only reruns some targets: the other targets' results of an earlier
+    # run stay in results.json and precision.md (each with its own run_at).
+    previous = {}
+    if args.only:
+        try:
+            with open(os.path.join(outroot, "results.json")) as f:
+                previous = {t["name"]: t for t in json.load(f)["targets"]}
+        except (OSError, ValueError, KeyError):
+            previous = {}
+    names = [t.name for t in TARGETS]
+
+    def merged(current):
+        done = {r["name"]: r for r in current}
+        out = [done.get(n) or previous.get(n) for n in names]
+        return [r for r in out if r]
 
     results = []
     t_start = time.monotonic()
@@ -1129,11 +1151,14 @@ def main():
         log("   %s: %.0fs, findings error %s / warning %s / note %s, %d check(s) failed"
             % (t.name, time.monotonic() - t0, summ.get("error", "-"), summ.get("warning", "-"), summ.get("note", "-"),
                len(res.failed())))
-        results.append(res.as_json())
+        entry = res.as_json()
+        entry["run_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        entry["commit"] = meta["commit"]
+        results.append(entry)
         # Written after every target, so an interrupted run leaves what it has.
         with open(os.path.join(outroot, "results.json"), "w") as f:
-            json.dump({"meta": meta, "targets": results}, f, indent=1)
-        write_markdown(os.path.join(outroot, "precision.md"), results, meta)
+            json.dump({"meta": meta, "targets": merged(results)}, f, indent=1)
+        write_markdown(os.path.join(outroot, "precision.md"), merged(results), meta)
 
     passed = sum(1 for r in results for c in r["checks"] if c["status"] != "fail")
     failed = sum(1 for r in results for c in r["checks"] if c["status"] == "fail")
