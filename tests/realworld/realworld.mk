@@ -3,7 +3,7 @@
 # top-level Makefile.  Installs the programs (apt-get, only when missing),
 # builds forksan, writes $(BUILD)/realworld/results.json and precision.md.
 #
-#   make realworld         every target (about 20 minutes on 2 cores)
+#   make realworld         every target (about 15 minutes on 2 cores)
 #   make realworld-quick   the fast subset (test_fork1, test_thread, test_os, PostgreSQL, Redis, nginx; about a minute)
 #   python3 tests/realworld/run.py --build build --only redis   one target
 
