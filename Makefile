@@ -5,6 +5,7 @@
 #   make check      unit tests (cmocka) and scenario tests under forksan run
 #   make demo       run forksan on the bundled example and print the report
 #   make bench      bare vs forksan ratios for the budgets in DESIGN §9
+#   make realworld  real programs (CPython tests, PostgreSQL, Redis, nginx) bare vs under forksan
 #   make install PREFIX=/usr/local
 
 PREFIX ?= /usr/local
@@ -135,3 +136,4 @@ clean:
 include man/man.mk
 include tests/sarif/sarif.mk
 include tests/html/html.mk
+include tests/realworld/realworld.mk
