@@ -343,8 +343,16 @@ static void fingerprint(struct fsan_finding *f)
              * by name and by the outermost frame (where it started). */
             if (loc->thread_name)
                 h = fnv1a(h, loc->thread_name);
-            if (loc->nframes)
-                h = hash_frame(h, &loc->frames[loc->nframes - 1]);
+            /* Where it started, not where it is now: the outermost
+             * frame's line moves with the thread (a main thread's
+             * <module> is at whatever line it had reached). */
+            if (loc->nframes) {
+                const struct fsan_frame *outer = &loc->frames[loc->nframes - 1];
+                if (outer->function || outer->file)
+                    h = fnv1a(fnv1a(h, outer->function), outer->file);
+                else
+                    h = hash_frame(h, outer);
+            }
             continue;
         }
         if (loc->nframes)

@@ -326,6 +326,10 @@ void fsan__child_snapshot(struct fsan__thread *forker)
         /* The common case: one thread, no lock held.  Nothing to write,
          * not even the forker's new tid (fork() refreshes it before every
          * fork); each page written here would be copied. */
+        if (FSAN_UNLIKELY(fsan__proc.opts.trace_all)) {
+            write_deferred_forker();
+            fsan__trace_mark_needed();
+        }
         return;
     }
     int saved = errno;

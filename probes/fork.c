@@ -50,6 +50,34 @@ static void before_fork(struct fsan__thread *self, uintptr_t ret)
         self->tid = tid; /* right in this process (the slot came from a parent) */
 }
 
+/* Locks the program's and the libraries' atfork prepare handlers take are
+ * the fork protocol's own: their parent and child handlers release or
+ * re-create them.  jemalloc's prepare handler alone takes every arena's
+ * mutex, dozens of them, which would fill the forking thread's held-lock
+ * table at every fork and make every child's snapshot non-empty.  So from
+ * the fork call until our own prepare handler, which runs last (it was
+ * registered first), the runtime looks away: the guard makes the lock
+ * interposers go straight to libc.  A child that takes such a mutex again
+ * without its handler having released it is still caught: the mutex
+ * records its owner, the forking thread of the parent. */
+static FSAN_TLS int tls_prepare_guard;
+
+static void guard_prepare_handlers(void)
+{
+    if (!tls_prepare_guard) {
+        tls_prepare_guard = 1;
+        fsan__guard++;
+    }
+}
+
+static void end_prepare_guard(void)
+{
+    if (tls_prepare_guard) {
+        tls_prepare_guard = 0;
+        fsan__guard--;
+    }
+}
+
 /* True in the process whose runtime state this is; false in a vfork or
  * clone child sharing our memory. AS-safe. */
 static int own_process(void)
@@ -63,6 +91,7 @@ static int own_process(void)
  * then. */
 static void atfork_prepare(void)
 {
+    end_prepare_guard();
     uint32_t site = tls_fork_site; /* 0: a fork made inside libc */
     if (fsan__proc.fork_site != site)
         fsan__proc.fork_site = site;
@@ -90,7 +119,10 @@ FSAN_EXPORT pid_t fork(void)
     before_fork(self, RET_ADDR);
     if (errno != saved)
         errno = saved;
+    guard_prepare_handlers();
     pid_t pid = REAL(fork)();
+    if (pid != 0)
+        end_prepare_guard(); /* no-op unless fork failed before the handlers */
     /* No errno save here: the child's path keeps errno itself (the trace
      * writer saves it), and even reading errno is a call into a libc page
      * the child would otherwise never touch: a page fault per fork. */
@@ -130,16 +162,25 @@ FSAN_EXPORT pid_t _Fork(void)
  * copy-on-write fault on every fork. */
 FSAN_EXPORT int daemon(int nochdir, int noclose)
 {
-    if (fsan__active())
+    if (fsan__active()) {
         before_fork(fsan__self(), RET_ADDR);
-    return REAL(daemon)(nochdir, noclose);
+        guard_prepare_handlers();
+    }
+    int rc = REAL(daemon)(nochdir, noclose);
+    end_prepare_guard();
+    return rc;
 }
 
 FSAN_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp, const struct winsize *winp)
 {
-    if (fsan__active())
+    if (fsan__active()) {
         before_fork(fsan__self(), RET_ADDR);
-    return REAL(forkpty)(amaster, name, termp, winp);
+        guard_prepare_handlers();
+    }
+    pid_t pid = REAL(forkpty)(amaster, name, termp, winp);
+    if (pid != 0)
+        end_prepare_guard();
+    return pid;
 }
 
 /* ---- exec ------------------------------------------------------------------ */

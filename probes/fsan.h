@@ -261,7 +261,12 @@ static inline int fsan__held_pop_fast(struct fsan__thread *t, uintptr_t addr)
         if (FSAN_LIKELY(atomic_load_explicit(&e->addr, memory_order_relaxed) == addr && e->depth == 1 &&
                         e->type != FSAN_LOCK_SEM)) {
             atomic_store_explicit(&e->addr, 0, memory_order_relaxed);
-            atomic_store_explicit(&t->held_count, count - 1, memory_order_release);
+            /* Holes left below by out-of-order releases go with it, or
+             * they pile up until the stack looks full. */
+            count--;
+            while (FSAN_UNLIKELY(count > 0 && atomic_load_explicit(&t->held[count - 1].addr, memory_order_relaxed) == 0))
+                count--;
+            atomic_store_explicit(&t->held_count, count, memory_order_release);
             return 1;
         }
     }
@@ -320,6 +325,9 @@ int fsan__py_active(void);
 /* The calling thread's Python stack, interned, when it holds the GIL; 0
  * otherwise.  Not for fork children (see fsan__py_site_safe). */
 uint32_t fsan__py_site_here(void);
+/* The same, its innermost frames only: the lock path, where it is computed
+ * at every acquire. */
+uint32_t fsan__py_lock_site_here(void);
 uint64_t fsan__py_here_key(void);
 void fsan__pysite_write(uint32_t id); /* AS-safe */
 /* AS-safe: was the Python stack inner recorded inside the call whose stack

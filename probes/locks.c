@@ -440,7 +440,7 @@ static void note_py_acquired(sem_t *s, uint32_t pysite)
 
 static uint32_t py_site_for_wait(sem_t *s)
 {
-    uint32_t here = fsan__py_site_here();
+    uint32_t here = fsan__py_lock_site_here();
     if (here)
         return here;
     return fsan__py_pending_lock == (uintptr_t)s ? fsan__py_pending_site : 0;
@@ -521,7 +521,7 @@ FSAN_EXPORT int sem_trywait(sem_t *s)
     if (rc == 0)
         note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), RET_ADDR);
     if (fsan__py_active()) {
-        uint32_t pysite = fsan__py_site_here();
+        uint32_t pysite = fsan__py_lock_site_here();
         if (rc == 0) {
             note_py_acquired(s, pysite);
         } else if (pysite) { /* the blocking wait that follows has no GIL */

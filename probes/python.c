@@ -278,10 +278,14 @@ static void fill_frame(reader_fn rd, uintptr_t frame, struct py_frame *out)
     out->line = line > 0 ? (uint32_t)line : 0;
 }
 
-static uint64_t frames_key(reader_fn rd, uintptr_t frame)
+/* A site's key covers every frame it stores (depth of them): two stacks
+ * that share their innermost frames but not their callers must never
+ * share a site, or a report shows one thread's call with another
+ * thread's callers. */
+static uint64_t frames_key(reader_fn rd, uintptr_t frame, int depth)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < PY_KEY_FRAMES && frame; i++) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)depth;
+    for (int i = 0; i < depth && frame; i++) {
         h = (h ^ read_ptr(rd, frame + FSAN_PY_FRAME_CODE)) * 0x100000001b3ull;
         h = (h ^ read_ptr(rd, frame + FSAN_PY_FRAME_PREV_INSTR)) * 0x100000001b3ull;
         frame = read_ptr(rd, frame + FSAN_PY_FRAME_PREVIOUS);
@@ -291,10 +295,10 @@ static uint64_t frames_key(reader_fn rd, uintptr_t frame)
 
 /* The same key with plain loads, for the hot path (a thread's own frames,
  * GIL held): no function pointer, no copy. */
-static inline uint64_t frames_key_plain(uintptr_t frame)
+static inline uint64_t frames_key_plain(uintptr_t frame, int depth)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < PY_KEY_FRAMES && frame >= 4096; i++) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)depth;
+    for (int i = 0; i < depth && frame >= 4096; i++) {
         h = (h ^ *(const uintptr_t *)(frame + FSAN_PY_FRAME_CODE)) * 0x100000001b3ull;
         h = (h ^ *(const uintptr_t *)(frame + FSAN_PY_FRAME_PREV_INSTR)) * 0x100000001b3ull;
         frame = *(const uintptr_t *)(frame + FSAN_PY_FRAME_PREVIOUS);
@@ -302,12 +306,13 @@ static inline uint64_t frames_key_plain(uintptr_t frame)
     return h ? h : 1;
 }
 
-/* The interned site for the stack starting at frame. */
-static uint32_t intern_stack(reader_fn rd, uintptr_t frame)
+/* The interned site for the innermost depth frames of the stack starting
+ * at frame. */
+static uint32_t intern_stack(reader_fn rd, uintptr_t frame, int depth)
 {
     if (!frame)
         return 0;
-    uint64_t key = rd == read_plain ? frames_key_plain(frame) : frames_key(rd, frame);
+    uint64_t key = rd == read_plain ? frames_key_plain(frame, depth) : frames_key(rd, frame, depth);
     uint32_t idx = (uint32_t)(key >> 40) & (PY_MAX_SITES - 1);
     for (uint32_t probe = 0; probe < 32; probe++, idx = (idx + 1) & (PY_MAX_SITES - 1)) {
         struct py_site *s = &py_sites[idx];
@@ -323,7 +328,7 @@ static uint32_t intern_stack(reader_fn rd, uintptr_t frame)
             continue;
         }
         uint32_t n = 0;
-        for (; frame && n < PY_MAX_FRAMES; n++) {
+        for (; frame && n < (uint32_t)depth; n++) {
             fill_frame(rd, frame, &s->frames[n]);
             frame = read_ptr(rd, frame + FSAN_PY_FRAME_PREVIOUS);
         }
@@ -395,7 +400,9 @@ static uintptr_t gil_holder_is_me(void)
     return cur;
 }
 
-uint32_t fsan__py_site_here(void)
+/* A stack of depth frames: PY_KEY_FRAMES on the lock path, where it is
+ * computed at every acquire, PY_MAX_FRAMES elsewhere. */
+static uint32_t site_here(int depth)
 {
     if (py.state != PY_ACTIVE)
         return 0;
@@ -417,12 +424,22 @@ uint32_t fsan__py_site_here(void)
      * is then fault-proof.  Those paths are the slow ones anyway. */
     reader_fn rd = own_frames_only ? read_safe : read_plain;
     uintptr_t frame = current_frame(rd, tstate);
-    uint32_t id = intern_stack(rd, frame);
+    uint32_t id = intern_stack(rd, frame, depth);
     if (id && !own_frames_only &&
         is_tstate_lock_code(read_ptr(read_plain, frame + FSAN_PY_FRAME_CODE), id))
         learn_thread_name(frame);
     errno = saved;
     return id;
+}
+
+uint32_t fsan__py_site_here(void)
+{
+    return site_here(PY_MAX_FRAMES);
+}
+
+uint32_t fsan__py_lock_site_here(void)
+{
+    return site_here(PY_KEY_FRAMES);
 }
 
 /* AS-safe (fork child): walk every interpreter's thread list for the
@@ -440,7 +457,7 @@ uint32_t fsan__py_thread_stack(pid_t tid)
             unsigned long native = 0;
             if (read_safe(&native, ts + FSAN_PY_TSTATE_NATIVE_TID, sizeof native) == 0 &&
                 native == (unsigned long)tid) {
-                id = intern_stack(read_safe, current_frame(read_safe, ts));
+                id = intern_stack(read_safe, current_frame(read_safe, ts), PY_MAX_FRAMES);
                 break;
             }
             ts = read_ptr(read_safe, ts + FSAN_PY_TSTATE_NEXT);
@@ -453,7 +470,8 @@ uint32_t fsan__py_thread_stack(pid_t tid)
 
 /* AS-safe.  See fsan.h.  Frames compare by content (file, function and
  * line, interned): inner must continue, past its own innermost frames,
- * with every recorded frame of outer. */
+ * with outer's frames, as far as both were recorded (a lock site keeps
+ * fewer frames than a fork site). */
 int fsan__py_site_within(uint32_t inner, uint32_t outer)
 {
     if (inner == 0 || outer == 0 || inner > PY_MAX_SITES || outer > PY_MAX_SITES)
@@ -462,7 +480,7 @@ int fsan__py_site_within(uint32_t inner, uint32_t outer)
         return 1;
     const struct py_site *in = &py_sites[inner - 1], *out = &py_sites[outer - 1];
     uint32_t nin = atomic_load(&in->nframes), nout = atomic_load(&out->nframes);
-    for (uint32_t skip = 1; skip < nin; skip++) {
+    for (uint32_t skip = 0; skip < nin; skip++) {
         uint32_t n = nin - skip < nout ? nin - skip : nout;
         uint32_t same = 0;
         while (same < n && in->frames[skip + same].file == out->frames[same].file &&

@@ -80,6 +80,12 @@ void fsan__init(void)
     if (fsan__proc.initialized)
         return;
     fsan__guard++;
+    /* The atfork handlers first, before anything can allocate: an
+     * allocator that replaces malloc (jemalloc) registers its own handlers
+     * on its first malloc, and ours must come before every other library's
+     * (our child handler takes the snapshot before theirs change the
+     * locks; our prepare handler runs after theirs). */
+    fsan__fork_init();
     /* Every real function now, while this is the only thread: the lazy
      * lookup in REAL() would otherwise first run in a fork child (for
      * _exit, say), where dlsym is not async-signal-safe and costs a page
@@ -102,9 +108,10 @@ void fsan__init(void)
     fsan__stdio_init();
     fsan__signals_init();
     fsan__threads_init();
-    fsan__fork_init();
     fsan__proc.initialized = 1;
     fsan__trace_open_process(FSAN_PROC_START, 0, 0);
+    if (fsan__proc.opts.trace_all)
+        fsan__trace_mark_needed();
     if (fsan__proc.opts.verbosity >= 1 && fsan__proc.opts.trace_dir[0]) {
         char msg[FSAN_OPTION_PATH_MAX + 64];
         struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};

@@ -5,8 +5,8 @@
 set -e
 BUILD_PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libcmocka-dev python3 libpython3.11-dev"
 # Only the tests need these (SARIF schema validation, the HTML report in a
-# real browser, the libuv/libevent scenarios).
-TEST_PACKAGES="python3-jsonschema chromium libuv1-dev libevent-dev"
+# real browser, the libuv/libevent scenarios, a program on jemalloc).
+TEST_PACKAGES="python3-jsonschema chromium libuv1-dev libevent-dev libjemalloc2"
 case "${1:-all}" in
     build) PACKAGES="$BUILD_PACKAGES" ;;
     *) PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES" ;;

@@ -54,6 +54,7 @@ SCEN_BINS := $(patsubst tests/scenarios/%.c,$(BUILD)/scenarios/%,$(SCEN_C))
 # SCEN_LIBS: loop_uv_* against libuv, loop_event_* against libevent).
 $(BUILD)/scenarios/loop_uv_%: SCEN_LIBS += -luv
 $(BUILD)/scenarios/loop_event_%: SCEN_LIBS += -levent
+$(BUILD)/scenarios/jemalloc_%: SCEN_LIBS += -l:libjemalloc.so.2
 
 $(BUILD)/scenarios/%: tests/scenarios/%.c tests/scenarios/common.h
 	@mkdir -p $(dir $@)

@@ -18,7 +18,8 @@ Targets (sequential; the machine may have only two cores):
   BGSAVE runs several times; /proc/PID/task is read while each BGSAVE child
   lives, to check the child's threads-at-fork finding names those threads.
 - nginx — master + 2 workers that drop privileges (user nobody), ~200
-  requests, SIGQUIT.
+  requests, SIGQUIT; under forksan with FORKSAN_OPTIONS=trace_all=1, so the
+  workers' traces (written after they became nobody) must reach the report.
 
 Common checks under forksan: a report was written; the program's own
 stdout/stderr (and log files forksan's runtime could have written to) hold
@@ -933,6 +934,12 @@ def nginx_target(quick):
                     server = ctx.forksan.command(report, server)
                 log_path = os.path.join(res.outdir, "%s.log" % mode)
                 env = bare_environment({"TMPDIR": ctx.tmp})
+                if mode == "forksan":
+                    # Every process writes its trace, clean workers too, so
+                    # the report shows whether a worker that switched to
+                    # nobody could still write (otherwise a worker with
+                    # nothing to say writes nothing, by design).
+                    env["FORKSAN_OPTIONS"] = "trace_all=1"
                 r = {"statuses": {}, "workers": []}
                 t0 = time.monotonic()
                 proc = start(server, log_path, env, d)

@@ -97,7 +97,8 @@ class Expect:
 class Scenario:
     def __init__(self, name, program, expect=(), clean=False, absent=(), args=(), forksan_args=(),
                  interpreter=None, exit_status=None, stdout_has=None, timeout=60, notice_has=None, same_as_bare=False,
-                 at_most=None, quiet=False, notes_ok=()):
+                 at_most=None, quiet=False, notes_ok=(), absent_notice=None):
+        self.absent_notice = absent_notice  # no report notice may contain this
         # quiet: no finding at all, at any severity, but notes of the rules
         # in notes_ok (a control whose remaining note is a true fact).
         self.quiet, self.notes_ok = quiet, set(notes_ok)
@@ -173,6 +174,8 @@ def run_scenario(s, build):
         problems.append("exit status %d, expected %d" % (proc.returncode, s.exit_status))
     if s.notice_has is not None and not any(s.notice_has in n for n in data.get("notices", [])):
         problems.append("no notice containing %r (notices: %r)" % (s.notice_has, data.get("notices")))
+    if s.absent_notice is not None and any(s.absent_notice in n for n in data.get("notices", [])):
+        problems.append("a notice contains %r (notices: %r)" % (s.absent_notice, data.get("notices")))
     if s.stdout_has is not None and s.stdout_has not in proc.stdout:
         problems.append("program output %r lacks %r" % (proc.stdout, s.stdout_has))
     if s.same_as_bare:

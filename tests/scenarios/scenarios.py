@@ -170,6 +170,9 @@ SCENARIOS = [
     # directly (the script exits 1 naming the one that changed).
     *both_pythons("py-quiet-cpython-fork-conventions", "py_fork_conventions.py", quiet=True,
                   notes_ok=["threads-at-fork"], stdout_has="conventions hold"),
+    # jemalloc's atfork handlers take every arena lock around each fork.
+    Scenario("c-quiet-jemalloc-fork-protocol", "jemalloc_fork", quiet=True, notes_ok=["threads-at-fork"],
+             absent_notice="tables full", stdout_has="children ok: 20", same_as_bare=True),
     # CPython's own fork-time locks (import lock, logging's) are replaced in
     # the child: a thread of a fork child forking again finds none held.
     *both_pythons("py-quiet-fork-from-thread-of-fork-child", "py_child_thread_forks.py", quiet=True,

@@ -122,12 +122,35 @@ static void test_heldlocks_remote_release_skips_free_slots(void **state)
     assert_int_equal(fsan__held_pop_remote(0x700), 0);
 }
 
+/* A server's pattern (Redis's main thread): a lock held for long at the
+ * bottom, and above it locks released out of order through the inline
+ * fast path.  The holes they leave must not pile up until the stack looks
+ * full: 10,000 rounds leave only the long-held lock, and nothing is
+ * counted as overflow. */
+static void test_heldlocks_fast_pop_leaves_no_holes(void **state)
+{
+    struct fsan__thread *t = &fsan__threads[0];
+    fsan__held_push_fast(t, 0x100, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, 0, 1);
+    for (int i = 0; i < 10000; i++) {
+        fsan__held_push_fast(t, 0x200, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, 0, 2);
+        fsan__held_push_fast(t, 0x300, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, 0, 3);
+        assert_int_equal(fsan__held_pop_fast(t, 0x200), 1); /* not the top: a hole */
+        fsan__held_push_fast(t, 0x400, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, 0, 4);
+        assert_int_equal(fsan__held_pop_fast(t, 0x400), 1);
+        assert_int_equal(fsan__held_pop_fast(t, 0x300), 1);
+    }
+    assert_int_equal(count(t), 1);
+    assert_int_equal(t->held_overflow, 0);
+    assert_non_null(fsan__held_find(t, 0x100));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_heldlocks_push_pop, setup),
         cmocka_unit_test_setup(test_heldlocks_pop_unknown_is_harmless, setup),
         cmocka_unit_test_setup(test_heldlocks_out_of_order_release, setup),
+        cmocka_unit_test_setup(test_heldlocks_fast_pop_leaves_no_holes, setup),
         cmocka_unit_test_setup(test_heldlocks_recursive_depth, setup),
         cmocka_unit_test_setup(test_heldlocks_read_locks_deepen, setup),
         cmocka_unit_test_setup(test_heldlocks_overflow_counted, setup),
