@@ -2,7 +2,8 @@
 #
 #   make            build build/bin/forksan and build/lib/libforksan.so
 #   make deps       install the Debian packages the build needs (when missing)
-#   make check      unit tests (cmocka) and scenario tests under forksan run
+#   make check      unit tests (cmocka), scenario tests under forksan run, and
+#                   real programs (make realworld-quick; make realworld for all)
 #   make demo       run forksan on the bundled example and print the report
 #   make bench      bare vs forksan ratios for the budgets in DESIGN §9
 #   make realworld  real programs (CPython tests, PostgreSQL, Redis, nginx) bare vs under forksan
@@ -92,11 +93,12 @@ deps:
 
 test-deps:
 	@sh tests/install-deps.sh all
+	@sh tests/realworld/install.sh
 
 # ---- tests ---------------------------------------------------------------
 include tests/tests.mk
 
-check: test-deps all unit scenarios man-check sarif-check html-check
+check: test-deps all unit scenarios man-check sarif-check html-check realworld-quick
 
 # ---- demo ----------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c

@@ -381,11 +381,25 @@ static void commit_finding(struct ctx *c, struct fsan_finding *f, int pid)
     struct fsan_report *r = c->r;
     for (size_t i = 0; i < r->nfindings; i++) {
         if (strcmp(r->findings[i].fingerprint, f->fingerprint) == 0) {
-            if (f->severity > r->findings[i].severity)
-                r->findings[i].severity = f->severity;
-            if (add_pid(&r->findings[i], pid) < 0)
+            struct fsan_finding *kept = &r->findings[i];
+            if (f->severity > kept->severity) {
+                /* The most severe instance speaks for the group: its
+                 * message and locations say why it is that severe. */
+                int *pids = kept->pids;
+                size_t npids = kept->npids;
+                kept->pids = NULL;
+                kept->npids = 0;
+                free_finding(kept);
+                *kept = *f;
+                kept->pids = pids;
+                kept->npids = npids;
+                kept->count = (unsigned)npids;
+                f = NULL;
+            }
+            if (add_pid(kept, pid) < 0)
                 c->oom = 1;
-            free_finding(f);
+            if (f)
+                free_finding(f);
             return;
         }
     }
@@ -561,8 +575,15 @@ static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const str
     struct fsan_finding f;
     if (by_forker) {
         start_finding(&f, "inherited-held-lock", FSAN_SEV_NOTE,
-                      xprintf(c, "%s%s 0x%llx was held by the forking thread at fork and is still held in the child (taking it again there deadlocks)",
-                              kw, noun, (unsigned long long)h->lock_addr));
+                      xprintf(c, "%s%s 0x%llx was held by the forking thread at fork and is still held in the child (%s)",
+                              kw, noun, (unsigned long long)h->lock_addr,
+                              /* A mutex records its owner by tid, which the child's
+                               * thread no longer has; a semaphore records none, and a
+                               * recursive lock built on one (CPython's RLock) still
+                               * belongs to the thread that forked. */
+                              h->lock_type == FSAN_LOCK_SEM
+                                  ? "a plain lock taken again there deadlocks; a recursive one the thread owns, such as CPython's RLock, does not"
+                                  : "taking it again there deadlocks"));
         struct fsan_location *loc = site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
                                                   xprintf(c, "acquired by the forking thread at:"));
         finish_location(c, loc, t, FSAN_PYREF_HELD, h->lock_addr, (h->flags & FSAN_HELD_SITE_SHARED) != 0);
@@ -617,12 +638,15 @@ static void rule_threads_at_fork(struct ctx *c, const struct fsan_trace_set *set
         vanished += (t->threads[i].flags & FSAN_THREAD_VANISHED) != 0;
     if (vanished == 0)
         return;
-    int execs = child_execed(set, t);
-    enum fsan_severity sev = (!execs && vanished_left_lock) ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
+    /* Fork-then-exec is the safe pattern: the vanished threads matter only
+     * until the exec, and what the child may call until then is the
+     * business of a linter, not of this run. */
+    if (child_execed(set, t))
+        return;
+    enum fsan_severity sev = vanished_left_lock ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
     /* Say what was observed, no more: forksan sees pthread locks and
-     * semaphores, not locks built on futexes directly. */
-    const char *why = execs ? "; the child execs, so they matter only until then"
-                    : vanished_left_lock ? "; at least one of them left a lock held that the child never released"
+     * semaphores, not locks built directly on futexes. */
+    const char *why = vanished_left_lock ? "; at least one of them left a lock held that the child never released"
                                          : "; none of them left a lock held that the child could still take (forksan sees pthread locks and semaphores, not locks built directly on futexes)";
     struct fsan_finding f;
     start_finding(&f, "threads-at-fork", sev,
@@ -767,6 +791,25 @@ static void append_handlers(struct ctx *c, char **out, uint32_t n, const char *k
                       first ? ")" : "");
 }
 
+/* Python atexit handlers whose skipping loses nothing (atexit.def). */
+#define FSAN_HARMLESS_ATEXIT(name, why) name,
+static const char *const harmless_atexit[] = {
+#include "atexit.def"
+};
+#undef FSAN_HARMLESS_ATEXIT
+
+/* The Python handlers a child's end skips, once the harmless one is left
+ * out when it is the only one. */
+static uint32_t python_handlers_lost(uint32_t count, const char *first)
+{
+    if (count != 1 || !first)
+        return count;
+    for (size_t i = 0; i < sizeof harmless_atexit / sizeof harmless_atexit[0]; i++)
+        if (strcmp(first, harmless_atexit[i]) == 0)
+            return 0;
+    return count;
+}
+
 /* What a child ending without its exit path loses, as "; A; B; C". */
 static char *losses_text(struct ctx *c, const struct fsan_trace *t, uint32_t handlers, uint64_t handler_addr,
                          uint32_t py_handlers, const char *py_name, uint64_t pending, int fd)
@@ -816,7 +859,10 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
                                   python ? " (in CPython, merely reading objects writes their reference counts)" : ""));
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "measured when the child ended, at:"));
         } else {
-            char *lost = losses_text(c, t, r->count, r->handler, r->py_count, t->cleanups[i].name, r->bytes, r->fd);
+            uint32_t py_lost = python_handlers_lost(r->py_count, t->cleanups[i].name);
+            if (!r->count && !py_lost && !r->bytes)
+                continue; /* only a handler whose skipping loses nothing */
+            char *lost = losses_text(c, t, r->count, r->handler, py_lost, t->cleanups[i].name, r->bytes, r->fd);
             start_finding(&f, "skipped-cleanup", FSAN_SEV_WARNING,
                           xprintf(c, "the forked child ends with _exit(), which flushes nothing and runs no handler%s", lost));
             free(lost);
@@ -864,6 +910,16 @@ static int multiprocessing_idle(const struct fsan_trace_pysite *ps)
     return 0;
 }
 
+/* Does a stack read from another process name at least one frame?  (A
+ * frame read in passing can come out as "?".) */
+static int readable_stack(const struct fsan_trace_pysite *ps)
+{
+    for (size_t i = 0; i < ps->nframes; i++)
+        if (ps->frames[i].file && strcmp(ps->frames[i].file, "?") != 0)
+            return 1;
+    return 0;
+}
+
 /* A fork child killed by a signal this process sent (SIGNAL records). */
 static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
 {
@@ -874,15 +930,18 @@ static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const 
             continue; /* a hung child put down: child-deadlock says why */
         const char *signame = sigabbrev_np((int)r->signo);
         const struct fsan_trace_pysite *running = r->child_pysite ? fsan_trace_pysite(t, r->child_pysite) : NULL;
+        if (running && !readable_stack(running))
+            running = NULL; /* read while the child was between frames: unknown, not busy */
         int idle = running && multiprocessing_idle(running);
         /* Nothing registered, nothing buffered, and a multiprocessing
          * worker between tasks (waiting for one, or still starting up):
          * the kill costs nothing known, which is what Pool.terminate()
          * is for.  Not a finding. */
-        int lost_nothing = !r->handlers && !r->py_handlers && !r->pending && (idle || !running);
+        uint32_t py_lost = python_handlers_lost(r->py_handlers, t->signals[i].name);
+        int lost_nothing = !r->handlers && !py_lost && !r->pending && (idle || !running);
         if (lost_nothing && idle)
             continue;
-        char *lost = losses_text(c, t, r->handlers, r->handler, r->py_handlers, t->signals[i].name, r->pending, -1);
+        char *lost = losses_text(c, t, r->handlers, r->handler, py_lost, t->signals[i].name, r->pending, -1);
         struct fsan_finding f;
         start_finding(&f, "skipped-cleanup", lost_nothing ? FSAN_SEV_NOTE : FSAN_SEV_WARNING,
                       xprintf(c, "the forked child %u is killed by SIG%s sent by process %u: it runs none of its exit path (exit handlers, finally blocks, buffered output)%s%s",
@@ -1158,7 +1217,10 @@ static int cmp_traces(const void *a, const void *b)
     const struct fsan_trace *x = a, *y = b;
     if (x->proc.time_ns != y->proc.time_ns)
         return x->proc.time_ns < y->proc.time_ns ? -1 : 1;
-    return (int)x->proc.pid - (int)y->proc.pid;
+    if (x->proc.pid != y->proc.pid)
+        return (int)x->proc.pid - (int)y->proc.pid;
+    /* One pid, one start: the fork child's image before what it exec'd. */
+    return (x->proc.kind == FSAN_PROC_FORK ? 0 : 1) - (y->proc.kind == FSAN_PROC_FORK ? 0 : 1);
 }
 
 static void add_set_notice(struct ctx *c, struct fsan_trace_set *set, char *n)

@@ -84,8 +84,13 @@ static inline int watching(void)
     return fsan__active() && !fsan__guard;
 }
 
+/* A process-shared lock is never a fork hazard (another process can
+ * release it) and is often released by another process, which would leave
+ * its entry in this thread's table for good: it is not tracked. */
 static inline __attribute__((always_inline)) void note_acquired(const void *lock, uint16_t type, uint16_t mode, uint32_t kind, uintptr_t ret)
 {
+    if (FSAN_UNLIKELY(kind & FSAN_KIND_PSHARED))
+        return;
     struct fsan__thread *t = fsan__self();
     if (FSAN_UNLIKELY(!t))
         return;

@@ -47,6 +47,7 @@ int main(void)
     OFF("INTERP_ATEXIT_NCALLBACKS", PyInterpreterState, atexit.ncallbacks);
     OFF("ATEXIT_CB_FUNC", atexit_callback, func);
     OFF("FUNC_QUALNAME", PyFunctionObject, func_qualname);
+    OFF("FUNC_MODULE", PyFunctionObject, func_module);
     OFF("OBJ_TYPE", PyObject, ob_type);
     OFF("STR_LENGTH", PyASCIIObject, length);
     OFF("STR_STATE", PyASCIIObject, state);

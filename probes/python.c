@@ -64,6 +64,7 @@ static struct {
     int (*addr2line)(void *code, int byte_offset);
     uintptr_t code_type; /* &PyCode_Type: a code object is checked before use */
     uintptr_t function_type; /* &PyFunction_Type, for atexit handler names */
+    uintptr_t unicode_type;  /* &PyUnicode_Type: a function's __module__ may be any object */
     void *(*getattr)(void *obj, const char *name);
     void (*decref)(void *obj);
     void (*err_fetch)(void **type, void **value, void **tb);
@@ -122,6 +123,7 @@ void fsan__py_init(void)
     py.err_fetch = (void (*)(void **, void **, void **))dlsym(RTLD_DEFAULT, "PyErr_Fetch");
     py.err_restore = (void (*)(void *, void *, void *))dlsym(RTLD_DEFAULT, "PyErr_Restore");
     py.function_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyFunction_Type");
+    py.unicode_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyUnicode_Type");
     if (!py.tstate_get || !py.addr2line || !py.runtime || !py.code_type || !py.getattr || !py.decref ||
         !py.err_fetch || !py.err_restore) {
         unavailable("CPython 3.11 without _PyThreadState_UncheckedGet, PyCode_Addr2Line or _PyRuntime");
@@ -613,5 +615,22 @@ const char *fsan__py_atexit_name(int i)
     if (!func || !py.function_type || read_ptr(fsan__read_state, func + FSAN_PY_OBJ_TYPE) != py.function_type)
         return NULL;
     uint32_t name = read_pystr(fsan__read_state, read_ptr(fsan__read_state, func + FSAN_PY_FUNC_QUALNAME));
-    return name ? py_pool + name - 1 : NULL;
+    if (!name)
+        return NULL;
+    /* "module.qualname" when the module is a str (it names where the
+     * handler comes from: logging.shutdown, not just shutdown). */
+    uintptr_t module_obj = read_ptr(fsan__read_state, func + FSAN_PY_FUNC_MODULE);
+    uint32_t module = module_obj && py.unicode_type &&
+                              read_ptr(fsan__read_state, module_obj + FSAN_PY_OBJ_TYPE) == py.unicode_type
+                          ? read_pystr(fsan__read_state, module_obj)
+                          : 0;
+    if (!module)
+        return py_pool + name - 1;
+    char full[2 * PY_STR_MAX + 2];
+    size_t mlen = strnlen(py_pool + module - 1, PY_STR_MAX), nlen = strnlen(py_pool + name - 1, PY_STR_MAX);
+    memcpy(full, py_pool + module - 1, mlen);
+    full[mlen] = '.';
+    memcpy(full + mlen + 1, py_pool + name - 1, nlen);
+    uint32_t joined = intern_string(full, mlen + 1 + nlen);
+    return joined ? py_pool + joined - 1 : py_pool + name - 1;
 }

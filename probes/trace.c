@@ -255,10 +255,11 @@ int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_
     header_kind = kind;
     header_forking_tid = forking_tid;
     header_fork_site = fork_site;
-    /* An exec'd image starts now; a fork child's start is the fork, which
-     * the kernel knows: it is read only when the header is written, so a
-     * clean child never reads it. */
-    header_time_ns = kind == FSAN_PROC_START ? fsan__now_ns(CLOCK_REALTIME) : 0;
+    /* When the process was made, as the kernel counts it (the same clock
+     * for parent and child, so a child never seems to start before its
+     * parent): read only when the header is written, so a clean child or
+     * an image with nothing to say never reads it. */
+    header_time_ns = 0;
     return 0;
 }
 

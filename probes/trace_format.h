@@ -85,7 +85,7 @@ struct fsan_rec_process {
     uint32_t ppid;
     uint32_t kind;          /* enum fsan_proc_kind */
     uint32_t forking_tid;   /* FORK: the parent's tid that called fork */
-    uint64_t time_ns;       /* CLOCK_REALTIME at start or fork */
+    uint64_t time_ns;       /* CLOCK_REALTIME when the kernel made the process (10 ms) */
     uint32_t fork_site;     /* FORK: site id of the fork call, 0 = unknown (libc-internal fork) */
     uint32_t mode;          /* 0 observe, 1 strict */
     /* tail: executable path (no NUL) */

@@ -367,7 +367,8 @@ def main_scenario(c, browser, forksan, build, out_dir):
     page, doc = forksan_html_and_json(c, forksan, [program], out_dir, "report")
     if not page or not doc:
         return None
-    root = doc["processes"][0]["ppid"]
+    # The command itself: the one process not made by a fork.
+    root = next(p["pid"] for p in doc["processes"] if p.get("forked_by_tid") is None)
 
     def extras(r, label, dom):
         check_exit(r, label, dom, root, "exit 0")

@@ -162,6 +162,10 @@ def run_scenario(s, build):
         n = sum(1 for f in findings if f["rule"] == rule)
         if n > most:
             problems.append("%d %s findings, at most %d expected" % (n, rule, most))
+    # Every scenario: a merged finding's message agrees with its severity.
+    for f in findings:
+        if f["rule"] == "threads-at-fork" and (f["severity"] == "warning") != ("at least one of them left a lock held" in f["message"]):
+            problems.append("threads-at-fork %s says: %s" % (f["severity"], f["message"]))
     if s.quiet:
         for f in findings:
             if not (f["severity"] == "note" and f["rule"] in s.notes_ok):

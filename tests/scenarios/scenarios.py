@@ -100,8 +100,8 @@ SCENARIOS = [
     Scenario("c-clean-atfork-protected-mutex-churn", "atfork_churn", clean=True, absent=["child-deadlock"],
              expect=[Expect("threads-at-fork", "note")],
              stdout_has="children ok: 20/20", same_as_bare=True),
-    Scenario("c-clean-fork-exec-while-lock-held", "fork_exec_held", clean=True,
-             expect=[Expect("threads-at-fork", "note")], stdout_has="child ended: 0", same_as_bare=True),
+    Scenario("c-clean-fork-exec-while-lock-held", "fork_exec_held", clean=True, quiet=True,
+             stdout_has="child ended: 0", same_as_bare=True),
     Scenario("c-clean-posix-spawn-while-lock-held", "posix_spawn_held", clean=True,
              stdout_has="child ended: 0", same_as_bare=True),
     Scenario("c-clean-single-threaded-fork", "single_thread_fork", args=["3"], clean=True,
@@ -170,6 +170,18 @@ SCENARIOS = [
     # directly (the script exits 1 naming the one that changed).
     *both_pythons("py-quiet-cpython-fork-conventions", "py_fork_conventions.py", quiet=True,
                   notes_ok=["threads-at-fork"], stdout_has="conventions hold"),
+    # Bad input: threads forksan never sees being created (from a signal
+    # handler, or with clone() directly), posting what the child waits for.
+    Scenario("c-quiet-child-thread-from-signal-handler", "child_odd_threads", args=["signal"],
+             forksan_args=STRICT, quiet=True, stdout_has="children ok: 10", same_as_bare=True),
+    Scenario("c-quiet-child-thread-from-raw-clone", "child_odd_threads", args=["clone"],
+             forksan_args=STRICT, quiet=True, stdout_has="children ok: 10", same_as_bare=True),
+    # A fork storm beside a thread churning a mutex: never an error.  The
+    # worker holds its mutex at some forks: orphaned-lock (a true latent
+    # hazard) for those children, merged into one finding whose message
+    # agrees with its severity.
+    Scenario("c-fork-storm-stays-precise", "fork_storm", absent=["child-deadlock"],
+             stdout_has="children: 5000", timeout=300),
     # jemalloc's atfork handlers take every arena lock around each fork.
     Scenario("c-quiet-jemalloc-fork-protocol", "jemalloc_fork", quiet=True, notes_ok=["threads-at-fork"],
              absent_notice="tables full", stdout_has="children ok: 20", same_as_bare=True),
@@ -352,7 +364,7 @@ SCENARIOS = [
              absent=["skipped-cleanup"], stdout_has="[child cleanup]", same_as_bare=True),
     *both_pythons("py-skipped-cleanup-atexit-in-process", "py_exit_paths.py", args=["atexit"],
                   expect=[Expect("skipped-cleanup", "warning", "exit", "py_exit_paths.py", "start",
-                                 message_has="Python atexit handler it registered after the fork never runs (first: save_results)")],
+                                 message_has="Python atexit handler it registered after the fork never runs (first: __main__.save_results)")],
                   stdout_has="child ended: 0"),
     *both_pythons("py-skipped-cleanup-pool-left-busy", "py_exit_paths.py", args=["pool-busy"],
                   expect=[Expect("skipped-cleanup", "warning", "sender", "py_exit_paths.py", "with",
