@@ -920,6 +920,20 @@ static int readable_stack(const struct fsan_trace_pysite *ps)
     return 0;
 }
 
+/* Was the killed child still at its fork call (its innermost frame is the
+ * line that forked, as its own trace recorded it): killed before it began
+ * anything, such as a fork-then-exec child killed before its exec? */
+static int still_at_fork(const struct fsan_trace *child, const struct fsan_trace_pysite *running)
+{
+    const struct fsan_trace_pysite *fork = child ? python_stack(child, FSAN_PYREF_FORK, 0) : NULL;
+    if (!fork || !running->nframes)
+        return 0;
+    const struct fsan_trace_pyframe *a = &running->frames[0], *b = &fork->frames[0];
+    /* A stack read from another process may lack line numbers. */
+    return (a->line == b->line || !a->line) && a->function && b->function && strcmp(a->function, b->function) == 0 &&
+           a->file && b->file && strcmp(a->file, b->file) == 0;
+}
+
 /* A fork child killed by a signal this process sent (SIGNAL records). */
 static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
 {
@@ -932,7 +946,7 @@ static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const 
         const struct fsan_trace_pysite *running = r->child_pysite ? fsan_trace_pysite(t, r->child_pysite) : NULL;
         if (running && !readable_stack(running))
             running = NULL; /* read while the child was between frames: unknown, not busy */
-        int idle = running && multiprocessing_idle(running);
+        int idle = running && (multiprocessing_idle(running) || still_at_fork(child, running));
         /* Nothing registered, nothing buffered, and a multiprocessing
          * worker between tasks (waiting for one, or still starting up):
          * the kill costs nothing known, which is what Pool.terminate()

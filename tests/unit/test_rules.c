@@ -705,6 +705,26 @@ static void test_rules_killed_idle_worker_is_quiet(void **state)
     done(&res);
 }
 
+/* A fork-then-exec child killed before its exec (its innermost frame is
+ * still the line that forked, as its own trace says): nothing begun,
+ * nothing lost, not a finding. */
+static void test_rules_killed_child_still_at_fork_is_quiet(void **state)
+{
+    struct fsan_trace t[2];
+    t[0] = root_killing_child("/app/launcher.py", 0);
+    t[1] = make_child(300, 100);
+    add_thread(&t[1], FORKER, FSAN_THREAD_FORKER | FSAN_THREAD_MAIN, "prog");
+    const uint32_t line = 0;
+    const char *const files[1] = {"/app/launcher.py"};
+    const char *const funcs[1] = {"inner"};
+    add_pysite(&t[1], 7, &line, files, funcs, 1);
+    add_pyref(&t[1], FSAN_PYREF_FORK, 7, 0, "");
+    struct result res;
+    analyze(&res, t, 2);
+    assert_null(find(&res.report, "skipped-cleanup"));
+    done(&res);
+}
+
 static void test_rules_killed_child_with_handlers_is_warning(void **state)
 {
     struct fsan_trace t = root_killing_child(NULL, 2);
@@ -863,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_rules_killed_busy_child_is_warning),
         cmocka_unit_test(test_rules_killed_idle_worker_is_quiet),
         cmocka_unit_test(test_rules_skipped_harmless_atexit_is_quiet),
+        cmocka_unit_test(test_rules_killed_child_still_at_fork_is_quiet),
         cmocka_unit_test(test_rules_killed_child_with_handlers_is_warning),
         cmocka_unit_test(test_rules_killed_deadlocked_child_not_skipped_cleanup),
         cmocka_unit_test(test_rules_foreign_handle_is_error),
