@@ -791,16 +791,16 @@ static void append_handlers(struct ctx *c, char **out, uint32_t n, const char *k
                       first ? ")" : "");
 }
 
-/* Python atexit handlers whose skipping loses nothing (atexit.def). */
+/* Exit handlers whose skipping loses nothing (atexit.def). */
 #define FSAN_HARMLESS_ATEXIT(name, why) name,
 static const char *const harmless_atexit[] = {
 #include "atexit.def"
 };
 #undef FSAN_HARMLESS_ATEXIT
 
-/* The Python handlers a child's end skips, once the harmless one is left
- * out when it is the only one. */
-static uint32_t python_handlers_lost(uint32_t count, const char *first)
+/* The handlers a child's end skips, once the harmless one is left out
+ * when it is the only one. */
+static uint32_t handlers_lost(uint32_t count, const char *first)
 {
     if (count != 1 || !first)
         return count;
@@ -859,10 +859,13 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
                                   python ? " (in CPython, merely reading objects writes their reference counts)" : ""));
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "measured when the child ended, at:"));
         } else {
-            uint32_t py_lost = python_handlers_lost(r->py_count, t->cleanups[i].name);
-            if (!r->count && !py_lost && !r->bytes)
-                continue; /* only a handler whose skipping loses nothing */
-            char *lost = losses_text(c, t, r->count, r->handler, py_lost, t->cleanups[i].name, r->bytes, r->fd);
+            uint32_t py_lost = handlers_lost(r->py_count, t->cleanups[i].name);
+            char *c_first = r->count == 1 ? handler_name(c, t, r->handler, NULL) : NULL;
+            uint32_t c_lost = handlers_lost(r->count, c_first);
+            free(c_first);
+            if (!c_lost && !py_lost && !r->bytes)
+                continue; /* only handlers whose skipping loses nothing */
+            char *lost = losses_text(c, t, c_lost, r->handler, py_lost, t->cleanups[i].name, r->bytes, r->fd);
             start_finding(&f, "skipped-cleanup", FSAN_SEV_WARNING,
                           xprintf(c, "the forked child ends with _exit(), which flushes nothing and runs no handler%s", lost));
             free(lost);
@@ -951,11 +954,14 @@ static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const 
          * worker between tasks (waiting for one, or still starting up):
          * the kill costs nothing known, which is what Pool.terminate()
          * is for.  Not a finding. */
-        uint32_t py_lost = python_handlers_lost(r->py_handlers, t->signals[i].name);
-        int lost_nothing = !r->handlers && !py_lost && !r->pending && (idle || !running);
+        uint32_t py_lost = handlers_lost(r->py_handlers, t->signals[i].name);
+        char *c_first = r->handlers == 1 ? handler_name(c, t, r->handler, NULL) : NULL;
+        uint32_t c_lost = handlers_lost(r->handlers, c_first);
+        free(c_first);
+        int lost_nothing = !c_lost && !py_lost && !r->pending && (idle || !running);
         if (lost_nothing && idle)
             continue;
-        char *lost = losses_text(c, t, r->handlers, r->handler, py_lost, t->signals[i].name, r->pending, -1);
+        char *lost = losses_text(c, t, c_lost, r->handler, py_lost, t->signals[i].name, r->pending, -1);
         struct fsan_finding f;
         start_finding(&f, "skipped-cleanup", lost_nothing ? FSAN_SEV_NOTE : FSAN_SEV_WARNING,
                       xprintf(c, "the forked child %u is killed by SIG%s sent by process %u: it runs none of its exit path (exit handlers, finally blocks, buffered output)%s%s",
@@ -1289,10 +1295,15 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
             analyze_child(&c, set, t);
         rule_signals(&c, set, t);
         rule_foreign(&c, t);
-        if (t->stats.lost_bytes || t->stats.thread_overflow || t->stats.site_overflow || t->stats.held_overflow) {
-            char *n = xprintf(&c, "process %u: %llu trace bytes lost, %u threads, %u call sites and %u lock holds not tracked (tables full)",
+        if (t->stats.lost_bytes || t->stats.thread_overflow || t->stats.site_overflow) {
+            char *n = xprintf(&c, "process %u: %llu trace bytes lost, %u threads and %u call sites not tracked (tables full)",
                               t->proc.pid, (unsigned long long)t->stats.lost_bytes, t->stats.thread_overflow,
-                              t->stats.site_overflow, t->stats.held_overflow);
+                              t->stats.site_overflow);
+            add_set_notice(&c, set, n);
+        }
+        if (t->stats.held_overflow && t->proc.kind == FSAN_PROC_FORK) {
+            char *n = xprintf(&c, "process %u: at its fork, %u thread%s held more locks than forksan records per thread (%d), so the snapshot may lack some of them (tables full)",
+                              t->proc.pid, t->stats.held_overflow, t->stats.held_overflow == 1 ? "" : "s", FSAN_MAX_HELD_LOCKS);
             add_set_notice(&c, set, n);
         }
         python_notice(&c, set, t);

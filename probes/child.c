@@ -325,7 +325,10 @@ void fsan__child_snapshot(struct fsan__thread *forker)
     if (snap_clean) {
         /* The common case: one thread, no lock held.  Nothing to write,
          * not even the forker's new tid (fork() refreshes it before every
-         * fork); each page written here would be copied. */
+         * fork); each page written here would be copied.  (The forker's
+         * overflow count is the parent's history, not this child's.) */
+        if (FSAN_UNLIKELY(forker && forker->held_overflow))
+            forker->held_overflow = 0;
         if (FSAN_UNLIKELY(fsan__proc.opts.trace_all)) {
             write_deferred_forker();
             fsan__trace_mark_needed();
@@ -338,14 +341,22 @@ void fsan__child_snapshot(struct fsan__thread *forker)
     memset(snap_index, 0, sizeof snap_index);
     fsan__site_write(snap_fork_site);
     write_python_fork();
-    uint32_t held = 0;
+    uint32_t held = 0, full = 0;
     uint32_t hwm = atomic_load(&fsan__threads_hwm);
     for (uint32_t i = 0; i < hwm; i++) {
         struct fsan__thread *t = &fsan__threads[i];
-        if (atomic_load(&t->state) == FSAN_SLOT_LIVE)
-            snapshot_thread(t, forker, &held);
+        if (atomic_load(&t->state) != FSAN_SLOT_LIVE)
+            continue;
+        snapshot_thread(t, forker, &held);
+        full += atomic_load(&t->held_count) >= FSAN_MAX_HELD;
     }
     fsan__threads_after_fork_child(forker);
+    /* This child's own count: threads whose held-lock table was full at
+     * the fork, so the snapshot may lack some of their locks (STATS). */
+    if (forker)
+        forker->held_overflow = full;
+    if (full)
+        fsan__trace_stats(); /* now: a child that hangs never reaches its exit */
     /* Something may become a finding: make the file complete now, so the
      * evidence survives a child that hangs or is killed. */
     fsan__trace_mark_needed();
@@ -404,35 +415,15 @@ static void describe_address(struct fsan__sbuf *sb, uintptr_t addr)
 {
     size_t len;
     const char *maps = fsan__maps_text(&len);
-    const char *p = maps, *end = maps + len;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        /* start-end perms offset dev inode path */
-        uint64_t start = 0, stop = 0, off = 0;
-        const char *q = p;
-        while (q < eol && *q != '-') start = start * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
-        q++;
-        while (q < eol && *q != ' ') stop = stop * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
-        q++;
-        while (q < eol && *q != ' ') q++; /* perms */
-        q++;
-        while (q < eol && *q != ' ') off = off * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
-        if (addr >= start && addr < stop) {
-            const char *path = memchr(q, '/', (size_t)(eol - q));
-            if (!path)
-                path = memchr(q, '[', (size_t)(eol - q));
-            fsan__sb_str(sb, " (");
-            if (path)
-                fsan__sb_mem(sb, path, (size_t)(eol - path));
-            fsan__sb_str(sb, "+");
-            fsan__sb_hex(sb, addr - start + off);
-            fsan__sb_str(sb, ")");
-            return;
-        }
-        p = eol + 1;
-    }
+    struct fsan__mapping m;
+    if (!fsan__maps_find(maps, len, addr, &m))
+        return;
+    fsan__sb_str(sb, " (");
+    if (m.path)
+        fsan__sb_mem(sb, m.path, m.path_len);
+    fsan__sb_str(sb, "+");
+    fsan__sb_hex(sb, addr - m.start + m.offset);
+    fsan__sb_str(sb, ")");
 }
 
 /* AS-safe.  See fsan.h. */

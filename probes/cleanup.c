@@ -173,6 +173,7 @@ static void record_effect(uint32_t effect, int fd, uint64_t bytes, const char *p
     fsan__site_write(exit_site);
     fsan__pysite_write(exit_pysite);
     fsan__trace_maps();
+    fsan__trace_maps_cover(running->fn);
     struct fsan_rec_cleanup rec = {FSAN_CLEANUP_DUP_HANDLERS, fd, bytes, exit_site, fsan__atexit_at_fork(),
                                    running->fn, effect, exit_pysite};
     fsan__trace_record(FSAN_REC_CLEANUP, &rec, sizeof rec, path, path ? strnlen(path, 255) : 0);

@@ -33,7 +33,7 @@
 
 /* Table sizes.  Every table is fixed and counts its overflow (DESIGN §7). */
 #define FSAN_MAX_THREADS 1024
-#define FSAN_MAX_HELD 32
+#define FSAN_MAX_HELD FSAN_MAX_HELD_LOCKS
 #define FSAN_MAX_SITES 4096
 #define FSAN_MAX_FRAMES 24
 
@@ -116,6 +116,14 @@ int fsan__trace_is_needed(void);
 void fsan__trace_after_fork_child(void);
 void fsan__trace_maps(void); /* once per trace file */
 const char *fsan__maps_text(size_t *len);
+/* AS-safe: the /proc/PID/maps line of addr in maps (0 when none). */
+struct fsan__mapping {
+    uint64_t start, offset;
+    const char *path; /* into maps, not NUL-terminated; NULL for anonymous */
+    size_t path_len;
+};
+int fsan__maps_find(const char *maps, size_t len, uintptr_t addr, struct fsan__mapping *out);
+void fsan__trace_maps_cover(uintptr_t addr); /* AS-safe */
 void fsan__trace_stats(void);
 const char *fsan__trace_path(void);
 const char *fsan__trace_file(void);

@@ -92,6 +92,7 @@ static void record(uint32_t kind, int fd, uint64_t bytes, uintptr_t ret, uint32_
     fsan__site_write(site);
     fsan__pysite_write(pysite);
     fsan__trace_maps();
+    fsan__trace_maps_cover(handler);
     struct fsan_rec_cleanup rec = {kind, fd, bytes, site, count, handler, py_count, pysite};
     fsan__trace_record(FSAN_REC_CLEANUP, &rec, sizeof rec, name, name ? strnlen(name, 255) : 0);
     fsan__trace_flush();

@@ -321,8 +321,57 @@ const char *fsan__maps_text(size_t *len)
     return maps_buf;
 }
 
+/* AS-safe.  See fsan.h. */
+int fsan__maps_find(const char *maps, size_t len, uintptr_t addr, struct fsan__mapping *out)
+{
+    const char *p = maps, *end = maps + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        /* start-end perms offset dev inode path */
+        uint64_t start = 0, stop = 0, off = 0;
+        const char *q = p;
+        while (q < eol && *q != '-') start = start * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
+        q++;
+        while (q < eol && *q != ' ') stop = stop * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
+        q++;
+        while (q < eol && *q != ' ') q++; /* perms */
+        q++;
+        while (q < eol && *q != ' ') off = off * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
+        if (addr >= start && addr < stop) {
+            const char *path = q < eol ? memchr(q, '/', (size_t)(eol - q)) : NULL;
+            if (!path && q < eol)
+                path = memchr(q, '[', (size_t)(eol - q));
+            out->start = start;
+            out->offset = off;
+            out->path = path;
+            out->path_len = path ? (size_t)(eol - path) : 0;
+            return 1;
+        }
+        p = eol + 1;
+    }
+    return 0;
+}
+
+/* AS-safe: an address in code loaded after this trace's maps were
+ * written (a library dlopen'ed since, whose exit handler is about to be
+ * named): write the address space again, so the analyzer can name it. */
+void fsan__trace_maps_cover(uintptr_t addr)
+{
+    struct fsan__mapping m;
+    if (!trace_ready || !addr || !maps_written || fsan__maps_find(maps_buf, maps_len, addr, &m))
+        return;
+    ssize_t n = fsan__read_file("/proc/self/maps", maps_buf, sizeof maps_buf);
+    maps_len = n > 0 ? (size_t)n : 0;
+    maps_gen = fsan__trace_gen;
+    maps_written = 0;
+    fsan__trace_maps();
+}
+
 /* AS-safe: the address space, so the analyzer can symbolize offline.
- * Written at most once per trace file. */
+ * Written once per trace file, and again when code loaded later must be
+ * named (fsan__trace_maps_cover). */
 void fsan__trace_maps(void)
 {
     if (!trace_ready)
@@ -349,8 +398,14 @@ void fsan__trace_stats(void)
         .thread_overflow = atomic_load(&fsan__thread_overflow),
         .site_overflow = atomic_load(&fsan__site_overflow),
     };
-    for (uint32_t i = 0; i < atomic_load(&fsan__threads_hwm); i++)
-        s.held_overflow += fsan__threads[i].held_overflow;
+    /* Holds beyond a thread's table matter only at a fork, where they are
+     * missing from the snapshot: a fork child counts the threads whose
+     * table was full at its fork (child.c); a process that only holds many
+     * locks at once (CPython's concurrent.futures.wait takes one per
+     * future) has nothing to say about it. */
+    if (fsan__proc.in_child)
+        for (uint32_t i = 0; i < atomic_load(&fsan__threads_hwm); i++)
+            s.held_overflow += fsan__threads[i].held_overflow;
     if (s.lost_bytes || s.thread_overflow || s.site_overflow || s.held_overflow) {
         fsan__trace_record(FSAN_REC_STATS, &s, sizeof s, NULL, 0);
         fsan__trace_mark_needed();

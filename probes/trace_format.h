@@ -237,11 +237,15 @@ struct fsan_rec_exit {
     uint32_t tid;
 };
 
+/* The runtime's per-thread table of held locks (a STATS record counts the
+ * threads whose table was full at a fork). */
+#define FSAN_MAX_HELD_LOCKS 32
+
 struct fsan_rec_stats {
     uint64_t lost_bytes;      /* trace bytes that could not be written */
     uint32_t thread_overflow; /* threads not tracked: table full */
     uint32_t site_overflow;   /* call sites not interned: table full */
-    uint32_t held_overflow;   /* lock holds not recorded: per-thread stack full */
+    uint32_t held_overflow;   /* fork child: threads whose held-lock table was full at the fork */
     uint32_t reserved;
 };
 

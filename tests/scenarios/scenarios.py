@@ -60,6 +60,7 @@ SCENARIOS = [
                    message_has='"hoarder"'),
             Expect("child-deadlock", "error", "fork", "mutex_untracked_holder.c", "fork"),
         ],
+        notice_has="1 thread held more locks than forksan records per thread",
         stdout_has="child ended: -1",
     ),
     forker_relock("c-normal-mutex-held-by-forker", "mutex_forker_normal", ""),
@@ -182,6 +183,10 @@ SCENARIOS = [
     # agrees with its severity.
     Scenario("c-fork-storm-stays-precise", "fork_storm", absent=["child-deadlock"],
              stdout_has="children: 5000", timeout=300),
+    # Exit handlers that libraries register as they load (OpenSSL's
+    # OPENSSL_cleanup, logging.shutdown): skipped by os._exit, nothing lost.
+    *both_pythons("py-quiet-child-skips-library-exit-handlers", "py_child_imports.py", quiet=True,
+                  stdout_has="child ended: 0", same_as_bare=True),
     # jemalloc's atfork handlers take every arena lock around each fork.
     Scenario("c-quiet-jemalloc-fork-protocol", "jemalloc_fork", quiet=True, notes_ok=["threads-at-fork"],
              absent_notice="tables full", stdout_has="children ok: 20", same_as_bare=True),
