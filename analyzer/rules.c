@@ -900,7 +900,9 @@ static int python_stdlib_file(const char *file)
 /* Is a killed child's Python stack a multiprocessing worker between
  * tasks?  Its innermost frames, up to the first one in multiprocessing,
  * are all Python's own library (a worker waiting for its next task, or
- * one still running the after-fork hooks): no task of the user's runs. */
+ * one still running the after-fork hooks): no task of the user's runs.
+ * So is a whole stack (shorter than the runtime's limit, so nothing was
+ * cut off) of nothing but Python's own library. */
 static int multiprocessing_idle(const struct fsan_trace_pysite *ps)
 {
     for (size_t i = 0; i < ps->nframes; i++) {
@@ -910,7 +912,7 @@ static int multiprocessing_idle(const struct fsan_trace_pysite *ps)
         if (!python_stdlib_file(file))
             return 0;
     }
-    return 0;
+    return ps->nframes > 0 && ps->nframes < FSAN_PY_MAX_FRAMES;
 }
 
 /* Does a stack read from another process name at least one frame?  (A

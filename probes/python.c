@@ -34,7 +34,7 @@
 #include "py311_offsets.h"
 
 #define PY_MAX_SITES 4096
-#define PY_MAX_FRAMES 12
+#define PY_MAX_FRAMES FSAN_PY_MAX_FRAMES
 #define PY_KEY_FRAMES 4
 #define PY_POOL_SIZE (1u << 20)
 #define PY_STR_INDEX 16384

@@ -241,6 +241,10 @@ struct fsan_rec_exit {
  * threads whose table was full at a fork). */
 #define FSAN_MAX_HELD_LOCKS 32
 
+/* The most Python frames the runtime records per stack: a PYSITE with
+ * fewer is a whole stack. */
+#define FSAN_PY_MAX_FRAMES 12
+
 struct fsan_rec_stats {
     uint64_t lost_bytes;      /* trace bytes that could not be written */
     uint32_t thread_overflow; /* threads not tracked: table full */

@@ -1100,7 +1100,7 @@ def write_readme(path, results, meta):
     this run's: per program the outcome and the findings by severity, then
     every warning and error with its justification from the allowlist."""
     out = [README_BEGIN, "",
-           "Measured by `make realworld` (forksan %s, commit %s, %s):" % (meta["forksan_version"], meta["commit"],
+           "Measured by `make realworld` (%s, commit %s, %s):" % (meta["forksan_version"], meta["commit"],
                                                                          meta["date"][:10]), "",
            "| program | outcome bare / forksan | errors | warnings | notes |", "|---|---|---|---|---|"]
     for r in results:

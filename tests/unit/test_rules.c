@@ -705,6 +705,39 @@ static void test_rules_killed_idle_worker_is_quiet(void **state)
     done(&res);
 }
 
+/* A killed child whose whole stack (shorter than the runtime's limit) is
+ * Python's own library, e.g. a worker still in the after-fork hooks,
+ * runs no task: quiet.  The same frames filling the whole limit may be a
+ * task cut off: a warning. */
+static void test_rules_killed_child_in_stdlib_only(void **state)
+{
+    for (int full = 0; full < 2; full++) {
+        struct fsan_trace t = make_root(100);
+        t.signals = calloc(1, sizeof *t.signals);
+        t.nsignals = 1;
+        struct fsan_rec_signal *r = &t.signals[0].rec;
+        r->target = 300;
+        r->signo = 15;
+        r->tid = 100;
+        uint16_t n = full ? FSAN_PY_MAX_FRAMES : 3;
+        uint32_t lines[FSAN_PY_MAX_FRAMES] = {0};
+        const char *files[FSAN_PY_MAX_FRAMES], *funcs[FSAN_PY_MAX_FRAMES];
+        for (int i = 0; i < FSAN_PY_MAX_FRAMES; i++) {
+            files[i] = "/usr/lib/python3.11/_weakrefset.py";
+            funcs[i] = "WeakSet.__iter__";
+        }
+        add_pysite(&t, 4, lines, files, funcs, n);
+        r->child_pysite = 4;
+        struct result res;
+        analyze(&res, &t, 1);
+        if (full)
+            assert_int_equal(find(&res.report, "skipped-cleanup")->severity, FSAN_SEV_WARNING);
+        else
+            assert_null(find(&res.report, "skipped-cleanup"));
+        done(&res);
+    }
+}
+
 /* A fork-then-exec child killed before its exec (its innermost frame is
  * still the line that forked, as its own trace says): nothing begun,
  * nothing lost, not a finding. */
@@ -884,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_rules_killed_idle_worker_is_quiet),
         cmocka_unit_test(test_rules_skipped_harmless_atexit_is_quiet),
         cmocka_unit_test(test_rules_killed_child_still_at_fork_is_quiet),
+        cmocka_unit_test(test_rules_killed_child_in_stdlib_only),
         cmocka_unit_test(test_rules_killed_child_with_handlers_is_warning),
         cmocka_unit_test(test_rules_killed_deadlocked_child_not_skipped_cleanup),
         cmocka_unit_test(test_rules_foreign_handle_is_error),
