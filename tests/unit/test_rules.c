@@ -644,7 +644,7 @@ static void test_rules_python_unavailable_notice(void **state)
 
 /* The root sends SIGTERM to its fork child 300; what the child ran then is
  * a Python stack (child_file: its innermost frame's file), or none. */
-static struct fsan_trace root_killing_child(const char *child_file, uint32_t handlers)
+static struct fsan_trace root_sending_sigterm(uint32_t handlers)
 {
     struct fsan_trace t = make_root(100);
     t.signals = calloc(1, sizeof *t.signals);
@@ -654,6 +654,13 @@ static struct fsan_trace root_killing_child(const char *child_file, uint32_t han
     r->signo = 15;
     r->tid = 100;
     r->handlers = handlers;
+    return t;
+}
+
+static struct fsan_trace root_killing_child(const char *child_file, uint32_t handlers)
+{
+    struct fsan_trace t = root_sending_sigterm(handlers);
+    struct fsan_rec_signal *r = &t.signals[0].rec;
     if (child_file) {
         const uint32_t lines[2] = {0, 0};
         const char *const files[2] = {child_file, "/usr/lib/python3.11/multiprocessing/pool.py"};
@@ -712,13 +719,8 @@ static void test_rules_killed_idle_worker_is_quiet(void **state)
 static void test_rules_killed_child_in_stdlib_only(void **state)
 {
     for (int full = 0; full < 2; full++) {
-        struct fsan_trace t = make_root(100);
-        t.signals = calloc(1, sizeof *t.signals);
-        t.nsignals = 1;
+        struct fsan_trace t = root_sending_sigterm(0);
         struct fsan_rec_signal *r = &t.signals[0].rec;
-        r->target = 300;
-        r->signo = 15;
-        r->tid = 100;
         uint16_t n = full ? FSAN_PY_MAX_FRAMES : 3;
         uint32_t lines[FSAN_PY_MAX_FRAMES] = {0};
         const char *files[FSAN_PY_MAX_FRAMES], *funcs[FSAN_PY_MAX_FRAMES];
