@@ -452,17 +452,32 @@ static void watched_write(int fd, uint64_t bytes, uintptr_t ret)
         fsan__cleanup_write(fd, bytes);
 }
 
+/* The watched paths live out of line, each ending in the real call, so
+ * the common path of every interposer is a load, a branch and a jump to
+ * libc (no register saved for a call that returns). */
+static __attribute__((noinline)) ssize_t write_watched(int fd, const void *buf, size_t count, uintptr_t ret)
+{
+    watched_write(fd, count, ret);
+    return REAL(write)(fd, buf, count);
+}
+
 FSAN_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
     if (FSAN_UNLIKELY(fsan__proc.io_watch))
-        watched_write(fd, count, RET_ADDR);
+        return write_watched(fd, buf, count, RET_ADDR);
     return REAL(write)(fd, buf, count);
+}
+
+static __attribute__((noinline)) ssize_t send_watched(int fd, const void *buf, size_t len, int flags, uintptr_t ret)
+{
+    watched_write(fd, len, ret);
+    return REAL(send)(fd, buf, len, flags);
 }
 
 FSAN_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
     if (FSAN_UNLIKELY(fsan__proc.io_watch))
-        watched_write(fd, len, RET_ADDR);
+        return send_watched(fd, buf, len, flags, RET_ADDR);
     return REAL(send)(fd, buf, len, flags);
 }
 
