@@ -343,7 +343,15 @@ static int launch(struct fsan_cli *cli, const char *path)
     sa.sa_flags = SA_RESTART;
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
         sigaction(forwarded[i], &sa, NULL);
-    return wait_for(pid);
+    int status = wait_for(pid);
+    /* The command is gone (and its pid may soon be someone else's): from
+     * now on these signals end forksan itself, as a user stopping a long
+     * report expects. */
+    child_pid = 0;
+    sa.sa_handler = SIG_DFL;
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaction(forwarded[i], &sa, NULL);
+    return status;
 }
 
 static int decide_exit(struct fsan_cli *cli, int status, enum fsan_severity worst)

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tracefile.h"
 
@@ -45,7 +47,7 @@ static const size_t min_payload[FSAN_REC_TYPE_MAX + 1] = {
 
 /* Python site ids, like native ones, index a table: refuse ids that would
  * make a damaged record allocate gigabytes. */
-#define MAX_SITE_ID (1u << 24)
+#define MAX_SITE_ID (1u << 16) /* the runtime interns at most 4,096 of each */
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
@@ -466,35 +468,50 @@ int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, st
     return 0;
 }
 
+/* A trace is untrusted: it is read only if it is a regular file (a FIFO
+ * would block the reader, a link to /dev/zero would never end), never
+ * through a symbolic link, and only up to FSAN_TRACE_MAX_BYTES. */
 int fsan_trace_read(const char *path, struct fsan_trace *out, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
         int e = errno;
+        if (fd >= 0)
+            close(fd);
         out->path = strdup(path);
-        return fail(err, errlen, -e, "cannot read trace '%s': %s", path, strerror(e));
+        return fail(err, errlen, -e, "cannot read trace '%s': %s%s", path, strerror(e),
+                    e == ELOOP ? " (a symbolic link: traces are never followed through links)" : "");
     }
-    unsigned char *data = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            unsigned char *p = realloc(data, cap);
-            if (!p) {
-                free(data);
-                fclose(f);
-                out->path = strdup(path);
-                return fail(err, errlen, -ENOMEM, "cannot read trace '%s': out of memory", path);
-            }
-            data = p;
-        }
-        size_t n = fread(data + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
+    if (!S_ISREG(st.st_mode) || st.st_size > FSAN_TRACE_MAX_BYTES) {
+        close(fd);
+        out->path = strdup(path);
+        if (!S_ISREG(st.st_mode))
+            return fail(err, errlen, -EINVAL, "cannot read trace '%s': not a regular file (something other than forksan put it in the trace directory); skipped", path);
+        return fail(err, errlen, -EFBIG, "cannot read trace '%s': %lld bytes, more than the %d MiB a trace can hold; skipped",
+                    path, (long long)st.st_size, FSAN_TRACE_MAX_BYTES >> 20);
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    unsigned char *data = malloc(cap);
+    if (!data) {
+        close(fd);
+        out->path = strdup(path);
+        return fail(err, errlen, -ENOMEM, "cannot read trace '%s': out of memory", path);
+    }
+    int ioerr = 0;
+    while (len < cap) {
+        ssize_t n = read(fd, data + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            ioerr = 1;
+        if (n <= 0)
             break;
+        len += (size_t)n;
     }
-    int ioerr = ferror(f);
-    fclose(f);
+    close(fd);
+    if (len > (size_t)st.st_size)
+        len = (size_t)st.st_size; /* grew while read: what was there when it was opened */
     int rc;
     if (ioerr) {
         out->path = strdup(path);

@@ -8,6 +8,10 @@
 
 #include "trace_format.h"
 
+/* The most a trace file may hold: a runtime writes a few hundred KiB
+ * (its address space text and records); more is not a forksan trace. */
+#define FSAN_TRACE_MAX_BYTES (256 << 20)
+
 struct fsan_trace_site {
     uint32_t id;
     uint16_t language;

@@ -74,6 +74,7 @@ uint64_t fsan__cpu_ns(void);
 int fsan__write_all(int fd, const void *buf, size_t len);
 int fsan__sys_close(int fd);
 int fsan__sys_exists(const char *path); /* 1 when path exists */
+int fsan__is_regular(int fd);           /* AS-safe */
 size_t fsan__fmt_u64(char *out, uint64_t v, int base);
 /* A tiny append-only string builder on a caller-provided buffer. */
 struct fsan__sbuf { char *buf; size_t cap; size_t len; };

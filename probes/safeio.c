@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -75,6 +76,16 @@ long fsan__sys_getppid(void)
 int fsan__sys_close(int fd)
 {
     return (int)syscall(SYS_close, fd);
+}
+
+/* AS-safe: is fd a regular file (not a FIFO, device or socket)? */
+int fsan__is_regular(int fd)
+{
+    struct stat st;
+    int saved = errno;
+    int regular = syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode);
+    errno = saved;
+    return regular;
 }
 
 /* AS-safe */
@@ -188,7 +199,7 @@ void fsan__say(const char *text, size_t len)
         int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
         errno = saved;
         if (fd >= 0) {
-            int ok = fsan__write_all(fd, text, len) == 0;
+            int ok = fsan__is_regular(fd) && fsan__write_all(fd, text, len) == 0;
             fsan__sys_close(fd);
             if (ok)
                 return;

@@ -158,8 +158,11 @@ static void write_out(const void *data, size_t len)
         trace_lost_bytes += len;
         return;
     }
-    int fd = open(trace_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-    int err = fd < 0 ? -errno : fsan__write_all(fd, data, len);
+    /* The program may have put something else at our file's name (a FIFO
+     * would block this open and every write): never block, and write only
+     * into a regular file. */
+    int fd = open(trace_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int err = fd < 0 ? -errno : fsan__is_regular(fd) ? fsan__write_all(fd, data, len) : -EINVAL;
     if (fd >= 0)
         fsan__sys_close(fd);
     if (err < 0) {

@@ -16,6 +16,7 @@ indented below) or "skip NAME: why", then the plain summary line
 """
 import argparse
 import json
+import resource
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -332,6 +334,86 @@ def check_report_corrupt_trace(c):
         return "the JSON report lost the finding from the good traces: %s" % [f["rule"] for f in rep["findings"]]
     if not any("forksan.1.trace" in n and ("offset %d" % bad_offset) in n for n in rep["notices"]):
         return "no JSON notice names forksan.1.trace and offset %d: %r" % (bad_offset, rep["notices"])
+    return None
+
+
+def check_report_hostile_files(c):
+    """The real run's traces plus what a hostile or broken program could
+    leave in the trace directory: a FIFO and a link to /dev/zero under
+    trace names, and a 102-byte trace whose SITE record claims id 16777216.
+    The report must come out at once (no read blocks on the FIFO or runs
+    forever on /dev/zero, no table grows to the claimed id), keep the real
+    finding, and name each bad file in a notice."""
+    src, traces = c.real_traces()
+    tdir = os.path.join(c.work, "hostile-traces")
+    os.mkdir(tdir, 0o700)
+    for name in traces:
+        shutil.copy(os.path.join(src, name), tdir)
+    os.mkfifo(os.path.join(tdir, "forksan.2.trace"))
+    os.symlink("/dev/zero", os.path.join(tdir, "forksan.3.trace"))
+    with open(os.path.join(src, traces[0]), "rb") as f:
+        real = f.read()
+    off, _, size = records(bytearray(real))[0]
+    process = real[off:off + RECORD_HEADER.size + size]  # the real PROCESS record, whole
+    site = RECORD_HEADER.pack(3, 0, 16) + struct.pack("<IHHQ", 1 << 24, 0, 1, 0x401000)
+    with open(os.path.join(tdir, "forksan.4.trace"), "wb") as f:
+        f.write(real[:FILE_HEADER] + process + site)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.monotonic()
+    proc = c.run(["report", "--format", "json", "-o", os.path.join(c.work, "hostile.json"), "--fail-on", "never", tdir])
+    took = time.monotonic() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if proc.returncode != 0:
+        return "forksan report exited %d\n%s" % (proc.returncode, show(proc))
+    if took > 5:
+        return "the report took %.1fs" % took
+    if rss_mb > 100 and rss_mb > before / 1024:
+        return "forksan report used %d MB" % rss_mb
+    with open(os.path.join(c.work, "hostile.json")) as f:
+        rep = json.load(f)
+    if not any(f["rule"] == "child-deadlock" for f in rep["findings"]):
+        return "the report lost the real finding: %s" % [f["rule"] for f in rep["findings"]]
+    for name, why in (("forksan.2.trace", "not a regular file"), ("forksan.3.trace", "symbolic link"),
+                      ("forksan.4.trace", "offset")):
+        if not any(name in n and why in n for n in rep["notices"]):
+            return "no notice names %s (%s): %r" % (name, why, rep["notices"])
+    return None
+
+
+def check_run_fifo_planted_by_program(c):
+    """The traced program itself plants a FIFO under a trace name in the
+    trace directory it finds in FORKSAN_OPTIONS: `forksan run` still ends,
+    with the program's status, and names the FIFO."""
+    script = ('d=${FORKSAN_OPTIONS#*trace_dir=}; d=${d%%:*}; mkfifo "$d/forksan.999999.trace"; exit 3')
+    proc = c.run(["run", "--format", "json", "-o", os.path.join(c.work, "fifo.json"), "--", "/bin/sh", "-c", script])
+    if proc.returncode != 3:
+        return "forksan run exited %d, expected the program's 3\n%s" % (proc.returncode, show(proc))
+    with open(os.path.join(c.work, "fifo.json")) as f:
+        rep = json.load(f)
+    if not any("forksan.999999.trace" in n and "not a regular file" in n for n in rep["notices"]):
+        return "no notice names the planted FIFO: %r" % rep["notices"]
+    return None
+
+
+def check_run_stopped_by_sigterm(c):
+    """`timeout -s TERM 2 forksan run -- sleep 60`: forksan passes the
+    signal on, reports, and ends within the grace period, leaving no
+    temporary trace directory behind."""
+    tmp = os.path.join(c.work, "sigterm-tmp")
+    os.mkdir(tmp, 0o700)
+    env = dict(os.environ, TMPDIR=tmp)
+    env.pop("FORKSAN_OPTIONS", None)
+    t0 = time.monotonic()
+    proc = subprocess.run(["timeout", "-s", "TERM", "2", c.forksan, "run", "--", "sleep", "60"], capture_output=True,
+                          text=True, timeout=TIMEOUT, env=env)
+    took = time.monotonic() - t0
+    if took > 10:
+        return "forksan run took %.1fs to end after SIGTERM" % took
+    if "SUMMARY: forksan" not in proc.stderr:
+        return "no report after SIGTERM\n%s" % show(proc)
+    left = os.listdir(tmp)
+    if left:
+        return "temporary trace directory left behind: %s" % left
     return None
 
 
@@ -837,6 +919,9 @@ CHECKS = [
     ("run-static-program", check_static_program),
     ("report-missing-dir", check_report_missing_dir),
     ("report-corrupt-trace", check_report_corrupt_trace),
+    ("report-hostile-files", check_report_hostile_files),
+    ("run-fifo-planted-by-program", check_run_fifo_planted_by_program),
+    ("run-stopped-by-sigterm", check_run_stopped_by_sigterm),
     ("report-truncated-trace", check_report_truncated_trace),
     ("exit-66-on-child-deadlock", check_exit_status_fail_on_default),
     ("exit-own-status-with-fail-on-never", check_exit_status_fail_on_never),
