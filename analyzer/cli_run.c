@@ -153,6 +153,19 @@ static int make_trace_dir(struct fsan_cli *cli, char *out, size_t len, int *temp
     char real[PATH_MAX];
     if (realpath(out, real))
         snprintf(out, len, "%s", real);
+    /* Whoever else can write into the directory can swap a trace for a
+     * file of their own (the traced program then appends into it), plant
+     * forged traces, or delete findings. */
+    struct stat st;
+    if (stat(out, &st) == 0 && (st.st_uid != geteuid() || (st.st_mode & 022))) {
+        if (st.st_uid != geteuid())
+            fprintf(stderr, "forksan: trace directory '%s' belongs to user %u, not to you: that user could swap or forge traces in it (choose a directory of your own with --trace-dir)\n",
+                    out, (unsigned)st.st_uid);
+        else
+            fprintf(stderr, "forksan: trace directory '%s' is writable by other users (mode %04o): they could swap or forge traces in it (chmod 700 '%s', or choose another with --trace-dir)\n",
+                    out, (unsigned)(st.st_mode & 07777), out);
+        return -1;
+    }
     if (access(out, W_OK | X_OK) < 0) {
         fprintf(stderr, "forksan: trace directory '%s' is not writable: %s (choose another with --trace-dir)\n", out, strerror(errno));
         return -1;

@@ -10,8 +10,10 @@
  * with the reason (running with settings the user did not ask for would be
  * a silent failure), an unknown key only warns.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "forksan.h"
@@ -73,6 +75,42 @@ static const char *find_env(char **envp, const char *name)
     return NULL;
 }
 
+/* trace_dir, for a bare preload: created (0700) when missing, so traces
+ * are not lost in silence; a directory other users may write into is
+ * used, but said to be unsafe, with the fix.  (forksan run checks its own
+ * before the command starts, and refuses.)  A directory of root's is
+ * trusted: it is how a process that dropped privileges sees forksan run's
+ * directory. */
+static void check_trace_dir(const char *dir)
+{
+    if (!dir[0])
+        return;
+    struct stat st;
+    if (stat(dir, &st) < 0 && errno == ENOENT && mkdir(dir, 0700) == 0)
+        return;
+    if (stat(dir, &st) < 0) {
+        char msg[FSAN_OPTION_PATH_MAX + 128];
+        struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
+        fsan__sb_str(&sb, "trace_dir '");
+        fsan__sb_str(&sb, dir);
+        fsan__sb_str(&sb, "' cannot be used or created: traces are lost (set trace_dir to a directory of your own)");
+        msg[sb.len] = '\0';
+        fsan__log("WARNING", msg);
+        return;
+    }
+    if ((st.st_mode & 002) || (st.st_uid != geteuid() && st.st_uid != 0)) {
+        char msg[FSAN_OPTION_PATH_MAX + 200];
+        struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
+        fsan__sb_str(&sb, "trace_dir '");
+        fsan__sb_str(&sb, dir);
+        fsan__sb_str(&sb, (st.st_mode & 002) ? "' is writable by every user"
+                                             : "' belongs to another user");
+        fsan__sb_str(&sb, ": traces there can be swapped or forged (use a private directory: mkdir -m 0700)");
+        msg[sb.len] = '\0';
+        fsan__log("WARNING", msg);
+    }
+}
+
 static char **init_envp;
 
 void fsan__init(void)
@@ -103,6 +141,7 @@ void fsan__init(void)
         fsan__options_help(&fsan__proc.opts, emit_help_line);
     absolutize(fsan__proc.opts.log_path, "log_path is relative and the working directory is unknown; messages go to stderr");
     absolutize(fsan__proc.opts.trace_dir, "trace_dir is relative and the working directory is unknown; no traces");
+    check_trace_dir(fsan__proc.opts.trace_dir);
     fsan__stack_init();
     fsan__py_init();
     fsan__stdio_init();

@@ -417,6 +417,33 @@ def check_run_stopped_by_sigterm(c):
     return None
 
 
+def check_trace_dir_trust(c):
+    """A trace directory other users can write into: `forksan run
+    --trace-dir` refuses it (exit 2, naming the fix) before running
+    anything; a bare preload uses it but warns.  A missing trace_dir of a
+    bare preload is created, private (0700)."""
+    open_dir = os.path.join(c.work, "world-writable")
+    os.mkdir(open_dir)
+    os.chmod(open_dir, 0o777)
+    marker = os.path.join(c.work, "ran")
+    proc = c.run(["run", "--trace-dir", open_dir, "--", "/bin/sh", "-c", "touch '%s'" % marker])
+    if proc.returncode != 2 or "writable by other users" not in proc.stderr or "chmod 700" not in proc.stderr:
+        return "forksan run did not refuse a 0777 trace directory (exit %d)\n%s" % (proc.returncode, show(proc))
+    if os.path.exists(marker):
+        return "the command ran although the trace directory was refused"
+    runtime = os.path.join(c.build, "lib", "libforksan.so")
+    env = dict(os.environ, LD_PRELOAD=runtime, FORKSAN_OPTIONS="trace_dir=" + open_dir)
+    bare = subprocess.run(["/bin/true"], capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    if "writable by every user" not in bare.stderr:
+        return "a bare preload did not warn about a 0777 trace_dir: %r" % bare.stderr
+    missing = os.path.join(c.work, "not-yet")
+    env["FORKSAN_OPTIONS"] = "trace_dir=" + missing
+    subprocess.run(["/bin/true"], capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    if not os.path.isdir(missing) or (os.stat(missing).st_mode & 0o777) != 0o700:
+        return "a bare preload did not create its missing trace_dir with mode 0700"
+    return None
+
+
 def check_report_truncated_trace(c):
     """A copy of the real run's traces in which the child's trace is cut in
     the middle of a record (as when the process is killed mid-write): a
@@ -922,6 +949,7 @@ CHECKS = [
     ("report-hostile-files", check_report_hostile_files),
     ("run-fifo-planted-by-program", check_run_fifo_planted_by_program),
     ("run-stopped-by-sigterm", check_run_stopped_by_sigterm),
+    ("trace-dir-trust", check_trace_dir_trust),
     ("report-truncated-trace", check_report_truncated_trace),
     ("exit-66-on-child-deadlock", check_exit_status_fail_on_default),
     ("exit-own-status-with-fail-on-never", check_exit_status_fail_on_never),
