@@ -5,7 +5,7 @@
 #   make check      unit tests (cmocka), scenario tests under forksan run, and
 #                   real programs (make realworld-quick; make realworld for all)
 #   make demo       run forksan on the bundled example and print the report
-#   make bench      bare vs forksan ratios for the budgets in DESIGN §9
+#   make bench      bare vs forksan ratios against the budgets in doc/budgets.md
 #   make realworld  real programs (CPython tests, PostgreSQL, Redis, nginx) bare vs under forksan
 #   make install PREFIX=/usr/local
 
@@ -93,7 +93,7 @@ deps:
 
 test-deps:
 	@sh tests/install-deps.sh all
-	@sh tests/realworld/install.sh
+	@sh tests/install-deps.sh realworld
 
 # ---- tests ---------------------------------------------------------------
 include tests/tests.mk

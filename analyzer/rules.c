@@ -1,4 +1,4 @@
-/* rules.c — the rules of DESIGN §4 that the runtime core can decide:
+/* rules.c — the rules that the trace of a fork child decides:
  * child-deadlock, orphaned-lock, inherited-held-lock, threads-at-fork; and
  * the process tree.
  *
@@ -13,9 +13,8 @@
  * lock is dropped when the same lock already produced a child-deadlock in
  * that child.  threads-at-fork is a warning only when a vanished thread left
  * a lock behind: a multi-threaded fork whose threads held nothing (the
- * pthread_atfork idiom makes exactly that true) is a note.  This refines
- * DESIGN §4, which says "warning" for any thread; the runtime-core issue
- * requires the atfork-protected program to produce nothing above note.
+ * pthread_atfork idiom makes exactly that true) is a note, so that an
+ * atfork-protected program produces nothing above note.
  *
  * Python programs: the runtime records, besides native stacks, the Python
  * stacks of the fork call, of each thread at fork, of where each held lock
@@ -715,7 +714,6 @@ static void rule_loops(struct ctx *c, const struct fsan_trace_set *set, const st
         const struct fsan_rec_loop_use *uses[] = {first_use(t, l->rec.epfd, FSAN_LOOPUSE_CTL),
                                                   first_use(t, l->rec.epfd, FSAN_LOOPUSE_WAIT),
                                                   first_use(t, l->rec.epfd, FSAN_LOOPUSE_WAKE)};
-        const struct fsan_rec_loop_use *recreate = first_use(t, l->rec.epfd, FSAN_LOOPUSE_RECREATE);
         for (int k = 0; k < 2; k++) { /* shared-loop: the kernel object is the parent's */
             if (!uses[k])
                 continue;
@@ -737,7 +735,6 @@ static void rule_loops(struct ctx *c, const struct fsan_trace_set *set, const st
          * child that builds its own loop (closing the old one or not) is
          * the correct pattern, and threads-at-fork already names the
          * vanished driver. */
-        (void)recreate;
         if (!use)
             continue;
         struct fsan_finding f;
@@ -810,6 +807,15 @@ static uint32_t handlers_lost(uint32_t count, const char *first)
     return count;
 }
 
+/* The same for C exit handlers, known by the address of the first. */
+static uint32_t c_handlers_lost(struct ctx *c, const struct fsan_trace *t, uint32_t count, uint64_t first)
+{
+    char *name = count == 1 ? handler_name(c, t, first, NULL) : NULL;
+    uint32_t lost = handlers_lost(count, name);
+    free(name);
+    return lost;
+}
+
 /* What a child ending without its exit path loses, as "; A; B; C". */
 static char *losses_text(struct ctx *c, const struct fsan_trace *t, uint32_t handlers, uint64_t handler_addr,
                          uint32_t py_handlers, const char *py_name, uint64_t pending, int fd)
@@ -860,9 +866,7 @@ static void rule_cleanups(struct ctx *c, const struct fsan_trace *t)
             loop_location(c, &f, t, "exit", 0, r->site, r->pysite, xprintf(c, "measured when the child ended, at:"));
         } else {
             uint32_t py_lost = handlers_lost(r->py_count, t->cleanups[i].name);
-            char *c_first = r->count == 1 ? handler_name(c, t, r->handler, NULL) : NULL;
-            uint32_t c_lost = handlers_lost(r->count, c_first);
-            free(c_first);
+            uint32_t c_lost = c_handlers_lost(c, t, r->count, r->handler);
             if (!c_lost && !py_lost && !r->bytes)
                 continue; /* only handlers whose skipping loses nothing */
             char *lost = losses_text(c, t, c_lost, r->handler, py_lost, t->cleanups[i].name, r->bytes, r->fd);
@@ -957,9 +961,7 @@ static void rule_signals(struct ctx *c, const struct fsan_trace_set *set, const 
          * the kill costs nothing known, which is what Pool.terminate()
          * is for.  Not a finding. */
         uint32_t py_lost = handlers_lost(r->py_handlers, t->signals[i].name);
-        char *c_first = r->handlers == 1 ? handler_name(c, t, r->handler, NULL) : NULL;
-        uint32_t c_lost = handlers_lost(r->handlers, c_first);
-        free(c_first);
+        uint32_t c_lost = c_handlers_lost(c, t, r->handlers, r->handler);
         int lost_nothing = !c_lost && !py_lost && !r->pending && (idle || !running);
         if (lost_nothing && idle)
             continue;

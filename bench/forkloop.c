@@ -2,8 +2,8 @@
  * best-of-3 microseconds per fork.  With "exec" as second argument the
  * child execs /bin/true instead; with "thread", a second thread sleeps
  * through the loop, so every child has something to report (a vanished
- * thread): that is the trace the analyzer benchmark reads.  Budgets (DESIGN §9): fork+_exit <= 1.25x
- * bare, fork+exec <= 1.10x bare. */
+ * thread): that is the trace the analyzer benchmark reads.  Budgets
+ * (doc/budgets.md): fork+_exit <= 1.25x bare, fork+exec <= 1.10x bare. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

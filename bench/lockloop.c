@@ -1,5 +1,5 @@
 /* lockloop.c — uncontended pthread_mutex_lock + unlock pairs; prints the
- * best-of-5 nanoseconds per pair.  Budget (DESIGN §9): <= 2x bare and
+ * best-of-5 nanoseconds per pair.  Budget (doc/budgets.md): <= 2x bare and
  * <= 15 ns added. */
 #include <pthread.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 """pyqueue.py — two threads exchange 200,000 items through queue.Queue
-(DESIGN §9: <= 1.10x bare under forksan); prints the best-of-5 seconds."""
+(budget, doc/budgets.md: <= 1.10x bare under forksan); prints the best-of-5
+seconds."""
 import queue
 import sys
 import threading

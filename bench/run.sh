@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/run.sh BUILD — every benchmark bare and under `forksan run` in the
-# same run, printed with the ratio against the DESIGN §9 budget.  Numbers,
+# same run, printed with the ratio against its budget (doc/budgets.md).  Numbers,
 # not assertions: these machines are shared and noisy.
 set -e
 B="$1"

@@ -5,7 +5,7 @@
  * fork instant, and nothing else runs in it yet: the thread table and every
  * thread's held-lock stack are consistent there, which the parent, whose
  * other threads keep running, could never guarantee.  So the child writes
- * the snapshot (DESIGN §3): every thread that was alive (the forking thread
+ * the snapshot: every thread that was alive (the forking thread
  * lives on, all others vanished), every lock each of them held and where it
  * was taken.  It keeps the held locks in a small table to answer, later, one
  * question quickly: "this lock is unavailable — can anybody release it?"

@@ -189,13 +189,6 @@ void fsan__cleanup_write(int fd, uint64_t bytes)
     record_effect(FSAN_EFFECT_WRITE, fd, bytes, NULL);
 }
 
-/* A stdio stream flushed or closed while an inherited handler runs: its
- * bytes leave through libc's own write, which no interposer sees. */
-void fsan__cleanup_flush(int fd, uint64_t bytes)
-{
-    fsan__cleanup_write(fd, bytes);
-}
-
 static void removed(int rc, const char *path)
 {
     if (rc == 0 && FSAN_UNLIKELY(running) && !effect_recorded && own_child())

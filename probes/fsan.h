@@ -31,7 +31,8 @@
  * only. */
 #define FSAN_HOT __attribute__((section(".bss.fsan_hot")))
 
-/* Table sizes.  Every table is fixed and counts its overflow (DESIGN §7). */
+/* Table sizes.  Every table is fixed and counts its overflow, which the
+ * report shows as a notice. */
 #define FSAN_MAX_THREADS 1024
 #define FSAN_MAX_HELD FSAN_MAX_HELD_LOCKS
 #define FSAN_MAX_SITES 4096
@@ -379,8 +380,9 @@ int fsan__cleanup_cxa_atexit(void (*fn)(void *), void *arg, void *dso, uint32_t 
 int fsan__cleanup_on_exit(void (*fn)(int, void *), void *arg, uint32_t index);
 void fsan__cleanup_after_fork_child(void); /* AS-safe */
 void fsan__cleanup_child_exit(uintptr_t ret);
+/* A write-like call, or a stdio flush (whose bytes leave through libc's
+ * own write, which no interposer sees), while an inherited handler runs. */
 void fsan__cleanup_write(int fd, uint64_t bytes);
-void fsan__cleanup_flush(int fd, uint64_t bytes);
 void fsan__signals_init(void);
 extern uint64_t fsan__image_cookie; /* random per exec'd image, shared by its fork children */
 void fsan__child_note_finding(void); /* AS-safe: make sure the child's trace names its forker */

@@ -46,7 +46,7 @@ static int join_uid_dir(char *out, size_t cap, const char *dir, uid_t uid)
 
 /* The directory uid-U exists, is a real directory (not a link someone
  * planted) and belongs to U. */
-static int make_uid_dir(const char *path, uid_t uid, gid_t gid)
+static int make_uid_dir(const char *path, uid_t uid)
 {
     if (mkdir(path, 0700) < 0 && errno != EEXIST)
         return -errno;
@@ -55,15 +55,15 @@ static int make_uid_dir(const char *path, uid_t uid, gid_t gid)
         return -errno;
     if (!S_ISDIR(st.st_mode))
         return -ENOTDIR;
-    if (st.st_uid != uid && lchown(path, uid, gid) < 0)
+    if (st.st_uid != uid && lchown(path, uid, (gid_t)-1) < 0)
         return -errno;
     return 0;
 }
 
-static void give_file(const char *path, uid_t uid, gid_t gid)
+static void give_file(const char *path, uid_t uid)
 {
     if (path && path[0])
-        (void)lchown(path, uid, gid);
+        (void)lchown(path, uid, (gid_t)-1); /* its group does not matter: mode 0600 */
 }
 
 static void before_user_change(uid_t uid)
@@ -74,11 +74,10 @@ static void before_user_change(uid_t uid)
     int saved = errno;
     struct stat st;
     char sub[FSAN_OPTION_PATH_MAX];
-    gid_t gid = (gid_t)-1;
     if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 0711) != 0711)
         (void)chmod(dir, (st.st_mode & 07777) | 0711);
-    if (join_uid_dir(sub, sizeof sub, dir, uid) == 0 && make_uid_dir(sub, uid, gid) == 0) {
-        give_file(fsan__trace_file(), uid, gid);
+    if (join_uid_dir(sub, sizeof sub, dir, uid) == 0 && make_uid_dir(sub, uid) == 0) {
+        give_file(fsan__trace_file(), uid);
         char log[FSAN_OPTION_PATH_MAX + 32];
         struct fsan__sbuf sb = {log, sizeof log - 1, 0};
         if (fsan__proc.opts.log_path[0]) {
@@ -86,7 +85,7 @@ static void before_user_change(uid_t uid)
             fsan__sb_str(&sb, ".");
             fsan__sb_dec(&sb, fsan__sys_getpid());
             log[sb.len] = '\0';
-            give_file(log, uid, gid);
+            give_file(log, uid);
         }
         /* The log goes along when it lives in the trace directory (as
          * forksan run sets it up). */

@@ -264,7 +264,7 @@ static void flushing(FILE *stream, uintptr_t ret)
     if (ninherited && own_child())
         inherited_written(stream, ret);
     if ((fsan__proc.io_watch & FSAN_IO_EXIT_HANDLER) && stream)
-        fsan__cleanup_flush(stream->_fileno, pending_bytes(stream));
+        fsan__cleanup_write(stream->_fileno, pending_bytes(stream));
 }
 
 FSAN_EXPORT int fflush(FILE *stream)

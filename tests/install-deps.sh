@@ -1,14 +1,23 @@
 #!/bin/sh
-# install-deps.sh [build|all] — installs the Debian packages forksan needs to
-# build (build) or to build and test (all, the default), only when one is missing (so `make demo` on a ready machine is fast
-# and needs no network).  Run as root, or with sudo available.
+# install-deps.sh [build|all|realworld] — installs the Debian packages
+# forksan needs, only when one is missing (so `make demo` on a ready machine
+# is fast and needs no network):
+#   build      what the build needs (make deps, make demo)
+#   all        ... and the tests (the default; make check runs it)
+#   realworld  the real programs `make realworld` runs under forksan:
+#              CPython's own test suite, PostgreSQL 15 with pgbench, Redis,
+#              nginx (make check runs it too, for the quick subset)
+# Run as root, or with sudo available; `apt-get update` comes first.
 set -e
 BUILD_PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libcmocka-dev python3 libpython3.11-dev"
 # Only the tests need these (SARIF schema validation, the HTML report in a
 # real browser, the libuv/libevent scenarios, a program on jemalloc).
 TEST_PACKAGES="python3-jsonschema chromium libuv1-dev libevent-dev libjemalloc2"
-case "${1:-all}" in
+REALWORLD_PACKAGES="libpython3.11-testsuite redis-server redis-tools postgresql-15 postgresql-contrib curl procps"
+mode="${1:-all}"
+case "$mode" in
     build) PACKAGES="$BUILD_PACKAGES" ;;
+    realworld) PACKAGES="$REALWORLD_PACKAGES" ;;
     *) PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES" ;;
 esac
 missing=""
@@ -17,8 +26,16 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+# nginx: any of Debian's flavours will do.
+if [ "$mode" = realworld ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    if apt-cache show nginx-light >/dev/null 2>&1; then
+        missing="$missing nginx-light"
+    else
+        missing="$missing nginx"
+    fi
+fi
 [ -z "$missing" ] && exit 0
-echo "forksan: installing missing build dependencies:$missing"
+echo "forksan: installing missing packages ($mode):$missing"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
@@ -29,5 +46,15 @@ if [ "$(id -u)" -ne 0 ]; then
     fi
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends $missing
+# The servers' packages must not start (or keep running) their services on
+# the default ports: the real-world harness starts its own instances.
+policy=""
+if [ "$mode" = realworld ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 0755 /usr/sbin/policy-rc.d
+    policy=1
+fi
+status=0
+$SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends $missing || status=$?
+[ -n "$policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+exit $status

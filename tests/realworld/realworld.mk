@@ -13,7 +13,7 @@ REALWORLD_PYTHON ?= /usr/bin/python3
 
 realworld-deps:
 	@sh tests/install-deps.sh build
-	@sh tests/realworld/install.sh
+	@sh tests/install-deps.sh realworld
 
 realworld: realworld-deps
 	@$(MAKE) --no-print-directory all

@@ -177,6 +177,15 @@ class Forksan:
     def command(self, report, cmd, cli=None):
         return [cli or self.cli, "run", "--format", "json", "-o", report, "--fail-on", "never", "--"] + list(cmd)
 
+    def for_mode(self, mode, report, cmd, cli=None):
+        """cmd as the bare run starts it, or under forksan run (an earlier
+        report at the same path removed first, so a stale one never passes)."""
+        if mode != "forksan":
+            return cmd
+        if os.path.exists(report):
+            os.unlink(report)
+        return self.command(report, cmd, cli)
+
     def recover(self, tmpdir, report):
         """After a killed run: a report from the trace directory forksan left
         in TMPDIR, when there is one."""
@@ -577,8 +586,7 @@ def postgres_target(quick):
                 server = [PG_BIN + "/postgres", "-D", data, "-p", str(port), "-k", sock,
                           "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "logging_collector=off"]
                 pg_report = os.path.join(base, "report.json")
-                if mode == "forksan":
-                    server = ctx.forksan.command(pg_report, server, cli)
+                server = ctx.forksan.for_mode(mode, pg_report, server, cli)
                 log_path = os.path.join(res.outdir, "%s.log" % mode)
                 r = {"pgbench_init": None, "pgbench": None, "tps": None, "transactions": 0}
                 t0 = time.monotonic()
@@ -752,10 +760,7 @@ def redis_target(quick):
                       "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "",
                       "--dbfilename", "dump.rdb"]
             report = os.path.join(res.outdir, "report.json")
-            if mode == "forksan":
-                if os.path.exists(report):
-                    os.unlink(report)
-                server = ctx.forksan.command(report, server)
+            server = ctx.forksan.for_mode(mode, report, server)
             log_path = os.path.join(res.outdir, "%s.log" % mode)
             env = bare_environment({"TMPDIR": ctx.tmp})
             r = {"bgsaves": [], "benchmark_rc": None}
@@ -937,10 +942,7 @@ def nginx_target(quick):
                     f.write(NGINX_CONF.format(d=d, port=port))
                 server = [nginx, "-p", d, "-e", os.path.join(d, "error.log"), "-c", conf]
                 report = os.path.join(res.outdir, "report.json")
-                if mode == "forksan":
-                    if os.path.exists(report):
-                        os.unlink(report)
-                    server = ctx.forksan.command(report, server)
+                server = ctx.forksan.for_mode(mode, report, server)
                 log_path = os.path.join(res.outdir, "%s.log" % mode)
                 env = bare_environment({"TMPDIR": ctx.tmp})
                 if mode == "forksan":

@@ -4,7 +4,7 @@ thread forks; the child touches nothing of it and ends with os._exit(0).
 Event.wait is Condition.wait: the waiting thread allocates a "waiter" lock,
 acquires it, and blocks acquiring it a second time until notify() releases
 it.  The lock is a wake-up signal owned by the waiter, not a lock anybody
-else ever takes, just like CPython's per-thread state lock (DESIGN §4), so
+else ever takes, just like CPython's per-thread state lock, so
 an idle worker (a thread pool's, a queue consumer's) must not surface above
 note.  (A regression test: forksan used to report orphaned-lock and a
 threads-at-fork warning here.)"""

@@ -10,7 +10,8 @@ looks the marker up, so editing a scenario cannot silently break a check.
 
 A clean control asserts the opposite: no finding above `note`.
 
-`same_as_bare=True` checks observe mode's promise (DESIGN §5): the program
+`same_as_bare=True` checks observe mode's promise (never change what the
+program does): the program
 is also run WITHOUT forksan (no LD_PRELOAD, no FORKSAN_OPTIONS) and its
 stdout and exit status must be identical to those under `forksan run`.
 Use it only on programs whose output is deterministic.  Every

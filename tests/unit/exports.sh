@@ -1,7 +1,7 @@
 #!/bin/sh
 # exports.sh RUNTIME HOOKS_H — the runtime exports exactly the hooked
 # functions listed in hooks.h plus the public API (forksan_*), nothing else
-# (STYLE 3: hidden by default).  Prints cmocka-style summary lines.
+# (everything else is built hidden).  Prints cmocka-style summary lines.
 rt="$1"; hooks="$2"
 expected=$(sed -n 's/^ *X([^,]*, *\([A-Za-z_0-9]*\),.*/\1/p' "$hooks"; echo execl; echo execle; echo execlp; grep -o 'forksan_[a-z_]*(' probes/forksan.h | tr -d '(')
 actual=$(nm -D --defined-only "$rt" | awk '{print $3}' | sed 's/@.*//')
