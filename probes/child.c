@@ -420,7 +420,7 @@ static void describe_address(struct fsan__sbuf *sb, uintptr_t addr)
         return;
     fsan__sb_str(sb, " (");
     if (m.path)
-        fsan__sb_mem(sb, m.path, m.path_len);
+        fsan__sb_text(sb, m.path, m.path_len, 0);
     fsan__sb_str(sb, "+");
     fsan__sb_hex(sb, addr - m.start + m.offset);
     fsan__sb_str(sb, ")");
@@ -484,7 +484,7 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
         const char *hname = holder ? (holder->pyname[0] ? holder->pyname : holder->name) : "";
         if (hname[0]) {
             fsan__sb_str(&sb, " \"");
-            fsan__sb_str(&sb, hname);
+            fsan__sb_text(&sb, hname, strlen(hname), 1);
             fsan__sb_str(&sb, "\"");
         }
         fsan__sb_str(&sb, ", which does not exist in the child");
@@ -512,7 +512,7 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
     const char *trace = fsan__trace_path();
     if (trace) {
         fsan__sb_str(&sb, " (symbolized report: forksan report ");
-        fsan__sb_mem(&sb, fsan__proc.opts.trace_dir, strlen(fsan__proc.opts.trace_dir));
+        fsan__sb_text(&sb, fsan__proc.opts.trace_dir, strlen(fsan__proc.opts.trace_dir), 0);
         fsan__sb_str(&sb, ")");
     }
     fsan__sb_str(&sb, "\n");

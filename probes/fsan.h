@@ -83,6 +83,7 @@ void fsan__sb_str(struct fsan__sbuf *sb, const char *s);
 void fsan__sb_mem(struct fsan__sbuf *sb, const char *s, size_t n);
 void fsan__sb_dec(struct fsan__sbuf *sb, int64_t v);
 void fsan__sb_hex(struct fsan__sbuf *sb, uint64_t v);
+void fsan__sb_text(struct fsan__sbuf *sb, const char *s, size_t n, int quoted);
 void fsan__log(const char *level, const char *msg); /* "==PID==LEVEL: forksan: msg\n" */
 /* AS-safe: the runtime's own words for a person: to the log_path file of
  * this process when the option is set and writable, else to stderr. */

@@ -534,11 +534,13 @@ void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id
     for (uint32_t i = 0; i < n && i < 8; i++) {
         const struct py_frame *f = &py_sites[id - 1].frames[i];
         fsan__sb_str(sb, "    File \"");
-        fsan__sb_str(sb, f->file ? py_pool + f->file - 1 : "?");
+        const char *file = f->file ? py_pool + f->file - 1 : "?";
+        const char *function = f->function ? py_pool + f->function - 1 : "?";
+        fsan__sb_text(sb, file, strlen(file), 1);
         fsan__sb_str(sb, "\", line ");
         fsan__sb_dec(sb, f->line);
         fsan__sb_str(sb, ", in ");
-        fsan__sb_str(sb, f->function ? py_pool + f->function - 1 : "?");
+        fsan__sb_text(sb, function, strlen(function), 0);
         fsan__sb_str(sb, "\n");
     }
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fsan.h"
+#include "textesc.h"
 
 /* A system call without libc: no errno write, no call into a libc code
  * page.  In a fork child both matter: every page the child touches for the
@@ -144,6 +145,19 @@ void fsan__sb_mem(struct fsan__sbuf *sb, const char *s, size_t n)
 void fsan__sb_str(struct fsan__sbuf *sb, const char *s)
 {
     fsan__sb_mem(sb, s, strlen(s));
+}
+
+/* AS-safe: n bytes of the program's text (a name, a path) in the escaping
+ * scheme of textesc.h; `quoted` when printed between double quotes. */
+void fsan__sb_text(struct fsan__sbuf *sb, const char *s, size_t n, int quoted)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        char esc[FSAN_TEXT_ESC_MAX];
+        size_t len;
+        p += fsan_text_escape(p, (size_t)(end - p), quoted, esc, &len);
+        fsan__sb_mem(sb, esc, len);
+    }
 }
 
 /* AS-safe */

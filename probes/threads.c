@@ -136,9 +136,9 @@ static void *trampoline(void *p)
         if (exit_key_ready)
             pthread_setspecific(exit_key, t);
     }
+    else
+        tls_no_slot = 1; /* counted once, by its creator's failed claim */
     free(p);
-    if (!t)
-        (void)fsan__self();
     return info.start(info.arg);
 }
 

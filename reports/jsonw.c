@@ -32,60 +32,11 @@
  * errors are found the same way, through ferror() and the final fflush().
  */
 #include "jsonw.h"
+#include "textesc.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-
-/* ---- UTF-8 --------------------------------------------------------------- */
-
-/* For a lead byte, the length of its sequence and the range its second byte
- * must fall in (Unicode Table 3-7).  The narrowed ranges after E0, ED, F0
- * and F4 exclude overlong forms, UTF-16 surrogates and code points above
- * U+10FFFF.  Returns 0 for a byte that can never start a sequence. */
-static size_t utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi)
-{
-    *lo = 0x80;
-    *hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        return 2;
-    if (c == 0xE0)
-        *lo = 0xA0;
-    if (c == 0xED)
-        *hi = 0x9F;
-    if (c >= 0xE0 && c <= 0xEF)
-        return 3;
-    if (c == 0xF0)
-        *lo = 0x90;
-    if (c == 0xF4)
-        *hi = 0x8F;
-    if (c >= 0xF0 && c <= 0xF4)
-        return 4;
-    return 0;
-}
-
-/* Checks the multi-byte sequence at s (s[0] >= 0x80, n bytes available).
- * Returns its length when it is well formed.  Otherwise returns 0 and sets
- * *bad to the length of its maximal subpart, the bytes one U+FFFD replaces
- * (always at least 1, so the caller makes progress). */
-static size_t utf8_sequence(const unsigned char *s, size_t n, size_t *bad)
-{
-    unsigned char lo, hi;
-    size_t need = utf8_lead(s[0], &lo, &hi);
-
-    *bad = 1;
-    if (need == 0)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if (i >= n || s[i] < lo || s[i] > hi) {
-            *bad = i;
-            return 0;
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return need;
-}
 
 /* ---- string escaping ----------------------------------------------------- */
 
@@ -98,7 +49,7 @@ static size_t verbatim_length(const unsigned char *s, size_t n)
 
     if (s[0] < 0x80)
         return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '"' && s[0] != '\\';
-    return utf8_sequence(s, n, &bad);
+    return fsan_utf8_sequence(s, n, &bad);
 }
 
 static void write_ascii_escape(FILE *out, unsigned char c)
@@ -139,7 +90,7 @@ static size_t write_special(FILE *out, const unsigned char *s, size_t n)
         write_ascii_escape(out, s[0]);
         return 1;
     }
-    utf8_sequence(s, n, &bad);
+    fsan_utf8_sequence(s, n, &bad);
     fputs("\xEF\xBF\xBD", out); /* U+FFFD REPLACEMENT CHARACTER */
     return bad;
 }

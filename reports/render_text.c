@@ -57,6 +57,7 @@
 
 #include "catalogue.h"
 #include "model.h"
+#include "textesc.h"
 
 /* A finding merged from a thousand pool workers lists only the first few
  * pids; the count says how many there were. */
@@ -83,40 +84,17 @@ static const char *plural(size_t n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
-static void put_escape(FILE *out, unsigned char c)
-{
-    switch (c) {
-    case '\n':
-        fputs("\\n", out);
-        return;
-    case '\t':
-        fputs("\\t", out);
-        return;
-    case '\r':
-        fputs("\\r", out);
-        return;
-    case '"':
-        fputs("\\\"", out);
-        return;
-    case '\\':
-        fputs("\\\\", out);
-        return;
-    }
-    fprintf(out, "\\x%02x", c);
-}
-
-/* Writes untrusted text with control characters (and DEL) escaped.  When
- * the text is printed between double quotes, `quoted` escapes the quote and
- * the backslash too, so the closing quote is unambiguous. */
+/* Writes untrusted text in the scheme of textesc.h, so that what reaches
+ * the terminal is exactly what the reader sees.  `quoted`: the text is
+ * printed between double quotes, which then must be escaped too. */
 static void put_text(FILE *out, const char *s, int quoted)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        int control = *p < 0x20 || *p == 0x7f;
-        int special = quoted && (*p == '"' || *p == '\\');
-        if (control || special)
-            put_escape(out, *p);
-        else
-            fputc(*p, out);
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
+        char esc[FSAN_TEXT_ESC_MAX];
+        size_t n;
+        p += fsan_text_escape(p, (size_t)(end - p), quoted, esc, &n);
+        fwrite(esc, 1, n, out);
     }
 }
 

@@ -444,6 +444,52 @@ def check_trace_dir_trust(c):
     return None
 
 
+def check_hostile_names_escaped(c):
+    """A Python thread whose name holds a terminal escape (OSC title, BEL),
+    a C1 control, a right-to-left override and a backslash holds a lock at
+    fork; the child takes the lock.  Neither the runtime's live report (bare
+    preload, stderr) nor the command's text report writes any of those
+    characters: each shows as its escape (forksan(1), OUTPUT)."""
+    script = os.path.join(c.work, "hostile_name.py")
+    with open(script, "w") as f:
+        f.write(HOSTILE_NAME_SCRIPT % {"scenarios": os.path.join(ROOT, "tests", "scenarios")})
+    shown = "evil\\x1b]0;pwn\\x07\\u009b\\u202e\\\\end"
+    bad = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    proc = c.run(["run", "--", "/usr/bin/python3", script])
+    runtime = os.path.join(c.build, "lib", "libforksan.so")
+    tdir = os.path.join(c.work, "hostile-name-traces")
+    env = dict(os.environ, LD_PRELOAD=runtime, FORKSAN_OPTIONS="trace_dir=" + tdir)
+    bare = subprocess.run(["/usr/bin/python3", script], capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    for what, text in (("forksan run's report", proc.stdout + proc.stderr), ("the runtime's live report", bare.stderr)):
+        if "child-deadlock" not in text or shown not in text:
+            return "%s does not show the escaped thread name %s\n%s" % (what, shown, text[-2000:])
+        hit = bad.search(text)
+        if hit:
+            return "%s writes the raw character %r to the terminal" % (what, hit.group())
+    return None
+
+
+HOSTILE_NAME_SCRIPT = """import sys, threading, time
+sys.path.insert(0, %(scenarios)r)
+from pyfork import fork_child, wait_child_bounded
+lock = threading.Lock()
+holding = threading.Event()
+done = False
+def holder():
+    with lock:
+        holding.set()
+        while not done:
+            time.sleep(0.01)
+t = threading.Thread(target=holder, name="evil\\x1b]0;pwn\\x07\\u009b\\u202e\\\\end")
+t.start()
+holding.wait(5)
+pid = fork_child(lambda: lock.acquire())
+wait_child_bounded(pid)
+done = True
+t.join()
+"""
+
+
 def check_report_truncated_trace(c):
     """A copy of the real run's traces in which the child's trace is cut in
     the middle of a record (as when the process is killed mid-write): a
@@ -950,6 +996,7 @@ CHECKS = [
     ("run-fifo-planted-by-program", check_run_fifo_planted_by_program),
     ("run-stopped-by-sigterm", check_run_stopped_by_sigterm),
     ("trace-dir-trust", check_trace_dir_trust),
+    ("hostile-names-escaped", check_hostile_names_escaped),
     ("report-truncated-trace", check_report_truncated_trace),
     ("exit-66-on-child-deadlock", check_exit_status_fail_on_default),
     ("exit-own-status-with-fail-on-never", check_exit_status_fail_on_never),

@@ -767,7 +767,24 @@ static void test_reports_text_escapes_control_characters(void **state)
     l->thread_name = xstrdup("say \"hi\"\nthen\x01 \xff" " end");
     char *text = render_text(&r);
 
-    assert_has_line(text, "    thread T17 \"say \\\"hi\\\"\\nthen\\x01 \xff" " end\"");
+    assert_has_line(text, "    thread T17 \"say \\\"hi\\\"\\nthen\\x01 \\xff end\"");
+    free(text);
+    fsan_report_free(&r);
+}
+
+/* Unquoted text too: C1 controls (raw and as UTF-8), DEL, a backslash, a
+ * bidirectional override and broken UTF-8 all come out as escapes; well
+ * formed UTF-8 comes out as it is. */
+static void test_reports_text_escapes_c1_bidi_and_invalid_utf8(void **state)
+{
+    struct fsan_report r = sample_report();
+    struct fsan_location *l = &r.findings[0].locations[0];
+
+    free(l->thread_name);
+    l->thread_name = xstrdup("a\x9b" "b\xc2\x9b" "c\x7f" "d\\e\xe2\x80\xae" "f\xc3\xa9\xe6\x97\xa5" "g\xc0\xaf" "h\xe2\x82");
+    char *text = render_text(&r);
+
+    assert_has_line(text, "    thread T17 \"a\\x9bb\\u009bc\\x7fd\\\\e\\u202ef\xc3\xa9\xe6\x97\xa5" "g\\xc0\\xafh\\xe2\\x82\"");
     free(text);
     fsan_report_free(&r);
 }
@@ -891,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_reports_text_location_headings_and_threads),
         cmocka_unit_test(test_reports_text_seen_in_lists_at_most_eight_pids),
         cmocka_unit_test(test_reports_text_escapes_control_characters),
+        cmocka_unit_test(test_reports_text_escapes_c1_bidi_and_invalid_utf8),
         cmocka_unit_test(test_reports_text_notices_and_summary),
         cmocka_unit_test(test_reports_text_summary_uses_singulars),
         cmocka_unit_test(test_reports_text_empty_report_says_no_hazards),
