@@ -34,7 +34,7 @@ AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c analyzer/mode
            analyzer/symbolize.c analyzer/rules.c analyzer/traceset.c probes/options.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c \
            reports/render_sarif.c reports/render_html.c
-AN_SRCS += analyzer/suppress.c analyzer/baseline.c
+AN_SRCS += analyzer/suppress.c analyzer/baseline.c analyzer/supervise.c
 AN_LIBS := -ldw -lelf
 
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/rt/%.o)

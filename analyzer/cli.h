@@ -6,6 +6,8 @@
 
 enum fsan_format { FSAN_FORMAT_TEXT, FSAN_FORMAT_JSON, FSAN_FORMAT_SARIF, FSAN_FORMAT_HTML };
 
+struct fsan_supervisor;
+
 struct fsan_cli {
     enum fsan_format format;
     const char *output;        /* NULL: stderr; "-": stdout */
@@ -29,6 +31,7 @@ struct fsan_cli {
     int native_frames;         /* --native-frames: native frames beside Python ones */
     struct fsan_suppressions *supp; /* loaded by fsan_load_filters, or NULL */
     struct fsan_baseline *base;     /* loaded by fsan_load_filters, or NULL */
+    struct fsan_supervisor *sup;    /* run: what the runtime said while it ran, or NULL */
 };
 
 /* Both return the process exit status for forksan. */

@@ -33,6 +33,7 @@
 #include "baseline.h"
 #include "cli.h"
 #include "options.h"
+#include "supervise.h"
 #include "suppress.h"
 
 /* ---- locating things ------------------------------------------------------- */
@@ -200,7 +201,7 @@ static void remove_trace_dir(const char *dir)
 
 /* ---- environment ---------------------------------------------------------------- */
 
-static int set_environment(struct fsan_cli *cli, const char *runtime, const char *dir)
+static int set_environment(struct fsan_cli *cli, const char *runtime, const char *dir, const char *supervisor)
 {
     const char *old_preload = getenv("LD_PRELOAD");
     char *preload = NULL;
@@ -213,9 +214,9 @@ static int set_environment(struct fsan_cli *cli, const char *runtime, const char
      * stderr (the report shows what it said); the user's own options come
      * after those two defaults, so they can change them, and before the
      * settings this run depends on. */
-    if (asprintf(&opts, "log_path=%s/" FSAN_LOG_PREFIX ":child_report=0%s%s:trace_dir=%s:mode=%s:exitcode=%d", dir,
-                 old_opts && *old_opts ? ":" : "", old_opts && *old_opts ? old_opts : "", dir,
-                 cli->mode == FSAN_MODE_STRICT ? "strict" : "observe", cli->exitcode) < 0) {
+    if (asprintf(&opts, "log_path=%s/" FSAN_LOG_PREFIX ":child_report=0%s%s:trace_dir=%s:mode=%s:exitcode=%d:supervisor=%s",
+                 dir, old_opts && *old_opts ? ":" : "", old_opts && *old_opts ? old_opts : "", dir,
+                 cli->mode == FSAN_MODE_STRICT ? "strict" : "observe", cli->exitcode, supervisor) < 0) {
         free(preload);
         return -ENOMEM;
     }
@@ -320,13 +321,11 @@ static void forward_signal(int sig)
         kill((pid_t)child_pid, sig);
 }
 
-static int wait_for(pid_t pid)
+static int wait_for(struct fsan_cli *cli, pid_t pid)
 {
     int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            return 1;
-    }
+    if (fsan_supervisor_wait(cli->sup, pid, &status) < 0)
+        return 1;
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     if (WIFSIGNALED(status))
@@ -356,7 +355,7 @@ static int launch(struct fsan_cli *cli, const char *path)
     sa.sa_flags = SA_RESTART;
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
         sigaction(forwarded[i], &sa, NULL);
-    int status = wait_for(pid);
+    int status = wait_for(cli, pid);
     /* The command is gone (and its pid may soon be someone else's): from
      * now on these signals end forksan itself, as a user stopping a long
      * report expects. */
@@ -371,6 +370,9 @@ static int decide_exit(struct fsan_cli *cli, int status, enum fsan_severity wors
 {
     if (cli->fail_on != FSAN_SEV_NONE && worst >= cli->fail_on)
         return cli->exitcode;
+    /* A report with holes must not read as a clean run. */
+    if (cli->sup && cli->sup->incomplete)
+        return FSAN_EXIT_INCOMPLETE;
     return status;
 }
 
@@ -401,11 +403,19 @@ int fsan_cmd_run(struct fsan_cli *cli)
     int temporary;
     if (make_trace_dir(cli, dir, sizeof dir, &temporary) < 0)
         return FSAN_EXIT_USAGE;
-    if (set_environment(cli, runtime, dir) < 0) {
+    static struct fsan_supervisor sup;
+    rc = fsan_supervisor_open(&sup, dir);
+    if (rc < 0)
+        fprintf(stderr, "forksan: warning: cannot make the channel for the runtime in '%s': %s; if a trace cannot be written (a full disk), its findings are lost\n",
+                dir, strerror(-rc));
+    cli->sup = &sup;
+    if (set_environment(cli, runtime, dir, sup.path) < 0) {
         fprintf(stderr, "forksan: out of memory\n");
+        fsan_supervisor_close(&sup);
         return 1;
     }
     int status = launch(cli, path);
+    fsan_supervisor_close(&sup);
     if (status < 0)
         return 126;
     enum fsan_severity worst = FSAN_SEV_NONE;
@@ -417,7 +427,10 @@ int fsan_cmd_run(struct fsan_cli *cli)
         remove_trace_dir(dir);
     else if (cli->keep_traces || cli->trace_dir)
         fprintf(stderr, "forksan: traces kept in '%s'\n", dir);
-    return decide_exit(cli, status, worst);
+    status = decide_exit(cli, status, worst);
+    fsan_supervisor_free(&sup);
+    cli->sup = NULL;
+    return status;
 }
 
 int fsan_cmd_report(struct fsan_cli *cli, const char *dir)
@@ -556,6 +569,8 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
         rc = add_root_process(cli, &report, exit_status);
     if (rc == 0 && cli->unwatched[0])
         rc = add_notice(&report, cli->unwatched);
+    if (rc == 0 && cli->sup)
+        rc = fsan_supervisor_apply(cli->sup, &report);
     /* The baseline is compared before suppressing, so that a baseline
      * finding which is now only suppressed is not called fixed. */
     if (rc == 0 && cli->base)

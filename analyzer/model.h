@@ -92,6 +92,7 @@ struct fsan_report {
     size_t nfindings;
     char **notices;     /* reader/analyzer warnings worth printing (e.g. truncated trace) */
     size_t nnotices;
+    size_t incomplete;  /* processes whose traces could not be written whole (forksan run) */
     /* --baseline */
     int has_baseline;
     struct fsan_fixed_finding *fixed;

@@ -464,7 +464,7 @@ int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, st
     if (!out->has_process)
         return fail(err, errlen, -EINVAL, "cannot read trace '%s': no process record (file ends at offset %zu)", name, len);
     if (out->truncated)
-        return fail(err, errlen, 1, "trace '%s' is truncated at offset %llu (the process was probably killed while writing); using the %u records before it", name, (unsigned long long)out->truncated_offset, seq);
+        return fail(err, errlen, 1, "trace '%s' is truncated at offset %llu (the process was killed while writing, or its disk was full); using the %u records before it", name, (unsigned long long)out->truncated_offset, seq);
     return 0;
 }
 

@@ -465,7 +465,8 @@ static const char *lock_type_name(uint16_t type)
 }
 
 /* AS-safe: the runtime's own short report, for people without the command
- * (bare LD_PRELOAD) and for a child that will hang before any report runs. */
+ * (bare LD_PRELOAD), for a child that will hang before any report runs, and
+ * for forksan run when the trace lost the finding's records. */
 static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attempt_pysite, uint32_t acquire_pysite)
 {
     static char text[8192];
@@ -516,7 +517,7 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
         fsan__sb_str(&sb, ")");
     }
     fsan__sb_str(&sb, "\n");
-    fsan__say(text, sb.len);
+    fsan__announce(text, sb.len);
 }
 
 /* AS-safe: the number of threads the kernel counts in this process, 0
@@ -646,7 +647,7 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
             write_pyref(FSAN_PYREF_ATTEMPT, pysite, addr);
             fsan__trace_mark_needed();
             fsan__trace_flush();
-            if (fsan__proc.opts.child_report)
+            if (fsan__proc.opts.child_report || fsan__trace_incomplete())
                 print_child_report(&d, pysite, l && l->state == SNAP_HELD ? l->pysite : 0);
         }
         report_unlock();

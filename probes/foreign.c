@@ -135,7 +135,7 @@ static void print_report(uintptr_t addr, uint16_t op, uint32_t site, uint32_t py
     else
         fsan__site_describe(&sb, "used at", site);
     fsan__sb_str(&sb, "SUMMARY: forksan: foreign-handle\n");
-    fsan__say(text, sb.len);
+    fsan__announce(text, sb.len);
 }
 
 void fsan__sem_unknown(const void *sem, uint16_t op, uintptr_t ret)
@@ -172,7 +172,7 @@ void fsan__sem_unknown(const void *sem, uint16_t op, uintptr_t ret)
     fsan__trace_record(FSAN_REC_FOREIGN, &rec, sizeof rec, NULL, 0);
     fsan__trace_stats();
     fsan__trace_flush();
-    if (fsan__proc.opts.child_report)
+    if (fsan__proc.opts.child_report || fsan__trace_incomplete())
         print_report(addr, op, site, pysite);
     fsan__guard--;
     errno = saved;

@@ -86,8 +86,17 @@ void fsan__sb_hex(struct fsan__sbuf *sb, uint64_t v);
 void fsan__sb_text(struct fsan__sbuf *sb, const char *s, size_t n, int quoted);
 void fsan__log(const char *level, const char *msg); /* "==PID==LEVEL: forksan: msg\n" */
 /* AS-safe: the runtime's own words for a person: to the log_path file of
- * this process when the option is set and writable, else to stderr. */
+ * this process when the option is set and writable, else to forksan run's
+ * supervisor FIFO when it listens, else to stderr. */
 void fsan__say(const char *text, size_t len);
+/* AS-safe: one message to forksan run (option supervisor), kind from enum
+ * fsan_sup_kind; text beyond one atomic pipe write is cut.  0, or -1 when
+ * there is no supervisor or it cannot take the message now. */
+int fsan__tell_supervisor(uint32_t kind, const char *text, size_t len);
+/* AS-safe: the runtime's live report of a finding: to the person when
+ * child_report is on, and to forksan run when this image's trace has lost
+ * bytes, so the finding reaches the report even if its records did not. */
+void fsan__announce(const char *text, size_t len);
 uint64_t fsan__now_ns(int clock);
 ssize_t fsan__read_file(const char *path, char *buf, size_t cap);
 /* AS-safe: field N (1-based, as proc(5) numbers them) of /proc/self/stat
@@ -116,6 +125,8 @@ void fsan__trace_record(uint16_t type, const void *payload, size_t size,
 void fsan__trace_flush(void);
 void fsan__trace_mark_needed(void);
 int fsan__trace_is_needed(void);
+/* AS-safe: this image's trace has lost bytes (a write or its creation failed). */
+int fsan__trace_incomplete(void);
 void fsan__trace_after_fork_child(void);
 void fsan__trace_maps(void); /* once per trace file */
 const char *fsan__maps_text(size_t *len);

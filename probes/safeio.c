@@ -219,8 +219,51 @@ void fsan__say(const char *text, size_t len)
                 return;
         }
     }
-    /* No log file, or it cannot be written: stderr rather than nothing. */
+    /* No log file, or it cannot be written: to forksan run if it listens,
+     * else stderr rather than nothing. */
+    if (fsan__tell_supervisor(FSAN_SUP_MESSAGE, text, len) == 0)
+        return;
     (void)fsan__write_all(2, text, len);
+}
+
+/* AS-safe.  See fsan.h.  One write of at most PIPE_BUF bytes, which the
+ * kernel keeps whole; never blocks (a full pipe loses the message, and the
+ * caller falls back). */
+int fsan__tell_supervisor(uint32_t kind, const char *text, size_t len)
+{
+    const char *path = fsan__proc.opts.supervisor;
+    if (!path[0])
+        return -1;
+    static char msg[FSAN_SUP_MSG_MAX];
+    struct fsan_sup_header h = {0, (uint32_t)fsan__sys_getpid(), kind};
+    if (len > sizeof msg - sizeof h)
+        len = sizeof msg - sizeof h;
+    h.size = (uint32_t)len;
+    int saved = errno;
+    int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    int rc = -1;
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+            /* A static buffer: a thread racing here can garble only the
+             * text of a message about a failure, never block or crash. */
+            memcpy(msg, &h, sizeof h);
+            memcpy(msg + sizeof h, text, len);
+            rc = write(fd, msg, sizeof h + len) == (ssize_t)(sizeof h + len) ? 0 : -1;
+        }
+        fsan__sys_close(fd);
+    }
+    errno = saved;
+    return rc;
+}
+
+/* AS-safe.  See fsan.h. */
+void fsan__announce(const char *text, size_t len)
+{
+    if (fsan__proc.opts.child_report)
+        fsan__say(text, len);
+    if (fsan__trace_incomplete())
+        (void)fsan__tell_supervisor(FSAN_SUP_FINDING, text, len);
 }
 
 /* AS-safe (clock_gettime is on the POSIX list). */

@@ -87,11 +87,24 @@ static void unlock_writer(void)
 }
 
 /* AS-safe */
+int fsan__trace_incomplete(void)
+{
+    return trace_ready && (trace_broken || trace_lost_bytes > 0);
+}
+
+/* AS-safe: the first loss of this image is a fact for forksan run ("ERRNO
+ * PATH": the report names the process and the cause) and a warning. */
 static void say_lost(int err)
 {
     if (trace_failed_said)
         return;
     trace_failed_said = 1;
+    char fact[FSAN_OPTION_PATH_MAX + 100];
+    struct fsan__sbuf fb = {fact, sizeof fact, 0};
+    fsan__sb_dec(&fb, err);
+    fsan__sb_str(&fb, " ");
+    fsan__sb_str(&fb, trace_path);
+    (void)fsan__tell_supervisor(FSAN_SUP_INCOMPLETE, fact, fb.len);
     char msg[FSAN_OPTION_PATH_MAX + 200];
     struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
     fsan__sb_str(&sb, "cannot write trace file '");

@@ -36,6 +36,27 @@
 #define FSAN_LOG_PREFIX "forksan.log"
 #define FSAN_TRACE_MAX_RECORD (1u << 20) /* a reader refuses larger records */
 
+/* The supervisor channel: forksan run makes a FIFO named
+ * forksan.sup.<random> in the trace directory and reads it while the
+ * program runs (runtime option `supervisor`).  A process whose trace or log
+ * cannot be written (a full disk, a quota, an I/O error) says so there and
+ * sends what it announces live, so the report still has it.  Each message
+ * is one write of at most FSAN_SUP_MSG_MAX bytes (PIPE_BUF: atomic, never
+ * interleaved with another process's): this header, then `size` bytes of
+ * text. */
+#define FSAN_SUP_PREFIX "forksan.sup."
+#define FSAN_SUP_MSG_MAX 4096u
+struct fsan_sup_header {
+    uint32_t size; /* text bytes that follow */
+    uint32_t pid;
+    uint32_t kind; /* enum fsan_sup_kind */
+};
+enum fsan_sup_kind {
+    FSAN_SUP_INCOMPLETE = 1, /* text: "ERRNO PATH", this process's trace lost bytes */
+    FSAN_SUP_FINDING = 2,    /* text: the runtime's live report of a finding */
+    FSAN_SUP_MESSAGE = 3,    /* text: a message its log file could not take */
+};
+
 struct fsan_trace_file_header {
     char magic[8];
     uint32_t version;

@@ -16,7 +16,9 @@
  *                     address ("0x…"), module_offset ("0x…"), language}, …]
  *                 }, …]}, …]
  *   notices     [string, …]
- *   summary     {"error": n, "warning": n, "note": n}  (findings, not processes)
+ *   summary     {"error": n, "warning": n, "note": n}  (findings, not processes),
+ *               and "incomplete_traces": n, processes whose traces could not
+ *               be written whole (a full disk): then findings may be missing
  *   findings[].baseline  "new" | "unchanged", or null without --baseline
  *   fixed       [{rule, severity, message, fingerprint}, …] baseline findings
  *               this run no longer has, or null without --baseline
@@ -232,6 +234,7 @@ static void write_summary(struct fsan_json *w, const struct fsan_report *r)
     member_int(w, "error", (long long)count[FSAN_SEV_ERROR]);
     member_int(w, "warning", (long long)count[FSAN_SEV_WARNING]);
     member_int(w, "note", (long long)count[FSAN_SEV_NOTE]);
+    member_int(w, "incomplete_traces", (long long)r->incomplete);
     fsan_json_end_object(w);
 }
 

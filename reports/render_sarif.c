@@ -562,8 +562,9 @@ static void write_tool(struct sarif_ctx *c, const struct fsan_report *r)
 /* The invocation describes the watched command: SARIF has no better home
  * for its exit status, and the report's notices (a truncated trace, a
  * command that could not be watched) are exactly what
- * toolExecutionNotifications are for.  The analysis itself finished, or
- * there would be no report, so executionSuccessful is true. */
+ * toolExecutionNotifications are for.  executionSuccessful is false only
+ * when some trace could not be written whole (a full disk): the analysis
+ * then saw less than the run did. */
 static void write_invocation(struct sarif_ctx *c, const struct fsan_report *r)
 {
     struct fsan_json *w = &c->w;
@@ -572,7 +573,7 @@ static void write_invocation(struct sarif_ctx *c, const struct fsan_report *r)
     fsan_json_begin_array(w);
     fsan_json_begin_object(w);
     fsan_json_key(w, "executionSuccessful");
-    fsan_json_bool(w, 1);
+    fsan_json_bool(w, r->incomplete == 0);
     if (r->exit_status >= 0)
         member_int(w, "exitCode", r->exit_status);
     if (r->nnotices > 0) {

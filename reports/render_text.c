@@ -505,6 +505,8 @@ static void write_summary(FILE *out, const struct fsan_report *r)
     if (r->nfindings == 0) {
         fprintf(out, "SUMMARY: forksan: no fork hazards found in %zu %s", np,
                 plural(np, "process", "processes"));
+        if (r->incomplete)
+            fprintf(out, ", but %zu %s incomplete", r->incomplete, plural(r->incomplete, "trace is", "traces are"));
         fputc('\n', out);
         return;
     }
@@ -516,6 +518,8 @@ static void write_summary(FILE *out, const struct fsan_report *r)
             count[FSAN_SEV_WARNING], plural(count[FSAN_SEV_WARNING], "warning", "warnings"),
             count[FSAN_SEV_NOTE], plural(count[FSAN_SEV_NOTE], "note", "notes"),
             np, plural(np, "process", "processes"));
+    if (r->incomplete)
+        fprintf(out, ", %zu incomplete %s", r->incomplete, plural(r->incomplete, "trace", "traces"));
     fputc('\n', out);
 }
 

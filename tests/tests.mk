@@ -22,11 +22,12 @@ test_rules_SRCS     += reports/render_sarif.c reports/render_html.c
 test_rules_LIBS     := -ldw -lelf
 test_suppress_SRCS  := analyzer/suppress.c reports/catalogue.c analyzer/model.c
 test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c analyzer/model.c
+test_supervise_SRCS := analyzer/supervise.c reports/catalogue.c analyzer/model.c
 
 # Analyzer-side tests also run under AddressSanitizer and UBSan;
 # runtime-side tests link runtime code that must not be instrumented.
 SAN_TESTS := test_options test_tracefile test_symbolize test_reports test_rules test_sarif
-SAN_TESTS += test_suppress test_baseline
+SAN_TESTS += test_suppress test_baseline test_supervise
 # suppress.c includes the built-in list, generated from reports/builtin.supp.
 $(TB)/test_suppress: TEST_CFLAGS += -I$(BUILD)/gen
 $(TB)/test_suppress: $(SUPP_GEN)

@@ -490,6 +490,53 @@ t.join()
 """
 
 
+def check_full_disk(c):
+    """The trace directory is on a full filesystem (a 64 KiB tmpfs filled
+    before the run).  A child-deadlock the traces lose still reaches the
+    report, from the runtime's live report through forksan run's FIFO; the
+    report starts with a notice naming the incomplete traces and the cause;
+    a run whose only trace is lost exits 74, never as clean; the FIFO is
+    gone afterwards."""
+    if os.geteuid() != 0:
+        raise Skip("needs root to mount a small tmpfs")
+    full = os.path.join(c.work, "full")
+    os.mkdir(full)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", full]).returncode != 0:
+        raise Skip("cannot mount a tmpfs here")
+    try:
+        try:
+            with open(os.path.join(full, "filler"), "wb") as f:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+        except OSError:
+            pass
+        report = os.path.join(c.work, "full.json")
+        proc = c.run(["run", "--format", "json", "-o", report, "--trace-dir", os.path.join(full, "a"), "--",
+                      c.program("mutex_forker_normal"), "7"])
+        if proc.returncode != 66:
+            return "a lost child-deadlock: exit %d, expected 66\n%s" % (proc.returncode, show(proc))
+        with open(report) as f:
+            rep = json.load(f)
+        if not rep["notices"] or not rep["notices"][0].startswith("incomplete traces:") \
+                or "No space left on device" not in rep["notices"][0]:
+            return "the first notice does not name the incomplete traces: %r" % rep["notices"][:2]
+        if not any(f["rule"] == "child-deadlock" and f["severity"] == "error" for f in rep["findings"]):
+            return "the live child-deadlock is missing from the report: %r" % rep["findings"]
+        if rep["summary"].get("incomplete_traces", 0) < 1:
+            return "summary.incomplete_traces is %r" % rep["summary"].get("incomplete_traces")
+        proc = c.run(["run", "--trace-dir", os.path.join(full, "b"), "--", c.program("stdio_bytes")])
+        if proc.returncode != 74 or not re.search(r"^SUMMARY: .*incomplete", proc.stderr, re.M):
+            return "a run whose trace was lost: exit %d, expected 74 and an incomplete SUMMARY\n%s" % (
+                proc.returncode, show(proc))
+        left = [n for d in ("a", "b") for n in os.listdir(os.path.join(full, d)) if n.startswith("forksan.sup.")]
+        if left:
+            return "the FIFO was left behind: %s" % left
+    finally:
+        subprocess.run(["umount", full])
+    return None
+
+
 def check_report_truncated_trace(c):
     """A copy of the real run's traces in which the child's trace is cut in
     the middle of a record (as when the process is killed mid-write): a
@@ -997,6 +1044,7 @@ CHECKS = [
     ("run-stopped-by-sigterm", check_run_stopped_by_sigterm),
     ("trace-dir-trust", check_trace_dir_trust),
     ("hostile-names-escaped", check_hostile_names_escaped),
+    ("run-on-a-full-disk", check_full_disk),
     ("report-truncated-trace", check_report_truncated_trace),
     ("exit-66-on-child-deadlock", check_exit_status_fail_on_default),
     ("exit-own-status-with-fail-on-never", check_exit_status_fail_on_never),

@@ -563,7 +563,7 @@ static void test_reports_json_objects_have_exactly_the_schema_keys(void **state)
     assert_json_query(json, "sorted(d[\"findings\"][0][\"locations\"][0][\"frames\"][0])",
                       "[\"address\", \"file\", \"function\", \"language\", \"line\", "
                       "\"module\", \"module_offset\"]");
-    assert_json_query(json, "sorted(d[\"summary\"])", "[\"error\", \"note\", \"warning\"]");
+    assert_json_query(json, "sorted(d[\"summary\"])", "[\"error\", \"incomplete_traces\", \"note\", \"warning\"]");
     free(json);
     fsan_report_free(&r);
 }
@@ -648,7 +648,7 @@ static void test_reports_json_summary_counts_findings_by_severity(void **state)
     struct fsan_report r = sample_report();
     char *json = render_json(&r);
 
-    assert_json_query(json, "d[\"summary\"]", "{\"error\": 1, \"warning\": 0, \"note\": 2}");
+    assert_json_query(json, "d[\"summary\"]", "{\"error\": 1, \"warning\": 0, \"note\": 2, \"incomplete_traces\": 0}");
     free(json);
     fsan_report_free(&r);
 }
@@ -663,7 +663,7 @@ static void test_reports_json_empty_report_has_empty_lists(void **state)
     assert_non_null(strstr(json, "\n  \"findings\": [],\n"));
     assert_true(len >= 2 && strcmp(json + len - 2, "}\n") == 0);
     assert_json_query(json, "[d[\"findings\"], d[\"notices\"], d[\"summary\"]]",
-                      "[[], [], {\"error\": 0, \"warning\": 0, \"note\": 0}]");
+                      "[[], [], {\"error\": 0, \"warning\": 0, \"note\": 0, \"incomplete_traces\": 0}]");
     free(json);
     fsan_report_free(&r);
 }
