@@ -314,17 +314,30 @@ void fsan_free_filters(struct fsan_cli *cli)
 /* ---- running ---------------------------------------------------------------------- */
 
 static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t stop_signal; /* SIGINT, SIGTERM or SIGHUP was passed on */
+
+/* After passing on a signal that asks to stop, forksan waits this long for
+ * the command to end, then reports without it. */
+#define STOP_GRACE_MS 3000
 
 static void forward_signal(int sig)
 {
     if (child_pid > 0)
         kill((pid_t)child_pid, sig);
+    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
+        stop_signal = sig;
 }
 
 static int wait_for(struct fsan_cli *cli, pid_t pid)
 {
     int status;
-    if (fsan_supervisor_wait(cli->sup, pid, &status) < 0)
+    int rc = fsan_supervisor_wait(cli->sup, pid, &status, &stop_signal, STOP_GRACE_MS);
+    if (rc == -ETIMEDOUT) {
+        fprintf(stderr, "forksan: '%s' (pid %d) did not end within %d s of SIG%s; reporting without it (it is still running)\n",
+                cli->argv[0], (int)pid, STOP_GRACE_MS / 1000, sigabbrev_np(stop_signal));
+        return 128 + stop_signal;
+    }
+    if (rc < 0)
         return 1;
     if (WIFEXITED(status))
         return WEXITSTATUS(status);

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalogue.h"
@@ -98,27 +99,49 @@ static void drain(struct fsan_supervisor *s)
     }
 }
 
-int fsan_supervisor_wait(struct fsan_supervisor *s, pid_t pid, int *status)
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int fsan_supervisor_wait(struct fsan_supervisor *s, pid_t pid, int *status, const volatile sig_atomic_t *stop,
+                         int grace_ms)
 {
     /* The pid's descriptor becomes readable when it ends, so one poll
-     * waits for both; without pidfd_open (before Linux 5.3) a short
-     * timeout does. */
-    int pidfd = s->rfd >= 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+     * waits for the FIFO and the command; without pidfd_open (before
+     * Linux 5.3) a short timeout does.  A signal interrupts the poll. */
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    long long deadline = -1;
+    int rc;
     for (;;) {
-        pid_t done = waitpid(pid, status, s->rfd >= 0 ? WNOHANG : 0);
+        pid_t done = waitpid(pid, status, WNOHANG);
         if (done == pid || (done < 0 && errno != EINTR)) {
-            if (s->rfd >= 0)
-                drain(s);
-            if (pidfd >= 0)
-                close(pidfd);
-            return done == pid ? 0 : -errno;
+            rc = done == pid ? 0 : -errno;
+            break;
         }
-        if (done == 0) {
-            struct pollfd fds[2] = {{s->rfd, POLLIN, 0}, {pidfd, POLLIN, 0}};
-            if (poll(fds, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 50) > 0 && (fds[0].revents & POLLIN))
-                drain(s);
+        if (*stop && deadline < 0)
+            deadline = now_ms() + grace_ms;
+        int timeout = pidfd >= 0 ? -1 : 50;
+        if (deadline >= 0) {
+            long long left = deadline - now_ms();
+            if (left <= 0) {
+                rc = -ETIMEDOUT;
+                break;
+            }
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
         }
+        struct pollfd fds[2] = {{pidfd, POLLIN, 0}, {s->rfd, POLLIN, 0}};
+        if (poll(fds, s->rfd >= 0 ? 2 : 1, timeout) > 0 && (fds[1].revents & POLLIN))
+            drain(s);
     }
+    if (s->rfd >= 0)
+        drain(s);
+    if (pidfd >= 0)
+        close(pidfd);
+    return rc;
 }
 
 void fsan_supervisor_close(struct fsan_supervisor *s)

@@ -3,6 +3,7 @@
 #define FSAN_SUPERVISE_H
 
 #include <limits.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "model.h"
@@ -23,8 +24,12 @@ struct fsan_supervisor {
 
 /* Makes the FIFO in dir and opens it.  0 or -errno (then nothing is left). */
 int fsan_supervisor_open(struct fsan_supervisor *s, const char *dir);
-/* waitpid(pid) that reads the FIFO meanwhile.  0 with *status, or -errno. */
-int fsan_supervisor_wait(struct fsan_supervisor *s, pid_t pid, int *status);
+/* waitpid(pid) that reads the FIFO meanwhile.  0 with *status, or -errno.
+ * Once *stop holds a signal number (forksan was told to stop and passed it
+ * on), it waits at most grace_ms more: then -ETIMEDOUT, the command still
+ * running. */
+int fsan_supervisor_wait(struct fsan_supervisor *s, pid_t pid, int *status, const volatile sig_atomic_t *stop,
+                         int grace_ms);
 /* Closes and removes the FIFO; what was read stays. */
 void fsan_supervisor_close(struct fsan_supervisor *s);
 void fsan_supervisor_free(struct fsan_supervisor *s);

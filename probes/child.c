@@ -166,6 +166,14 @@ static void write_python_fork(void)
     write_pyref(FSAN_PYREF_FORK, fsan__proc.fork_pysite, 0);
 }
 
+/* A lock the forking thread took inside the fork call itself (CPython's
+ * os.fork holds the import lock and its own runtime locks across fork and
+ * releases or re-creates them in the child). */
+static int fork_call_hold(const struct fsan__thread *t, const struct fsan__thread *forker, const struct fsan__held *h)
+{
+    return t == forker && fsan__proc.fork_pysite && fsan__py_site_within(h->pysite, fsan__proc.fork_pysite);
+}
+
 static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker, uint32_t *held_total)
 {
     struct snap_thread *st = n_snap_threads < FSAN_MAX_THREADS ? &snap_threads[n_snap_threads++] : NULL;
@@ -203,7 +211,7 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
         uintptr_t addr = atomic_load(&h->addr);
         if (addr == 0)
             continue;
-        int fork_call = t == forker && fsan__py_site_within(h->pysite, fsan__proc.fork_pysite);
+        int fork_call = fork_call_hold(t, forker, h);
         struct fsan_rec_held hr = {
             .lock_addr = addr,
             .holder_tid = (uint32_t)t->tid,
@@ -244,10 +252,21 @@ static int snapshot_is_clean(const struct fsan__thread *forker)
             return 0;
         uint32_t count = atomic_load(&t->held_count);
         for (uint32_t j = 0; j < count && j < FSAN_MAX_HELD; j++)
-            if (atomic_load(&t->held[j].addr) != 0)
+            if (atomic_load(&t->held[j].addr) != 0 && !fork_call_hold(t, forker, &t->held[j]))
                 return 0;
     }
     return 1;
+}
+
+/* AS-safe: a clean child's forker drops the holds of the fork call (the
+ * child's own after-fork step released or replaced those locks), so that a
+ * fork of this child does not see them as held. */
+static void drop_fork_call_holds(struct fsan__thread *forker)
+{
+    uint32_t count = atomic_load(&forker->held_count);
+    for (uint32_t j = 0; j < count && j < FSAN_MAX_HELD; j++)
+        if (atomic_load(&forker->held[j].addr) != 0 && fork_call_hold(forker, forker, &forker->held[j]))
+            atomic_store(&forker->held[j].addr, 0);
 }
 
 /* AS-safe: was the forking thread the only live thread? */
@@ -329,6 +348,8 @@ void fsan__child_snapshot(struct fsan__thread *forker)
          * overflow count is the parent's history, not this child's.) */
         if (FSAN_UNLIKELY(forker && forker->held_overflow))
             forker->held_overflow = 0;
+        if (forker && fsan__proc.fork_pysite)
+            drop_fork_call_holds(forker);
         if (FSAN_UNLIKELY(fsan__proc.opts.trace_all)) {
             write_deferred_forker();
             fsan__trace_mark_needed();
@@ -336,7 +357,8 @@ void fsan__child_snapshot(struct fsan__thread *forker)
         return;
     }
     int saved = errno;
-    if (!snapshot_single_threaded(forker))
+    int alone = snapshot_single_threaded(forker);
+    if (!alone)
         fsan__proc.unwind_unsafe = 1; /* see stack.c: no unwinding in this child */
     memset(snap_index, 0, sizeof snap_index);
     fsan__site_write(snap_fork_site);
@@ -357,11 +379,18 @@ void fsan__child_snapshot(struct fsan__thread *forker)
         forker->held_overflow = full;
     if (full)
         fsan__trace_stats(); /* now: a child that hangs never reaches its exit */
-    /* Something may become a finding: make the file complete now, so the
-     * evidence survives a child that hangs or is killed. */
-    fsan__trace_mark_needed();
+    /* Another thread vanished: something may become a finding, so the
+     * file is made complete now, and the evidence survives a child that
+     * hangs or is killed.  The forking thread alone, with locks of its own
+     * (CPython's main thread always holds one), says nothing until the
+     * child does something with them: the records wait in the buffer, and
+     * leave with the first finding or lock event, or never, with a child
+     * that just ends. */
     fsan__trace_maps();
-    fsan__trace_flush();
+    if (!alone || full) {
+        fsan__trace_mark_needed();
+        fsan__trace_flush();
+    }
     errno = saved;
 }
 

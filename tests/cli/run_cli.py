@@ -15,11 +15,13 @@ indented below) or "skip NAME: why", then the plain summary line
 "N passed, N failed".  Exit status 1 when any check failed.
 """
 import argparse
+import glob
 import json
 import resource
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -397,8 +399,9 @@ def check_run_fifo_planted_by_program(c):
 
 def check_run_stopped_by_sigterm(c):
     """`timeout -s TERM 2 forksan run -- sleep 60`: forksan passes the
-    signal on, reports, and ends within the grace period, leaving no
-    temporary trace directory behind."""
+    signal on, reports, and ends, leaving no temporary trace directory
+    behind; a command that ignores SIGTERM costs at most the grace period
+    (3 s), then forksan reports without it."""
     tmp = os.path.join(c.work, "sigterm-tmp")
     os.mkdir(tmp, 0o700)
     env = dict(os.environ, TMPDIR=tmp)
@@ -414,6 +417,24 @@ def check_run_stopped_by_sigterm(c):
     left = os.listdir(tmp)
     if left:
         return "temporary trace directory left behind: %s" % left
+    # A command that ignores SIGTERM: forksan waits its grace period (3 s),
+    # then reports without it.
+    pidfile = os.path.join(c.work, "stubborn.pid")
+    t0 = time.monotonic()
+    proc = subprocess.run(["timeout", "-s", "TERM", "1", c.forksan, "run", "--", "/bin/sh", "-c",
+                           "trap '' TERM; echo $$ > %s; exec sleep 30 </dev/null >/dev/null 2>&1" % pidfile],
+                          capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    took = time.monotonic() - t0
+    try:
+        with open(pidfile) as f:
+            os.kill(int(f.read()), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
+    if took > 8 or "did not end within 3 s of SIGTERM" not in proc.stderr or "SUMMARY: forksan" not in proc.stderr:
+        return "a command ignoring SIGTERM: forksan took %.1fs\n%s" % (took, show(proc))
+    left = os.listdir(tmp)
+    if left:
+        return "temporary trace directory left behind after the grace period: %s" % left
     return None
 
 
@@ -534,6 +555,29 @@ def check_full_disk(c):
             return "the FIFO was left behind: %s" % left
     finally:
         subprocess.run(["umount", full])
+    return None
+
+
+def check_clean_python_children_write_nothing(c):
+    """A Python program forks 200 children that end at once: the main
+    thread holds a lock of CPython's own at every fork (its thread state
+    lock, and the import lock inside os.fork), which alone is no reason
+    for a trace.  No child leaves a file; the count of processes in the
+    report is the command alone."""
+    script = os.path.join(c.work, "clean_children.py")
+    with open(script, "w") as f:
+        f.write("import os\nfor i in range(200):\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
+                "    os.waitpid(pid, 0)\nprint('ok')\n")
+    tdir = os.path.join(c.work, "clean-children-traces")
+    pythons = ["/usr/bin/python3"] + sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.11*/bin/python3")))[:1]
+    for py in pythons:
+        shutil.rmtree(tdir, ignore_errors=True)
+        proc = c.run(["run", "--trace-dir", tdir, "--", py, script])
+        if proc.returncode != 0 or proc.stdout != "ok\n":
+            return "%s: exit %d\n%s" % (py, proc.returncode, show(proc))
+        traces = [n for n in os.listdir(tdir) if n.endswith(".trace")]
+        if traces:
+            return "%s: %d clean children left traces (%s ...)" % (py, len(traces), traces[0])
     return None
 
 
@@ -1045,6 +1089,7 @@ CHECKS = [
     ("trace-dir-trust", check_trace_dir_trust),
     ("hostile-names-escaped", check_hostile_names_escaped),
     ("run-on-a-full-disk", check_full_disk),
+    ("clean-python-children-write-nothing", check_clean_python_children_write_nothing),
     ("report-truncated-trace", check_report_truncated_trace),
     ("exit-66-on-child-deadlock", check_exit_status_fail_on_default),
     ("exit-own-status-with-fail-on-never", check_exit_status_fail_on_never),
