@@ -430,6 +430,61 @@ SCENARIOS = [
              stdout_has="line one\npartialline one\npartial"),
     Scenario("c-clean-stdio-bytes-flushed-before-fork", "stdio_bytes", args=["flushed"], clean=True,
              absent=["stdio-duplicate"], stdout_has="line one\npartial"),
+
+    # Stress: the runtime under load (stress_*.c).  Each program bounds its
+    # own waits and checks its own counts (exit status 1 when one is wrong);
+    # observe mode must not change its output or status.  Rules that cannot
+    # be true of a program are listed as absent, so a false one fails.
+    # 64 threads churn mutexes, rwlocks and binary semaphores, holding them
+    # at every fork, while the main thread forks 1,000 children that take no
+    # lock: orphaned-lock and threads-at-fork warnings (all 64 churners
+    # vanish), never a child-deadlock.
+    Scenario("c-stress-churners-fork-storm", "stress_churn_forks",
+             expect=[Expect("threads-at-fork", "warning", "fork", "stress_churn_forks.c", "fork",
+                            message_has="64 other threads were alive at fork"),
+                     Expect("threads-at-fork", "warning", "thread", thread_name="churn-rwlock", name_only=True),
+                     Expect("orphaned-lock", "warning", "acquired", "stress_churn_forks.c", "mutex",
+                            thread_name="churn-mutex"),
+                     Expect("orphaned-lock", "warning", "acquired", "stress_churn_forks.c", "sem",
+                            thread_name="churn-sem")],
+             absent=["child-deadlock", "inherited-held-lock", "stranded-loop", "shared-loop", "foreign-handle",
+                     "stdio-duplicate", "duplicated-cleanup", "skipped-cleanup", "cleared-cache"],
+             absent_notice="tables full", stdout_has="children ok: 1000, bytes: 1000\n", exit_status=0,
+             same_as_bare=True, timeout=180),
+    # 2,000 threads wait on a condition variable at the one fork: the table
+    # has 1,024 slots, the main thread takes the first (it locks before it
+    # creates), so 977 threads are untracked, counted once each (in the
+    # parent and, inherited, in the child).  Nothing is held: a note.
+    Scenario("c-stress-2000-threads-at-fork", "stress_many_threads", quiet=True, notes_ok=["threads-at-fork"],
+             expect=[Expect("threads-at-fork", "note", "fork", "stress_many_threads.c", "fork"),
+                     Expect("threads-at-fork", "note", "thread", "stress_many_threads.c", "create")],
+             notice_has=", 977 threads and 0 call sites not tracked (tables full)",
+             stdout_has="child ran\nchild ended: 0\nthreads joined: 2000\n", exit_status=0, same_as_bare=True),
+    # ... the threads take all 1,024 slots before the main thread locks:
+    # it forks without a slot; still 977 untracked (976 threads and itself).
+    Scenario("c-stress-2000-threads-forker-untracked", "stress_many_threads", args=["late"], quiet=True,
+             notes_ok=["threads-at-fork"],
+             expect=[Expect("threads-at-fork", "note", "fork", "stress_many_threads.c", "fork")],
+             notice_has=", 977 threads and 0 call sites not tracked (tables full)",
+             stdout_has="child ran\nchild ended: 0\nthreads joined: 2000\n", exit_status=0, same_as_bare=True),
+    # fork() from a SIGUSR1 handler, on the main thread (raise) and on
+    # churner threads interrupted anywhere, inside the runtime's lock hooks
+    # too; 100 children _exit at once.  Which locks are held at each fork is
+    # chance (warnings, notes): only errors and impossible rules are absent.
+    Scenario("c-stress-fork-in-signal-handler", "stress_fork_in_handler",
+             expect=[Expect("threads-at-fork", None, "fork", "stress_fork_in_handler.c", "handler-fork",
+                            message_has="4 other threads were alive at fork")],
+             absent=["child-deadlock", "stranded-loop", "shared-loop", "foreign-handle", "stdio-duplicate",
+                     "duplicated-cleanup", "skipped-cleanup", "cleared-cache"],
+             absent_notice="tables full", stdout_has="raised: 20/20\nsent: 80/80\n", exit_status=0,
+             same_as_bare=True),
+    # Fork-like children the runtime never sees forked: raw clone3 and clone
+    # (through the interposed syscall()) and glibc's clone() wrapper on a
+    # stack of its own, beside a thread churning a mutex: no finding at all.
+    Scenario("c-stress-clone-children", "stress_clone_children", quiet=True, absent_notice="tables full",
+             stdout_has="clone3 child\n" * 5 + "clone child\n" * 5 + "glibc clone child\n" * 5
+             + "clone3: 5/5\nclone: 5/5\nglibc clone: 5/5\n",
+             exit_status=0, same_as_bare=True),
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),
