@@ -563,7 +563,7 @@ static int runtime_abandons(const struct fsan_trace *t, uint64_t addr)
 static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const struct fsan_trace *t,
                       const struct fsan_rec_held *h, int *vanished_left_lock)
 {
-    if ((h->kind & FSAN_KIND_PSHARED) || (h->flags & (FSAN_HELD_SELF_WAIT | FSAN_HELD_FORK_CALL)) ||
+    if ((h->kind & FSAN_KIND_PSHARED) || (h->flags & (FSAN_HELD_SELF_WAIT | FSAN_HELD_FORK_CALL | FSAN_HELD_AVAILABLE)) ||
         runtime_abandons(t, h->lock_addr) || child_cleared(t, h->lock_addr) ||
         child_deadlocked_on(t, h->lock_addr) || child_execed(set, t))
         return;
@@ -588,9 +588,13 @@ static void rule_held(struct ctx *c, const struct fsan_trace_set *set, const str
         finish_location(c, loc, t, FSAN_PYREF_HELD, h->lock_addr, (h->flags & FSAN_HELD_SITE_SHARED) != 0);
     } else {
         char *label = thread_label(c, t, h->holder_tid);
+        /* Readers still get into a read-held rwlock; a writer waits for
+         * the vanished reader forever. */
+        int read_held = h->lock_type == FSAN_LOCK_RWLOCK && h->mode == FSAN_MODE_READ;
         start_finding(&f, "orphaned-lock", FSAN_SEV_WARNING,
-                      xprintf(c, "%s%s 0x%llx was held at fork by %s, which does not exist in the child; the child never re-initialised it, so the first attempt to take it there hangs",
-                              kw, noun, (unsigned long long)h->lock_addr, label ? label : "a thread"));
+                      xprintf(c, "%s%s 0x%llx was held at fork by %s, which does not exist in the child; the child never re-initialised it, so the first attempt to take it %sthere hangs",
+                              kw, noun, (unsigned long long)h->lock_addr, label ? label : "a thread",
+                              read_held ? "for writing " : ""));
         struct fsan_location *loc = site_location(c, &f, t, "acquired", h->holder_tid, h->acquire_site,
                                                   xprintf(c, "acquired by %s at:", label ? label : "the vanished thread"));
         finish_location(c, loc, t, FSAN_PYREF_HELD, h->lock_addr, (h->flags & FSAN_HELD_SITE_SHARED) != 0);

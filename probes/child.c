@@ -19,6 +19,7 @@
  * written (and flushed) its explanation.
  */
 #include <errno.h>
+#include <semaphore.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -166,6 +167,15 @@ static void write_python_fork(void)
     write_pyref(FSAN_PYREF_FORK, fsan__proc.fork_pysite, 0);
 }
 
+/* AS-safe: the semaphore at addr had units left at the fork.  Read from a
+ * copy, so a semaphore freed since cannot crash the child. */
+static int sem_has_units(uintptr_t addr)
+{
+    sem_t copy;
+    int value = 0;
+    return fsan__read_mem(&copy, addr, sizeof copy) == 0 && sem_getvalue(&copy, &value) == 0 && value > 0;
+}
+
 /* A lock the forking thread took inside the fork call itself (CPython's
  * os.fork holds the import lock and its own runtime locks across fork and
  * releases or re-creates them in the child). */
@@ -212,6 +222,7 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
         if (addr == 0)
             continue;
         int fork_call = fork_call_hold(t, forker, h);
+        int available = h->type == FSAN_LOCK_SEM && sem_has_units(addr);
         struct fsan_rec_held hr = {
             .lock_addr = addr,
             .holder_tid = (uint32_t)t->tid,
@@ -222,7 +233,7 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
             .depth = h->depth,
             .flags = ((t != forker && t->waiting_on == addr) ? FSAN_HELD_SELF_WAIT : 0) |
                      (fsan__site_shared(h->site, addr) ? FSAN_HELD_SITE_SHARED : 0) |
-                     (fork_call ? FSAN_HELD_FORK_CALL : 0),
+                     (fork_call ? FSAN_HELD_FORK_CALL : 0) | (available ? FSAN_HELD_AVAILABLE : 0),
         };
         fsan__trace_record(FSAN_REC_HELD, &hr, sizeof hr, NULL, 0);
         fsan__site_write(h->site);

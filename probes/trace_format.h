@@ -177,6 +177,10 @@ enum fsan_held_flags {
      * lock, and runs os.register_at_fork hooks such as logging's): the
      * runtime's after-fork step in the child releases or replaces it. */
     FSAN_HELD_FORK_CALL = 1u << 2,
+    /* A semaphore with units left at the fork (a counting semaphore of
+     * which this holder took one of several): a take in the child does not
+     * block, so its holder vanishing strands nobody. */
+    FSAN_HELD_AVAILABLE = 1u << 3,
 };
 
 enum fsan_lock_event_kind {

@@ -94,6 +94,11 @@ SCENARIOS = [
     ),
 
     # ---- clean controls: nothing above note ---------------------------------
+    # A counting semaphore (value 2) of which a vanished thread holds one
+    # unit: the child still gets one, so no orphaned-lock.
+    Scenario("c-clean-counting-semaphore-unit-held", "sem_binary_thread", args=["counting"], quiet=True,
+             notes_ok=["threads-at-fork"], absent=["orphaned-lock", "child-deadlock"],
+             stdout_has="child ended: 0", same_as_bare=True),
     Scenario("c-clean-atfork-reinit-recursive-mutex", "atfork_reinit_recursive", clean=True,
              absent=["child-deadlock", "inherited-held-lock"], stdout_has="child ended: 0", same_as_bare=True),
     Scenario("c-clean-process-shared-mutex", "pshared_mutex", clean=True, absent=["child-deadlock"],

@@ -1,10 +1,15 @@
 /* A binary semaphore (sem_init(&s, 0, 1)) used as a lock: a thread named
  * "sem-holder" has taken it (sem_wait) and keeps it across the main
  * thread's fork; the child sem_waits on it: child-deadlock naming
- * "sem-holder", plus threads-at-fork. */
+ * "sem-holder", plus threads-at-fork.
+ *
+ * With the argument "counting" the semaphore starts at 2: the holder's unit
+ * leaves one, the child's sem_trywait gets it, and nothing is stranded (no
+ * orphaned-lock: a counting semaphore with units left is no held lock). */
 #include "common.h"
 
 #include <semaphore.h>
+#include <string.h>
 
 static sem_t gate;
 static struct latch holding = LATCH_INIT;
@@ -21,14 +26,17 @@ static void *sem_holder(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    sem_init(&gate, 0, 1);
+    int counting = argc > 1 && strcmp(argv[1], "counting") == 0;
+    sem_init(&gate, 0, counting ? 2 : 1);
     pthread_t t;
     pthread_create(&t, NULL, sem_holder, NULL); /* @mark:create */
     latch_wait(&holding);
     pid_t pid = fork(); /* @mark:fork */
     if (pid == 0) {
+        if (counting)
+            _exit(sem_trywait(&gate) == 0 ? 0 : 1);
         sem_wait(&gate); /* @mark:attempt */
         _exit(0);
     }
