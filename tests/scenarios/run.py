@@ -141,11 +141,12 @@ def compare_with_bare(s, build, proc):
     return problems
 
 
-def run_scenario(s, build):
+def run_scenario(s, build, keep=None):
     forksan = os.path.join(build, "bin", "forksan")
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.json")
-        cmd = [forksan, "run", "--format", "json", "-o", report, "--fail-on", "never"] + s.forksan_args + ["--"] + s.command(build)
+        kept = ["--trace-dir", os.path.join(keep, s.name)] if keep else []
+        cmd = [forksan, "run", "--format", "json", "-o", report, "--fail-on", "never"] + kept + s.forksan_args + ["--"] + s.command(build)
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=s.timeout, cwd=ROOT)
         problems = []
         if not os.path.exists(report):
@@ -199,6 +200,9 @@ def run_scenario(s, build):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--keep-traces", metavar="DIR",
+                        help="keep each scenario's traces in DIR/NAME (to compare two builds' reports on them: "
+                             "tests/scenarios/compare_reports.sh)")
     parser.add_argument("names", nargs="*", help="run only these scenarios")
     opts = parser.parse_args()
     build = os.path.abspath(opts.build)
@@ -218,7 +222,7 @@ def main():
             skipped += 1
             continue
         try:
-            problems = run_scenario(s, build)
+            problems = run_scenario(s, build, opts.keep_traces and os.path.abspath(opts.keep_traces))
         except subprocess.TimeoutExpired:
             problems = ["timed out after %ds (the scenario must end on its own)" % s.timeout]
         except AssertionError as exc:
