@@ -2,8 +2,10 @@
 #
 #   make            build build/bin/forksan and build/lib/libforksan.so
 #   make deps       install the Debian packages the build needs (when missing)
-#   make check      unit tests (cmocka), scenario tests under forksan run, and
+#   make check      unit tests (cmocka), scenario tests under forksan run,
 #                   real programs (make realworld-quick; make realworld for all)
+#                   and each fuzz target for a few seconds (make fuzz-check)
+#   make fuzz       each fuzz target for FUZZ_SECONDS (600) with libFuzzer
 #   make demo       run forksan on the bundled example and print the report
 #   make bench      bare vs forksan ratios against the budgets in doc/budgets.md
 #   make realworld  real programs (CPython tests, PostgreSQL, Redis, nginx) bare vs under forksan
@@ -15,26 +17,37 @@ CC     ?= cc
 
 VERSION := 0.1.0
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-BASEFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -DFORKSAN_VERSION='"$(VERSION)"' -Iprobes -Ianalyzer -Ireports
+BASEFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -DFORKSAN_VERSION='"$(VERSION)"'
+
+# Each folder sees only what it builds on (doc/architecture.md):
+#   probes -> common <- analyzer -> reports -> common
+# common/ holds the contracts both sides share: the trace format, the
+# options table, the report model and the rule catalogue.
+INC_probes   := -Iprobes -Icommon
+INC_common   := -Icommon
+INC_reports  := -Ireports -Icommon
+INC_analyzer := -Ianalyzer -Icommon -Ireports
 
 # The runtime: position independent, everything hidden except the interposers
 # and the public API (probes/fsan.h marks those with FSAN_EXPORT).
-RT_CFLAGS := $(BASEFLAGS) -flto -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec
+RT_CFLAGS := $(BASEFLAGS) $(INC_probes) -flto -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec
 RT_LDFLAGS := -flto -O2 -shared -Wl,-z,initfirst -Wl,-z,now -Wl,--no-undefined
 # libgcc's unwinder is linked in (static, PIC) with its symbols hidden, so
 # the runtime adds no library to the processes it lives in and never
 # replaces the program's own _Unwind_* (C++ exceptions).
 RT_LIBS := -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic -Wl,--exclude-libs,libgcc_eh.a -ldl -pthread
 
-RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c probes/options.c \
+RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c common/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
            probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c probes/pidcheck.c \
            probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c
-AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c analyzer/model.c \
-           analyzer/symbolize.c analyzer/rules.c analyzer/traceset.c probes/options.c \
-           reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c \
+AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.c \
+           analyzer/symbolize.c analyzer/traceset.c common/options.c analyzer/pipeline.c \
+           reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c \
            reports/render_sarif.c reports/render_html.c
 AN_SRCS += analyzer/suppress.c analyzer/baseline.c analyzer/supervise.c
+AN_SRCS += analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
+           analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c
 AN_LIBS := -ldw -lelf
 
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/rt/%.o)
@@ -53,7 +66,7 @@ $(BUILD)/rt/%.o: %.c
 
 $(BUILD)/an/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(BASEFLAGS) $(INC_$(firstword $(subst /, ,$*))) -MMD -MP -c $< -o $@
 
 $(RUNTIME): $(RT_OBJS)
 	@mkdir -p $(dir $@)
@@ -76,10 +89,10 @@ $(BUILD)/gen/py311_offsets.h: probes/pyoffsets_gen.c
 $(BUILD)/rt/probes/python.o: $(BUILD)/gen/py311_offsets.h
 $(BUILD)/rt/probes/python.o: RT_CFLAGS += -I$(BUILD)/gen
 
-# The built-in suppressions (reports/builtin.supp) are compiled into the
+# The built-in suppressions (analyzer/builtin.supp) are compiled into the
 # command as one C string literal, one source line per file line.
 SUPP_GEN := $(BUILD)/gen/builtin_supp.h
-$(SUPP_GEN): reports/builtin.supp
+$(SUPP_GEN): analyzer/builtin.supp
 	@mkdir -p $(dir $@)
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp
 	@mv $@.tmp $@
@@ -98,7 +111,7 @@ test-deps:
 # ---- tests ---------------------------------------------------------------
 include tests/tests.mk
 
-check: test-deps all unit scenarios man-check sarif-check html-check realworld-quick
+check: test-deps all unit scenarios man-check sarif-check html-check realworld-quick fuzz-check
 
 # ---- demo ----------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c
@@ -139,3 +152,4 @@ include man/man.mk
 include tests/sarif/sarif.mk
 include tests/html/html.mk
 include tests/realworld/realworld.mk
+include tests/fuzz/fuzz.mk

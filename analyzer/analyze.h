@@ -27,15 +27,13 @@ struct fsan_analyze_options {
      * set, it shows the Python frames first, then the native ones
      * (--native-frames). */
     int native_frames;
-    /* When set, says whether a finding will be suppressed.  A lock that is
-     * suppressed as a runtime internal (CPython's logging lock, replaced by
-     * its at-fork hook) must not make threads-at-fork a warning either. */
-    int (*is_suppressed)(void *ctx, const struct fsan_finding *f);
-    void *suppress_ctx;
 };
 
-/* Applies the rules.  The report takes over set->notices.  opts may be
- * NULL (the defaults). */
+/* Applies the rules (rules.c).  The report takes over set->notices.  opts
+ * may be NULL (the defaults).  A severity that depends on other findings
+ * (threads-at-fork on its orphaned-lock findings) is left pending in
+ * out->downgrades until fsan_apply_downgrades (finding.h) runs after the
+ * suppressions. */
 int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
                       const struct fsan_analyze_options *opts, struct fsan_report *out);
 

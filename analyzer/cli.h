@@ -44,7 +44,8 @@ int fsan_cmd_report(struct fsan_cli *cli, const char *dir);
 int fsan_load_filters(struct fsan_cli *cli);
 void fsan_free_filters(struct fsan_cli *cli);
 
-/* Analyze dir and render; *worst receives the highest severity found. */
+/* Analyze dir and render (pipeline.c); *worst receives the highest
+ * severity found. */
 int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum fsan_severity *worst);
 
 #define FSAN_EXIT_USAGE 2

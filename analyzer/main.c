@@ -175,7 +175,7 @@ static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
  * catalogue (id, default severity, title); with it, the rule's id, default
  * severity and title, then the sections "What happens", "Fix (C)",
  * "Fix (Python)" and "Example", the same texts and headings as forksan(7)
- * and the SARIF rule help, all from reports/rules.def.  Prose is wrapped to
+ * and the SARIF rule help, all from common/rules.def.  Prose is wrapped to
  * fit 80 columns, keeping the catalogue's paragraphs (a blank line); the
  * example keeps its own lines, indented like the prose so it stands apart
  * from the headings. */

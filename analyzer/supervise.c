@@ -379,20 +379,6 @@ static int add_live_finding(struct fsan_report *r, int pid, const char *text, si
     return rc;
 }
 
-/* Orders the findings as the analyzer does: most severe first, then rule,
- * then first pid. */
-static int cmp_findings(const void *a, const void *b)
-{
-    const struct fsan_finding *x = a, *y = b;
-    if (x->severity != y->severity)
-        return x->severity > y->severity ? -1 : 1;
-    int c = strcmp(x->rule, y->rule);
-    if (c)
-        return c;
-    int px = x->npids ? x->pids[0] : 0, py = y->npids ? y->pids[0] : 0;
-    return (px > py) - (px < py);
-}
-
 int fsan_supervisor_apply(struct fsan_supervisor *s, struct fsan_report *r)
 {
     char incomplete[1024] = "";
@@ -426,7 +412,7 @@ int fsan_supervisor_apply(struct fsan_supervisor *s, struct fsan_report *r)
         }
     }
     if (rc == 0 && r->nfindings > nfindings)
-        qsort(r->findings, r->nfindings, sizeof *r->findings, cmp_findings);
+        qsort(r->findings, r->nfindings, sizeof *r->findings, fsan_finding_cmp);
     s->incomplete = r->incomplete = nincomplete;
     if (rc == 0 && nincomplete) {
         char *notice = NULL;

@@ -1,6 +1,6 @@
 /* suppress.h — suppression files: reading them and removing the findings
  * they match from a report (--suppressions, FORKSAN_OPTIONS=suppressions=,
- * and the built-in list compiled from reports/builtin.supp).
+ * and the built-in list compiled from analyzer/builtin.supp).
  *
  * The line format, one entry per line ('#' starts a comment line, blank
  * lines are ignored, surrounding white space is trimmed):
@@ -59,7 +59,7 @@ int fsan_suppressions_parse(struct fsan_suppressions *s, const char *name, const
 /* Reads and parses the file at path ("cannot read" errors name it too). */
 int fsan_suppressions_load(struct fsan_suppressions *s, const char *path, char *err, size_t errlen);
 
-/* Parses the built-in list (reports/builtin.supp, compiled in). */
+/* Parses the built-in list (analyzer/builtin.supp, compiled in). */
 int fsan_suppressions_add_builtin(struct fsan_suppressions *s, char *err, size_t errlen);
 
 /* The built-in list's text, as compiled in. */

@@ -8,6 +8,10 @@
  * the offset, and keeps everything read before a truncated tail (that part
  * is intact: records are appended whole).  It never guesses past a bad
  * record: a wrong guess would invent findings.
+ *
+ * common/records.def says which record types exist, from which version,
+ * how long each fixed part is, and where each is kept: the array records
+ * are read, checked for size and freed by code generated from it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,30 +24,44 @@
 
 #include "tracefile.h"
 
-static const size_t min_payload[FSAN_REC_TYPE_MAX + 1] = {
-    [FSAN_REC_PROCESS] = sizeof(struct fsan_rec_process),
-    [FSAN_REC_MAPS] = 0,
-    [FSAN_REC_SITE] = sizeof(struct fsan_rec_site),
-    [FSAN_REC_THREAD] = sizeof(struct fsan_rec_thread),
-    [FSAN_REC_HELD] = sizeof(struct fsan_rec_held),
-    [FSAN_REC_LOCK_EVENT] = sizeof(struct fsan_rec_lock_event),
-    [FSAN_REC_RESUMED] = sizeof(struct fsan_rec_resumed),
-    [FSAN_REC_DEADLOCK] = sizeof(struct fsan_rec_deadlock),
-    [FSAN_REC_EXEC] = sizeof(struct fsan_rec_exec),
-    [FSAN_REC_EXEC_FAILED] = sizeof(struct fsan_rec_exec_failed),
-    [FSAN_REC_EXIT] = sizeof(struct fsan_rec_exit),
-    [FSAN_REC_STATS] = sizeof(struct fsan_rec_stats),
-    [FSAN_REC_PYSITE] = sizeof(struct fsan_rec_pysite),
-    [FSAN_REC_PYREF] = sizeof(struct fsan_rec_pyref),
-    [FSAN_REC_PYINFO] = sizeof(struct fsan_rec_pyinfo),
-    [FSAN_REC_LOOP] = sizeof(struct fsan_rec_loop),
-    [FSAN_REC_LOOP_USE] = sizeof(struct fsan_rec_loop_use),
-    [FSAN_REC_CLEANUP] = sizeof(struct fsan_rec_cleanup),
-    [FSAN_REC_PIDCHECK] = sizeof(struct fsan_rec_pidcheck),
-    [FSAN_REC_FOREIGN] = sizeof(struct fsan_rec_foreign),
-    [FSAN_REC_SIGNAL] = sizeof(struct fsan_rec_signal),
-    [FSAN_REC_REAPED] = sizeof(struct fsan_rec_reaped),
+/* What records.def says of each type: the version that added it and its
+ * fixed part today. */
+struct rec_layout {
+    uint32_t since;
+    size_t fixed;
 };
+
+static const struct rec_layout layouts[FSAN_REC_TYPE_MAX + 1] = {
+#define FSAN_REC_ARRAY(NAME, payload, since, keeps, element, array, count, noun) \
+    [FSAN_REC_##NAME] = {since, sizeof(struct fsan_rec_##payload)},
+#define FSAN_REC_ONE(NAME, fixed, since) [FSAN_REC_##NAME] = {since, fixed},
+#include "records.def"
+};
+
+/* records.def has one line per record type (a type listed twice would be
+ * a duplicate initializer, which the build refuses). */
+enum {
+    RECORD_LINES = 0
+#define FSAN_REC_ARRAY(NAME, payload, since, keeps, element, array, count, noun) +1
+#define FSAN_REC_ONE(NAME, fixed, since) +1
+#include "records.def"
+};
+_Static_assert((int)RECORD_LINES == (int)FSAN_REC_TYPE_MAX, "records.def needs one line per record type");
+
+/* The fixed part of a record of this type in a file of this version.
+ * *shorter is set when the version's payload was shorter than today's and
+ * had no tail (records.def: FSAN_REC_SHORTER). */
+static size_t fixed_part(uint16_t type, uint32_t version, int *shorter)
+{
+#define FSAN_REC_SHORTER(NAME, before, size)                \
+    if (type == FSAN_REC_##NAME && version < (before)) {    \
+        *shorter = 1;                                       \
+        return (size);                                      \
+    }
+#include "records.def"
+    *shorter = 0;
+    return layouts[type].fixed;
+}
 
 /* Python site ids, like native ones, index a table: refuse ids that would
  * make a damaged record allocate gigabytes. */
@@ -83,12 +101,6 @@ static char *dup_tail(const unsigned char *p, size_t n)
     }
     return s;
 }
-
-/* Appends a record whose optional tail is a name (NULL when empty). */
-#define append_named(arr, n, r, tail, tail_len)                                       \
-    ((r).name = (tail_len) ? dup_tail((tail), (tail_len)) : NULL,                     \
-     (tail_len) && !(r).name ? -ENOMEM                                                \
-                             : APPEND(arr, n, r) < 0 ? (free((r).name), -ENOMEM) : 0)
 
 static int add_site(struct fsan_trace *t, const unsigned char *p, size_t size)
 {
@@ -276,67 +288,169 @@ static int add_maps(struct fsan_trace *t, const unsigned char *p, size_t size)
     return 0;
 }
 
-static int add_loop(struct fsan_trace *t, const unsigned char *p, size_t size, const char **why)
+/* Checks on the values of an array record's fixed part, and the one
+ * repair the reader makes (a thread name is made to end). */
+static int check_payload(uint16_t type, void *payload, const char **why)
 {
-    struct fsan_trace_loop l;
-    memcpy(&l.rec, p, sizeof l.rec);
-    if (l.rec.nfds > 4096 || size != sizeof l.rec + (size_t)l.rec.nfds * sizeof(int32_t)) {
-        *why = "the loop's descriptor list does not fit the record";
-        return -EINVAL;
+    switch (type) {
+    case FSAN_REC_THREAD: {
+        struct fsan_rec_thread *r = payload;
+        r->name[15] = '\0';
+        return 0;
     }
-    l.fds = malloc(l.rec.nfds ? l.rec.nfds * sizeof(int32_t) : 1);
-    if (!l.fds)
-        return -ENOMEM;
-    memcpy(l.fds, p + sizeof l.rec, l.rec.nfds * sizeof(int32_t));
-    if (APPEND(t->loops, t->nloops, l) < 0) {
-        free(l.fds);
-        return -ENOMEM;
+    case FSAN_REC_LOOP_USE: {
+        const struct fsan_rec_loop_use *r = payload;
+        if (r->kind < FSAN_LOOPUSE_CTL || r->kind > FSAN_LOOPUSE_RECREATE) {
+            *why = "unknown loop-use kind";
+            return -EINVAL;
+        }
+        return 0;
+    }
+    case FSAN_REC_CLEANUP: {
+        const struct fsan_rec_cleanup *r = payload;
+        if (r->kind < FSAN_CLEANUP_STDIO_DUP || r->kind > FSAN_CLEANUP_COW) {
+            *why = "unknown cleanup kind";
+            return -EINVAL;
+        }
+        return 0;
+    }
+    case FSAN_REC_SIGNAL: {
+        const struct fsan_rec_signal *r = payload;
+        if (r->signo == 0 || r->signo > 64) {
+            *why = "a signal record has a bad signal number";
+            return -EINVAL;
+        }
+        return 0;
+    }
+    case FSAN_REC_REAPED: {
+        const struct fsan_rec_reaped *r = payload;
+        if (r->signo == 0 || r->signo > 64) {
+            *why = "a reaped-child record has a bad signal number";
+            return -EINVAL;
+        }
+        return 0;
+    }
     }
     return 0;
 }
 
-/* One record's payload; returns 0, -EINVAL (malformed; *why may say how)
- * or -ENOMEM. */
-static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char *p, size_t size, uint32_t seq,
-                       const char **why)
+/* A name tail: a copy when `keep` (NULL otherwise). */
+static int take_name(char **name, int keep, const unsigned char *tail, size_t n)
 {
-    size_t fixed = min_payload[type];
+    *name = keep ? dup_tail(tail, n) : NULL;
+    return keep && !*name ? -ENOMEM : 0;
+}
+
+/* A LOOP's tail: exactly rec->nfds descriptors. */
+static int take_fds(const struct fsan_rec_loop *rec, int32_t **fds, const unsigned char *tail, size_t n,
+                    const char **why)
+{
+    if (rec->nfds > 4096 || n != (size_t)rec->nfds * sizeof(int32_t)) {
+        *why = "the loop's descriptor list does not fit the record";
+        return -EINVAL;
+    }
+    *fds = malloc(rec->nfds ? rec->nfds * sizeof(int32_t) : 1);
+    if (!*fds)
+        return -ENOMEM;
+    memcpy(*fds, tail, rec->nfds * sizeof(int32_t));
+    return 0;
+}
+
+/* The `keeps` column of records.def: where the payload sits in the
+ * element, whether bytes may follow the fixed part, what the tail becomes,
+ * and what freeing an element takes. */
+#define PAYLOAD_PLAIN(e) (e)
+#define PAYLOAD_EXACT(e) (e)
+#define PAYLOAD_SEQ(e) (e).ev
+#define PAYLOAD_NAME(e) (e).rec
+#define PAYLOAD_DECLARED_NAME(e) (e).rec
+#define PAYLOAD_FDS(e) (e).rec
+
+#define EXACT_PLAIN 0
+#define EXACT_EXACT 1
+#define EXACT_SEQ 0
+#define EXACT_NAME 0
+#define EXACT_DECLARED_NAME 0
+#define EXACT_FDS 0
+
+#define TAIL_PLAIN(e, tail, n, seq, why) 0
+#define TAIL_EXACT(e, tail, n, seq, why) 0
+#define TAIL_SEQ(e, tail, n, seq, why) ((e).seq = (seq), 0)
+#define TAIL_NAME(e, tail, n, seq, why) take_name(&(e).name, (n) > 0, (tail), (n))
+#define TAIL_DECLARED_NAME(e, tail, n, seq, why) take_name(&(e).name, (e).rec.declared != 0, (tail), (n))
+#define TAIL_FDS(e, tail, n, seq, why) take_fds(&(e).rec, &(e).fds, (tail), (n), (why))
+
+#define FREE_PLAIN(e) ((void)0)
+#define FREE_EXACT(e) ((void)0)
+#define FREE_SEQ(e) ((void)0)
+#define FREE_NAME(e) free((e).name)
+#define FREE_DECLARED_NAME(e) free((e).name)
+#define FREE_FDS(e) free((e).fds)
+
+/* An array record (records.def: FSAN_REC_ARRAY): the fixed part of this
+ * file's version is copied into a zeroed element (fields a shorter, older
+ * payload lacks read as 0), checked, its tail taken, and the element
+ * appended. */
+static int take_array_record(struct fsan_trace *t, uint16_t type, const unsigned char *p, size_t size, size_t fixed,
+                             int shorter, uint32_t seq, const char **why)
+{
+    const unsigned char *tail = p + fixed;
+    size_t tail_len = size - fixed;
+    int rc;
+    switch (type) {
+#define FSAN_REC_ARRAY(NAME, payload, since, keeps, element, array, count, noun) \
+    case FSAN_REC_##NAME: {                                                       \
+        element e;                                                                \
+        memset(&e, 0, sizeof e);                                                  \
+        memcpy(&PAYLOAD_##keeps(e), p, fixed);                                    \
+        if ((EXACT_##keeps || shorter) && tail_len != 0) {                        \
+            *why = "a " noun " record has the wrong size";                        \
+            return -EINVAL;                                                       \
+        }                                                                         \
+        rc = check_payload(type, &PAYLOAD_##keeps(e), why);                       \
+        if (rc == 0)                                                              \
+            rc = TAIL_##keeps(e, tail, tail_len, seq, why);                       \
+        if (rc < 0)                                                               \
+            return rc;                                                            \
+        if (APPEND(t->array, t->count, e) < 0) {                                  \
+            FREE_##keeps(e);                                                      \
+            return -ENOMEM;                                                       \
+        }                                                                         \
+        return 0;                                                                 \
+    }
+#include "records.def"
+    }
+    return -EINVAL;
+}
+
+/* Copies a fixed part into a member, zero-filling what a shorter one
+ * lacks. */
+static void take_fixed(void *dst, size_t dst_size, const unsigned char *p, size_t fixed)
+{
+    memset(dst, 0, dst_size);
+    memcpy(dst, p, fixed);
+}
+
+/* One record's payload; returns 0, -EINVAL (malformed; *why may say how)
+ * or -ENOMEM.  The records of FSAN_REC_ONE lines are read here by hand;
+ * the others by take_array_record. */
+static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char *p, size_t size, size_t fixed,
+                       int shorter, uint32_t seq, const char **why)
+{
     switch (type) {
     case FSAN_REC_PROCESS:
         if (t->has_process)
             return -EINVAL;
-        memcpy(&t->proc, p, fixed);
+        take_fixed(&t->proc, sizeof t->proc, p, fixed);
         t->has_process = 1;
         t->exe = dup_tail(p + fixed, size - fixed);
         return t->exe ? 0 : -ENOMEM;
     case FSAN_REC_MAPS: return add_maps(t, p, size);
     case FSAN_REC_SITE: return add_site(t, p, size);
-    case FSAN_REC_THREAD: {
-        struct fsan_rec_thread r;
-        memcpy(&r, p, sizeof r);
-        r.name[15] = '\0';
-        return APPEND(t->threads, t->nthreads, r);
-    }
-    case FSAN_REC_HELD: {
-        struct fsan_rec_held r;
-        memcpy(&r, p, sizeof r);
-        return APPEND(t->held, t->nheld, r);
-    }
-    case FSAN_REC_LOCK_EVENT: {
-        struct fsan_trace_lock_event r;
-        memcpy(&r.ev, p, sizeof r.ev);
-        r.seq = seq;
-        return APPEND(t->lock_events, t->nlock_events, r);
-    }
     case FSAN_REC_RESUMED:
         if (!t->resumed_seq)
             t->resumed_seq = seq;
         return 0;
-    case FSAN_REC_DEADLOCK: {
-        struct fsan_rec_deadlock r;
-        memcpy(&r, p, sizeof r);
-        return APPEND(t->deadlocks, t->ndeadlocks, r);
-    }
     case FSAN_REC_EXEC:
         t->has_exec = 1;
         free(t->exec_path);
@@ -345,76 +459,14 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
     case FSAN_REC_EXEC_FAILED: t->exec_failed++; return 0;
     case FSAN_REC_EXIT:
         t->has_exit = 1;
-        memcpy(&t->exit, p, sizeof t->exit);
+        take_fixed(&t->exit, sizeof t->exit, p, fixed);
         return 0;
-    case FSAN_REC_STATS: memcpy(&t->stats, p, sizeof t->stats); return 0;
+    case FSAN_REC_STATS: take_fixed(&t->stats, sizeof t->stats, p, fixed); return 0;
     case FSAN_REC_PYSITE: return add_pysite(t, p, size, why);
     case FSAN_REC_PYREF: return add_pyref(t, p, size, why);
     case FSAN_REC_PYINFO: return take_pyinfo(t, p, size, why);
-    case FSAN_REC_LOOP: return add_loop(t, p, size, why);
-    case FSAN_REC_LOOP_USE: {
-        struct fsan_rec_loop_use r;
-        if (size != sizeof r) {
-            *why = "a loop-use record has the wrong size";
-            return -EINVAL;
-        }
-        memcpy(&r, p, sizeof r);
-        if (r.kind < FSAN_LOOPUSE_CTL || r.kind > FSAN_LOOPUSE_RECREATE) {
-            *why = "unknown loop-use kind";
-            return -EINVAL;
-        }
-        return APPEND(t->loop_uses, t->nloop_uses, r);
     }
-    case FSAN_REC_CLEANUP: {
-        struct fsan_trace_cleanup r;
-        memcpy(&r.rec, p, sizeof r.rec);
-        if (r.rec.kind < FSAN_CLEANUP_STDIO_DUP || r.rec.kind > FSAN_CLEANUP_COW) {
-            *why = "unknown cleanup kind";
-            return -EINVAL;
-        }
-        return append_named(t->cleanups, t->ncleanups, r, p + fixed, size - fixed);
-    }
-    case FSAN_REC_FOREIGN: {
-        struct fsan_rec_foreign r;
-        if (size != sizeof r) {
-            *why = "a foreign-handle record has the wrong size";
-            return -EINVAL;
-        }
-        memcpy(&r, p, sizeof r);
-        return APPEND(t->foreigns, t->nforeigns, r);
-    }
-    case FSAN_REC_SIGNAL: {
-        struct fsan_trace_signal r;
-        memcpy(&r.rec, p, sizeof r.rec);
-        if (r.rec.signo == 0 || r.rec.signo > 64) {
-            *why = "a signal record has a bad signal number";
-            return -EINVAL;
-        }
-        return append_named(t->signals, t->nsignals, r, p + fixed, size - fixed);
-    }
-    case FSAN_REC_REAPED: {
-        struct fsan_rec_reaped r;
-        memcpy(&r, p, sizeof r);
-        if (size != sizeof r || r.signo == 0 || r.signo > 64) {
-            *why = "a reaped-child record has a bad size or signal number";
-            return -EINVAL;
-        }
-        return APPEND(t->reaped, t->nreaped, r);
-    }
-    case FSAN_REC_PIDCHECK: {
-        struct fsan_trace_pidcheck r;
-        memcpy(&r.rec, p, sizeof r.rec);
-        r.name = r.rec.declared ? dup_tail(p + fixed, size - fixed) : NULL;
-        if (r.rec.declared && !r.name)
-            return -ENOMEM;
-        if (APPEND(t->pidchecks, t->npidchecks, r) < 0) {
-            free(r.name);
-            return -ENOMEM;
-        }
-        return 0;
-    }
-    }
-    return -EINVAL;
+    return take_array_record(t, type, p, size, fixed, shorter, seq, why);
 }
 
 int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, struct fsan_trace *out,
@@ -428,7 +480,8 @@ int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, st
     if (memcmp(fh.magic, FSAN_TRACE_MAGIC, sizeof fh.magic) != 0)
         return fail(err, errlen, -EINVAL, "cannot read trace '%s': not a forksan trace (bad magic at offset 0)", name);
     if (fh.version < FSAN_TRACE_VERSION_MIN || fh.version > FSAN_TRACE_VERSION)
-        return fail(err, errlen, -EINVAL, "cannot read trace '%s': format version %u at offset 8, this forksan reads versions %u to %u", name, fh.version, FSAN_TRACE_VERSION_MIN, FSAN_TRACE_VERSION);
+        return fail(err, errlen, -EINVAL, "cannot read trace '%s': format version %u at offset 8: written by %s forksan; this one reads versions %u to %u",
+                    name, fh.version, fh.version > FSAN_TRACE_VERSION ? "a newer" : "an older", FSAN_TRACE_VERSION_MIN, FSAN_TRACE_VERSION);
     if (fh.header_size != sizeof fh)
         return fail(err, errlen, -EINVAL, "cannot read trace '%s': bad header size %u at offset 12", name, fh.header_size);
     size_t off = sizeof fh;
@@ -441,9 +494,13 @@ int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, st
             break;
         }
         memcpy(&h, data + off, sizeof h);
-        if (h.type == 0 || h.type > FSAN_REC_TYPE_MAX)
+        /* A type that came after the file's version is as unknown as one
+         * that does not exist. */
+        if (h.type == 0 || h.type > FSAN_REC_TYPE_MAX || layouts[h.type].since > fh.version)
             return fail(err, errlen, -EINVAL, "cannot read trace '%s': unknown record type %u at offset %zu", name, h.type, off);
-        if (h.size > FSAN_TRACE_MAX_RECORD || h.size < min_payload[h.type])
+        int shorter;
+        size_t fixed = fixed_part(h.type, fh.version, &shorter);
+        if (h.size > FSAN_TRACE_MAX_RECORD || h.size < fixed)
             return fail(err, errlen, -EINVAL, "cannot read trace '%s': record type %u at offset %zu has an impossible size %u", name, h.type, off, h.size);
         if (len - off - sizeof h < h.size) {
             out->truncated = 1;
@@ -453,7 +510,7 @@ int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, st
         if (seq == 0 && h.type != FSAN_REC_PROCESS)
             return fail(err, errlen, -EINVAL, "cannot read trace '%s': first record at offset %zu is type %u, not a process record", name, off, h.type);
         const char *why = NULL;
-        int rc = take_record(out, h.type, data + off + sizeof h, h.size, ++seq, &why);
+        int rc = take_record(out, h.type, data + off + sizeof h, h.size, fixed, shorter, ++seq, &why);
         if (rc == -ENOMEM)
             return fail(err, errlen, rc, "cannot read trace '%s': out of memory at offset %zu", name, off);
         if (rc < 0)
@@ -531,25 +588,11 @@ void fsan_trace_free(struct fsan_trace *t)
     for (size_t i = 0; i < t->nsites_cap; i++)
         free(t->sites[i].frames);
     free(t->sites);
-    free(t->threads);
-    free(t->held);
-    free(t->lock_events);
-    free(t->deadlocks);
-    for (size_t i = 0; i < t->nloops; i++)
-        free(t->loops[i].fds);
-    free(t->loops);
-    free(t->loop_uses);
-    for (size_t i = 0; i < t->ncleanups; i++)
-        free(t->cleanups[i].name);
-    free(t->cleanups);
-    for (size_t i = 0; i < t->nsignals; i++)
-        free(t->signals[i].name);
-    free(t->signals);
-    free(t->reaped);
-    free(t->foreigns);
-    for (size_t i = 0; i < t->npidchecks; i++)
-        free(t->pidchecks[i].name);
-    free(t->pidchecks);
+#define FSAN_REC_ARRAY(NAME, payload, since, keeps, element, array, count, noun) \
+    for (size_t i = 0; i < t->count; i++)                                     \
+        FREE_##keeps(t->array[i]);                                            \
+    free(t->array);
+#include "records.def"
     free(t->exec_path);
     for (size_t i = 0; i < t->npysites_cap; i++)
         free_pyframes(t->pysites[i].frames, t->pysites[i].nframes);

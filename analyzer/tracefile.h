@@ -1,4 +1,4 @@
-/* tracefile.h — reading one trace file (format: probes/trace_format.h,
+/* tracefile.h — reading one trace file (format: common/trace_format.h,
  * man/forksan-trace.5) into memory. */
 #ifndef FSAN_TRACEFILE_H
 #define FSAN_TRACEFILE_H
@@ -79,15 +79,7 @@ struct fsan_trace {
     size_t maps_len;
     struct fsan_trace_site *sites; /* indexed by id, [0, nsites_cap) */
     size_t nsites_cap;
-    struct fsan_rec_thread *threads;
-    size_t nthreads;
-    struct fsan_rec_held *held;
-    size_t nheld;
-    struct fsan_trace_lock_event *lock_events;
-    size_t nlock_events;
     uint32_t resumed_seq; /* 0 = fork never returned through the interposer */
-    struct fsan_rec_deadlock *deadlocks;
-    size_t ndeadlocks;
     int has_exec;
     char *exec_path;
     int exec_failed; /* exec attempts that returned */
@@ -98,24 +90,20 @@ struct fsan_trace {
     size_t npysites_cap;
     struct fsan_trace_pyref *pyrefs;   /* in file order */
     size_t npyrefs;
-    struct fsan_trace_loop *loops;      /* LOOP records */
-    size_t nloops;
-    struct fsan_rec_loop_use *loop_uses;
-    size_t nloop_uses;
-    struct fsan_trace_cleanup *cleanups;
-    size_t ncleanups;
-    struct fsan_rec_foreign *foreigns;
-    size_t nforeigns;
-    struct fsan_trace_signal *signals;  /* fork children this process killed */
-    size_t nsignals;
-    struct fsan_rec_reaped *reaped;     /* children it reaped that a signal ended */
-    size_t nreaped;
-    struct fsan_trace_pidcheck *pidchecks;
-    size_t npidchecks;
     int has_pyinfo;                     /* the last PYINFO record wins */
     uint32_t py_state;                  /* enum fsan_pyinfo_state */
     uint32_t py_hexversion;
     char *py_reason;                    /* never NULL when has_pyinfo */
+    /* One array and its count for each FSAN_REC_ARRAY line of records.def,
+     * in file order: threads/nthreads, held/nheld, lock_events/nlock_events,
+     * deadlocks/ndeadlocks, loops/nloops, loop_uses/nloop_uses,
+     * cleanups/ncleanups, pidchecks/npidchecks, foreigns/nforeigns,
+     * signals/nsignals (fork children this process killed), reaped/nreaped
+     * (children it reaped that a signal ended). */
+#define FSAN_REC_ARRAY(NAME, payload, since, keeps, element, array, count, noun) \
+    element *array;                                                           \
+    size_t count;
+#include "records.def"
     int truncated;
     uint64_t truncated_offset;
 };

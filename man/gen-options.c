@@ -5,12 +5,12 @@
  * build/ and fails when the committed page differs.
  *
  * DESIGN
- * The options have exactly one table, probes/options.def, and this program
- * expands it with the same X-macro trick as probes/options.h and
- * probes/options.c instead of keeping a copy: a new option, a changed
+ * The options have exactly one table, common/options.def, and this program
+ * expands it with the same X-macro trick as common/options.h and
+ * common/options.c instead of keeping a copy: a new option, a changed
  * default or a reworded help string reaches the man page by rebuilding it,
  * and man-check catches a page that was not rebuilt.  The wording of the
- * allowed values follows the parser in probes/options.c (which keeps its
+ * allowed values follows the parser in common/options.c (which keeps its
  * table static, so the few words it uses are repeated here, next to the one
  * fact each depends on).  Every string taken from the table goes through
  * roff_text(), which escapes what roff would otherwise interpret.
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 {
     if (argc != 1) {
         fprintf(stderr, "usage: %s > options.roff\n"
-                        "Prints the FORKSAN_OPTIONS list (from probes/options.def) as roff for forksan(1).\n",
+                        "Prints the FORKSAN_OPTIONS list (from common/options.def) as roff for forksan(1).\n",
                 argv[0]);
         return 2;
     }

@@ -5,10 +5,10 @@
  * and fails when the committed man/forksan.7 differs.
  *
  * DESIGN
- * The rules have exactly one description, reports/rules.def, which is also
+ * The rules have exactly one description, common/rules.def, which is also
  * what `forksan explain` prints and what the SARIF report carries as rule
  * help.  This program expands that X-macro table into the same struct as
- * reports/catalogue.c instead of keeping a copy of any text, so a reworded
+ * common/catalogue.c instead of keeping a copy of any text, so a reworded
  * fix reaches the man page by rebuilding it, and man-check catches a page
  * that was not rebuilt.  Each rule becomes a subsection named by its id
  * and default severity, its title, and four tagged paragraphs with the
@@ -42,7 +42,7 @@ static const struct fsan_rule_info rules[] = {
 #undef FSAN_RULE
 #define N_RULES (sizeof rules / sizeof rules[0])
 
-/* The names of the default severities, as analyzer/model.c prints them. */
+/* The names of the default severities, as common/model.c prints them. */
 static const char *const severity_names[] = {
     [FSAN_SEV_NOTE] = "note",
     [FSAN_SEV_WARNING] = "warning",
@@ -78,7 +78,7 @@ static int put_non_ascii(const char *p, const char *rule_id)
     unsigned long cp;
     int len = utf8_decode((const unsigned char *)p, &cp);
     if (len == 0) {
-        fprintf(stderr, "gen-rules: rule '%s': invalid UTF-8 in reports/rules.def\n", rule_id);
+        fprintf(stderr, "gen-rules: rule '%s': invalid UTF-8 in common/rules.def\n", rule_id);
         failed = 1;
         return 1;
     }
@@ -205,7 +205,7 @@ static void roff_prose(const char *text, const char *rule_id)
             p++;
     }
     if (first) {
-        fprintf(stderr, "gen-rules: rule '%s': a text in reports/rules.def is empty\n", rule_id);
+        fprintf(stderr, "gen-rules: rule '%s': a text in common/rules.def is empty\n", rule_id);
         failed = 1;
     }
 }
@@ -278,7 +278,7 @@ static void emit_rule(const struct fsan_rule_info *r)
     roff_prose(r->fix_python, r->id);
     puts(".TP\n.I Example");
     if (r->example[0] == '\0') {
-        fprintf(stderr, "gen-rules: rule '%s': the example in reports/rules.def is empty\n", r->id);
+        fprintf(stderr, "gen-rules: rule '%s': the example in common/rules.def is empty\n", r->id);
         failed = 1;
     }
     roff_code(r->example, r->id);
@@ -288,11 +288,11 @@ int main(int argc, char **argv)
 {
     if (argc != 1) {
         fprintf(stderr, "usage: %s > rules.roff\n"
-                        "Prints the rule descriptions (from reports/rules.def) as roff for forksan(7).\n",
+                        "Prints the rule descriptions (from common/rules.def) as roff for forksan(7).\n",
                 argv[0]);
         return 2;
     }
-    puts(".\\\" The rule descriptions below are generated from reports/rules.def");
+    puts(".\\\" The rule descriptions below are generated from common/rules.def");
     puts(".\\\" by man/gen-rules.c; edit them there.");
     for (size_t i = 0; i < N_RULES; i++)
         emit_rule(&rules[i]);

@@ -2,9 +2,9 @@
 # top-level Makefile.
 #
 #   make man         regenerate man/forksan.1 from man/forksan.1.in, with the
-#                    FORKSAN_OPTIONS list expanded from probes/options.def,
+#                    FORKSAN_OPTIONS list expanded from common/options.def,
 #                    and man/forksan.7 from man/forksan.7.in, with the rule
-#                    descriptions expanded from reports/rules.def
+#                    descriptions expanded from common/rules.def
 #   make man-check   regenerate both into $(BUILD)/man/ and fail if a
 #                    committed page differs (it drifted from its table), then
 #                    format every page with groff and fail on any warning
@@ -31,9 +31,9 @@ MAN_PAGES     := $(MAN1) man/forksan.3 man/forksan-trace.5 $(MAN7)
 # `man` is also the name of the directory: phony, or make thinks it is built.
 .PHONY: man man-options man-check man-lint
 
-$(MAN_GEN): man/gen-options.c probes/options.def probes/options.h
+$(MAN_GEN): man/gen-options.c common/options.def common/options.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -o $@ man/gen-options.c
+	$(CC) $(BASEFLAGS) $(INC_common) -o $@ man/gen-options.c
 
 $(MAN_OPTIONS): $(MAN_GEN)
 	@mkdir -p $(dir $@)
@@ -54,10 +54,10 @@ endef
 $(MAN1): $(MAN1_IN) $(MAN_OPTIONS) man/man.mk Makefile
 	$(call man1_render,$@)
 
-# forksan(7): the same steps for the rule descriptions of reports/rules.def.
-$(MAN_RULES_GEN): man/gen-rules.c reports/rules.def reports/catalogue.h analyzer/model.h
+# forksan(7): the same steps for the rule descriptions of common/rules.def.
+$(MAN_RULES_GEN): man/gen-rules.c common/rules.def common/catalogue.h common/model.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -o $@ man/gen-rules.c
+	$(CC) $(BASEFLAGS) $(INC_common) -o $@ man/gen-rules.c
 
 $(MAN_RULES): $(MAN_RULES_GEN)
 	@mkdir -p $(dir $@)
@@ -88,18 +88,18 @@ man-check: $(MAN_OPTIONS) $(MAN_RULES)
 	@if [ ! -f $(MAN1) ]; then \
 	    echo "man-check: $(MAN1) is missing; run 'make man' and commit it" >&2; exit 1; fi
 	@if ! cmp -s $(MAN1_CHECK) $(MAN1); then \
-	    echo "man-check: $(MAN1) is out of date with $(MAN1_IN) or probes/options.def:" >&2; \
+	    echo "man-check: $(MAN1) is out of date with $(MAN1_IN) or common/options.def:" >&2; \
 	    diff -u $(MAN1) $(MAN1_CHECK) | head -n 40 >&2; \
 	    echo "man-check: run 'make man' and commit $(MAN1)" >&2; exit 1; fi
-	@echo "man-check: $(MAN1) matches $(MAN1_IN) and probes/options.def"
+	@echo "man-check: $(MAN1) matches $(MAN1_IN) and common/options.def"
 	$(call man7_render,$(MAN7_CHECK))
 	@if [ ! -f $(MAN7) ]; then \
 	    echo "man-check: $(MAN7) is missing; run 'make man' and commit it" >&2; exit 1; fi
 	@if ! cmp -s $(MAN7_CHECK) $(MAN7); then \
-	    echo "man-check: $(MAN7) is out of date with $(MAN7_IN) or reports/rules.def:" >&2; \
+	    echo "man-check: $(MAN7) is out of date with $(MAN7_IN) or common/rules.def:" >&2; \
 	    diff -u $(MAN7) $(MAN7_CHECK) | head -n 40 >&2; \
 	    echo "man-check: run 'make man' and commit $(MAN7)" >&2; exit 1; fi
-	@echo "man-check: $(MAN7) matches $(MAN7_IN) and reports/rules.def"
+	@echo "man-check: $(MAN7) matches $(MAN7_IN) and common/rules.def"
 	@$(MAKE) --no-print-directory man-lint
 
 # Formats every page as man(1) would, with all groff warnings on; any

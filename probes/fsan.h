@@ -45,7 +45,6 @@
 struct fsan__process {
     pid_t pid;              /* this process; refreshed in the fork child */
     int initialized;
-    int disabled;           /* options asked for nothing, or init failed */
     int in_child;           /* a forked child under watch (not yet exec'd) */
     _Atomic int child_live_threads; /* threads alive in the child (1 at fork), raised before each is created */
     int unwind_unsafe;      /* do not unwind: another thread may have been inside the unwinder or loader at fork */
@@ -60,12 +59,41 @@ extern struct fsan__process fsan__proc;
 #define FSAN_IO_EXIT_HANDLER 2 /* a fork child runs an exit handler of its parent's (cleanup.c) */
 
 void fsan__init(void);
-static inline int fsan__active(void) { return FSAN_LIKELY(fsan__proc.initialized) && !fsan__proc.disabled; }
+static inline int fsan__active(void) { return FSAN_LIKELY(fsan__proc.initialized); }
 
 /* Per-thread reentrancy guard: >0 while the runtime itself is working on this
  * thread, so interposed calls made by the runtime (or by the unwinder) go
  * straight to the real function. */
 extern FSAN_TLS int fsan__guard;
+
+/* A spin lock for the runtime's own short critical sections (the trace
+ * buffer, the loop table), AS-safe: `mine` is a thread-local flag of the
+ * caller's, so a signal handler that interrupts the holder on the same
+ * thread is refused (-1: the caller drops its work, counted) instead of
+ * spinning forever on its own thread's lock.  0: the lock is held.  No
+ * signal is blocked.  In a fork child the caller resets both to 0 (the
+ * holder may have vanished). */
+static inline int fsan__spin_lock(_Atomic int *word, int *mine)
+{
+    if (*mine)
+        return -1;
+    *mine = 1;
+    int expected = 0;
+    while (!atomic_compare_exchange_weak_explicit(word, &expected, 1, memory_order_acquire, memory_order_relaxed)) {
+        expected = 0;
+        __builtin_ia32_pause();
+    }
+    return 0;
+}
+
+static inline void fsan__spin_unlock(_Atomic int *word, int *mine)
+{
+    atomic_store_explicit(word, 0, memory_order_release);
+    *mine = 0;
+}
+
+void fsan__fork_init(void);
+void fsan__fork_fini(void);
 
 /* ---- safeio.c: AS-safe output helpers --------------------------------- */
 long fsan__sys_gettid(void);
@@ -131,8 +159,10 @@ void fsan__trace_after_fork_child(void);
 void fsan__trace_maps(void); /* once per trace file */
 const char *fsan__maps_text(size_t *len);
 /* AS-safe: the /proc/PID/maps line of addr in maps (0 when none). */
+/* One line of /proc/self/maps (fsan__maps_find: the only parser of it). */
 struct fsan__mapping {
     uint64_t start, offset;
+    int executable;   /* the x of "r-xp" */
     const char *path; /* into maps, not NUL-terminated; NULL for anonymous */
     size_t path_len;
 };
@@ -186,7 +216,6 @@ static inline int fsan__site_shared(uint32_t site, uintptr_t object)
     return site != 0 && site <= FSAN_MAX_SITES && fsan__sites[site - 1].first_object != object;
 }
 void fsan__site_write(uint32_t id); /* AS-safe: writes the SITE record once */
-void fsan__stack_init(void);
 extern uint32_t fsan__trace_gen; /* bumped for every new trace file */
 
 /* ---- heldlocks.c: per-thread held-lock stacks --------------------------- */

@@ -62,22 +62,12 @@ FSAN_HOT static int loops_initialized;
 
 static int lock_loops(void)
 {
-    if (in_loops)
-        return -1;
-    in_loops = 1;
-    int expected = 0;
-    while (!atomic_compare_exchange_weak_explicit(&loops_lock, &expected, 1, memory_order_acquire,
-                                                  memory_order_relaxed)) {
-        expected = 0;
-        __builtin_ia32_pause();
-    }
-    return 0;
+    return fsan__spin_lock(&loops_lock, &in_loops);
 }
 
 static void unlock_loops(void)
 {
-    atomic_store_explicit(&loops_lock, 0, memory_order_release);
-    in_loops = 0;
+    fsan__spin_unlock(&loops_lock, &in_loops);
 }
 
 static void init_once(void)

@@ -7,7 +7,7 @@
  * Python) that read the pid before the fork; a fork child reading its pid at one of those sites is a
  * pid check tripping (rule cleared-cache).  Whether a given site is
  * harmless or drops something is knowledge about libraries, kept as data
- * in reports/pidchecks.def, not here.  Libraries can also say it outright
+ * in analyzer/pidchecks.def, not here.  Libraries can also say it outright
  * with forksan_cache_dropped() (forksan.h).
  *
  * DESIGN

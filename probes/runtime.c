@@ -22,9 +22,6 @@
 FSAN_HOT struct fsan__process fsan__proc;
 FSAN_TLS int fsan__guard;
 
-void fsan__fork_init(void);
-void fsan__fork_fini(void);
-void fsan__fork_after_child_exit_reset(void);
 
 static void warn_unknown_key(const char *key, size_t len)
 {
@@ -142,7 +139,6 @@ void fsan__init(void)
     absolutize(fsan__proc.opts.log_path, "log_path is relative and the working directory is unknown; messages go to stderr");
     absolutize(fsan__proc.opts.trace_dir, "trace_dir is relative and the working directory is unknown; no traces");
     check_trace_dir(fsan__proc.opts.trace_dir);
-    fsan__stack_init();
     fsan__py_init();
     fsan__stdio_init();
     fsan__signals_init();

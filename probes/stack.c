@@ -50,22 +50,9 @@ static uint32_t intern(uintptr_t return_address, uintptr_t object);
 static int in_executable_mapping(uintptr_t addr)
 {
     size_t len;
-    const char *p = fsan__maps_text(&len), *end = p + len;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        uintptr_t start = 0, stop = 0;
-        const char *q = p;
-        for (; q < eol && *q != '-'; q++)
-            start = start * 16 + (uintptr_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10);
-        for (q++; q < eol && *q != ' '; q++)
-            stop = stop * 16 + (uintptr_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10);
-        if (addr >= start && addr < stop)
-            return q + 3 < eol && q[3] == 'x'; /* " rwxp": the third permission */
-        p = eol + 1;
-    }
-    return 0;
+    const char *maps = fsan__maps_text(&len);
+    struct fsan__mapping m;
+    return fsan__maps_find(maps, len, addr, &m) && m.executable;
 }
 
 /* AS-safe: callers of return_address by the frame-pointer chain, stopping
@@ -219,7 +206,3 @@ void fsan__site_write(uint32_t id)
     s->written_gen = fsan__trace_gen;
 }
 
-void fsan__stack_init(void)
-{
-    /* Nothing until the first capture: see stack_init_once. */
-}

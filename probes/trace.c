@@ -11,9 +11,10 @@
  * and shells dup2 over them, and a kept descriptor would then write our
  * records into the program's own files.  Flushes are rare (fork child
  * snapshot, findings, exec, exit, a full buffer), so the open costs little.
- * The buffer is guarded by a spin lock taken with every signal blocked, so a
- * signal handler on the same thread can never spin on a lock its own thread
- * holds; in a fork child the lock and buffer are simply reset (the parent
+ * The buffer is guarded by a spin lock (fsan__spin_lock) that a signal
+ * handler interrupting the writer on the same thread is refused, so it
+ * drops its record (counted) rather than spinning on its own thread's
+ * lock; in a fork child the lock and buffer are simply reset (the parent
  * flushes its own bytes).  A full disk loses events, counted and said once,
  * never the program.
  */
@@ -67,23 +68,13 @@ static FSAN_TLS int in_writer;
  * writing (the record is dropped and counted rather than deadlocking). */
 static int lock_writer(void)
 {
-    if (in_writer)
-        return -1;
-    in_writer = 1;
-    int expected = 0;
-    while (!atomic_compare_exchange_weak_explicit(&trace_lock, &expected, 1, memory_order_acquire,
-                                                  memory_order_relaxed)) {
-        expected = 0;
-        __builtin_ia32_pause();
-    }
-    return 0;
+    return fsan__spin_lock(&trace_lock, &in_writer);
 }
 
 /* AS-safe */
 static void unlock_writer(void)
 {
-    atomic_store_explicit(&trace_lock, 0, memory_order_release);
-    in_writer = 0;
+    fsan__spin_unlock(&trace_lock, &in_writer);
 }
 
 /* AS-safe */
@@ -352,7 +343,8 @@ int fsan__maps_find(const char *maps, size_t len, uintptr_t addr, struct fsan__m
         q++;
         while (q < eol && *q != ' ') stop = stop * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
         q++;
-        while (q < eol && *q != ' ') q++; /* perms */
+        const char *perms = q;
+        while (q < eol && *q != ' ') q++;
         q++;
         while (q < eol && *q != ' ') off = off * 16 + (uint64_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10), q++;
         if (addr >= start && addr < stop) {
@@ -361,6 +353,7 @@ int fsan__maps_find(const char *maps, size_t len, uintptr_t addr, struct fsan__m
                 path = memchr(q, '[', (size_t)(eol - q));
             out->start = start;
             out->offset = off;
+            out->executable = perms + 2 < eol && perms[2] == 'x';
             out->path = path;
             out->path_len = path ? (size_t)(eol - path) : 0;
             return 1;

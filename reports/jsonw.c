@@ -278,6 +278,18 @@ void fsan_json_hex(struct fsan_json *w, uint64_t v)
         fprintf(w->out, "\"0x%" PRIx64 "\"", v);
 }
 
+void fsan_json_member_string(struct fsan_json *w, const char *key, const char *value)
+{
+    fsan_json_key(w, key);
+    fsan_json_string(w, value);
+}
+
+void fsan_json_member_int(struct fsan_json *w, const char *key, long long value)
+{
+    fsan_json_key(w, key);
+    fsan_json_int(w, value);
+}
+
 int fsan_json_finish(struct fsan_json *w)
 {
     if (w->error)

@@ -48,6 +48,10 @@ void fsan_json_null(struct fsan_json *w);
  * 2^53 in most readers, and addresses are read as hex anyway). */
 void fsan_json_hex(struct fsan_json *w, uint64_t v);
 
+/* A member of the current object: fsan_json_key() then the value. */
+void fsan_json_member_string(struct fsan_json *w, const char *key, const char *value);
+void fsan_json_member_int(struct fsan_json *w, const char *key, long long value);
+
 /* Ends the document with a newline and flushes the stream.  Returns 0, or
  * -EINVAL after a misuse (including an unfinished document), or a negative
  * errno for a write error. */

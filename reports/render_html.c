@@ -60,6 +60,7 @@
 
 #include "catalogue.h"
 #include "model.h"
+#include "render.h"
 
 #define MAX_ROWS 400
 #define MAX_PIDS_SHOWN 32
@@ -645,25 +646,6 @@ static void write_python_frame(FILE *out, const struct fsan_frame *f)
     fputs("</span></span>\n", out);
 }
 
-/* The heading a location gets when the analyzer gave it no description;
- * the same words as the text report's. */
-static const struct {
-    const char *role;
-    const char *heading;
-} role_headings[] = {
-    {"acquired", "acquired at:"},
-    {"attempt", "the child's attempt:"},
-    {"fork", "fork called at:"},
-    {"thread", "thread:"},
-    {"created", "created at:"},
-    {"use", "used at:"},
-    {"check", "pid checked at:"},
-    {"exit", "exited at:"},
-    {"sender", "signal sent at:"},
-    {"child", "the child was running:"},
-    {"built", "built at:"},
-};
-
 static void write_heading(FILE *out, const struct fsan_location *l)
 {
     fputs("<h4>", out);
@@ -672,14 +654,14 @@ static void write_heading(FILE *out, const struct fsan_location *l)
         fputs("</h4>\n", out);
         return;
     }
-    for (size_t i = 0; l->role != NULL && i < sizeof role_headings / sizeof role_headings[0]; i++) {
-        if (strcmp(l->role, role_headings[i].role) == 0) {
-            fprintf(out, "%s</h4>\n", role_headings[i].heading);
-            return;
-        }
+    /* The same headings as the text report's (common/model.c). */
+    const char *heading = fsan_role_heading(l->role);
+    if (heading != NULL) {
+        fprintf(out, "%s</h4>\n", heading);
+        return;
     }
-    /* A role added to the analyzer before it got a heading here still
-     * reads sensibly as "role:". */
+    /* A role the table in common/model.c does not know still reads
+     * sensibly as "role:". */
     put_html(out, l->role != NULL ? l->role : "location");
     fputs(":</h4>\n", out);
 }

@@ -42,20 +42,9 @@
 
 #include "jsonw.h"
 #include "model.h"
+#include "render.h"
 
 /* ---- small helpers for "key": value ------------------------------------- */
-
-static void member_string(struct fsan_json *w, const char *key, const char *value)
-{
-    fsan_json_key(w, key);
-    fsan_json_string(w, value);
-}
-
-static void member_int(struct fsan_json *w, const char *key, long long value)
-{
-    fsan_json_key(w, key);
-    fsan_json_int(w, value);
-}
 
 /* An int, or null when the model marks it unknown; what "unknown" means
  * differs per field (0 for a tid or line, negative for an exit status), so
@@ -94,7 +83,7 @@ static void write_exit(struct fsan_json *w, const struct fsan_exit_info *e)
         return;
     }
     fsan_json_begin_object(w);
-    member_string(w, "how", e->how);
+    fsan_json_member_string(w, "how", e->how);
     member_int_or_null(w, "status", e->status, e->status >= 0);
     fsan_json_end_object(w);
 }
@@ -102,11 +91,11 @@ static void write_exit(struct fsan_json *w, const struct fsan_exit_info *e)
 static void write_process(struct fsan_json *w, const struct fsan_process *p)
 {
     fsan_json_begin_object(w);
-    member_int(w, "pid", p->pid);
-    member_int(w, "ppid", p->ppid);
-    member_string(w, "exe", p->exe);
+    fsan_json_member_int(w, "pid", p->pid);
+    fsan_json_member_int(w, "ppid", p->ppid);
+    fsan_json_member_string(w, "exe", p->exe);
     member_int_or_null(w, "forked_by_tid", p->forked_by_tid, p->forked_by_tid != 0);
-    member_int(w, "threads_at_fork", p->threads_at_fork);
+    fsan_json_member_int(w, "threads_at_fork", p->threads_at_fork);
     fsan_json_key(w, "execed");
     fsan_json_bool(w, p->execed);
     write_exit(w, &p->exit);
@@ -118,13 +107,13 @@ static void write_process(struct fsan_json *w, const struct fsan_process *p)
 static void write_frame(struct fsan_json *w, const struct fsan_frame *f)
 {
     fsan_json_begin_object(w);
-    member_string(w, "function", f->function);
-    member_string(w, "file", f->file);
+    fsan_json_member_string(w, "function", f->function);
+    fsan_json_member_string(w, "file", f->file);
     member_int_or_null(w, "line", f->line, f->line != 0);
-    member_string(w, "module", f->module);
+    fsan_json_member_string(w, "module", f->module);
     member_hex(w, "address", f->address);
     member_hex(w, "module_offset", f->module_offset);
-    member_string(w, "language", f->language);
+    fsan_json_member_string(w, "language", f->language);
     fsan_json_end_object(w);
 }
 
@@ -136,17 +125,17 @@ static void write_thread(struct fsan_json *w, const struct fsan_location *l)
         return;
     }
     fsan_json_begin_object(w);
-    member_int(w, "tid", l->tid);
-    member_string(w, "name", l->thread_name);
+    fsan_json_member_int(w, "tid", l->tid);
+    fsan_json_member_string(w, "name", l->thread_name);
     fsan_json_end_object(w);
 }
 
 static void write_location(struct fsan_json *w, const struct fsan_location *l)
 {
     fsan_json_begin_object(w);
-    member_string(w, "role", l->role);
+    fsan_json_member_string(w, "role", l->role);
     write_thread(w, l);
-    member_string(w, "description", l->description);
+    fsan_json_member_string(w, "description", l->description);
     fsan_json_key(w, "frames");
     fsan_json_begin_array(w);
     for (size_t i = 0; i < l->nframes; i++)
@@ -158,10 +147,10 @@ static void write_location(struct fsan_json *w, const struct fsan_location *l)
 static void write_finding(struct fsan_json *w, const struct fsan_finding *f)
 {
     fsan_json_begin_object(w);
-    member_string(w, "rule", f->rule);
-    member_string(w, "severity", fsan_severity_name(f->severity));
-    member_string(w, "message", f->message);
-    member_string(w, "fingerprint", f->fingerprint);
+    fsan_json_member_string(w, "rule", f->rule);
+    fsan_json_member_string(w, "severity", fsan_severity_name(f->severity));
+    fsan_json_member_string(w, "message", f->message);
+    fsan_json_member_string(w, "fingerprint", f->fingerprint);
     fsan_json_key(w, "count");
     fsan_json_uint(w, f->count);
     fsan_json_key(w, "pids");
@@ -174,7 +163,7 @@ static void write_finding(struct fsan_json *w, const struct fsan_finding *f)
     for (size_t i = 0; i < f->nlocations; i++)
         write_location(w, &f->locations[i]);
     fsan_json_end_array(w);
-    member_string(w, "baseline", f->baseline);
+    fsan_json_member_string(w, "baseline", f->baseline);
     fsan_json_end_object(w);
 }
 
@@ -190,10 +179,10 @@ static void write_fixed(struct fsan_json *w, const struct fsan_report *r)
     fsan_json_begin_array(w);
     for (size_t i = 0; i < r->nfixed; i++) {
         fsan_json_begin_object(w);
-        member_string(w, "rule", r->fixed[i].rule);
-        member_string(w, "severity", fsan_severity_name(r->fixed[i].severity));
-        member_string(w, "message", r->fixed[i].message);
-        member_string(w, "fingerprint", r->fixed[i].fingerprint);
+        fsan_json_member_string(w, "rule", r->fixed[i].rule);
+        fsan_json_member_string(w, "severity", fsan_severity_name(r->fixed[i].severity));
+        fsan_json_member_string(w, "message", r->fixed[i].message);
+        fsan_json_member_string(w, "fingerprint", r->fixed[i].fingerprint);
         fsan_json_end_object(w);
     }
     fsan_json_end_array(w);
@@ -215,8 +204,8 @@ static void write_tool(struct fsan_json *w, const struct fsan_report *r)
 {
     fsan_json_key(w, "tool");
     fsan_json_begin_object(w);
-    member_string(w, "name", "forksan");
-    member_string(w, "version", r->tool_version);
+    fsan_json_member_string(w, "name", "forksan");
+    fsan_json_member_string(w, "version", r->tool_version);
     fsan_json_end_object(w);
 }
 
@@ -231,10 +220,10 @@ static void write_summary(struct fsan_json *w, const struct fsan_report *r)
             count[r->findings[i].severity]++;
     fsan_json_key(w, "summary");
     fsan_json_begin_object(w);
-    member_int(w, "error", (long long)count[FSAN_SEV_ERROR]);
-    member_int(w, "warning", (long long)count[FSAN_SEV_WARNING]);
-    member_int(w, "note", (long long)count[FSAN_SEV_NOTE]);
-    member_int(w, "incomplete_traces", (long long)r->incomplete);
+    fsan_json_member_int(w, "error", (long long)count[FSAN_SEV_ERROR]);
+    fsan_json_member_int(w, "warning", (long long)count[FSAN_SEV_WARNING]);
+    fsan_json_member_int(w, "note", (long long)count[FSAN_SEV_NOTE]);
+    fsan_json_member_int(w, "incomplete_traces", (long long)r->incomplete);
     fsan_json_end_object(w);
 }
 

@@ -55,23 +55,12 @@
 #include "catalogue.h"
 #include "jsonw.h"
 #include "model.h"
+#include "render.h"
 
 #define SARIF_SCHEMA_URI "https://json.schemastore.org/sarif-2.1.0.json"
 #define SRCROOT "%SRCROOT%"
 
 /* ---- small helpers for "key": value ------------------------------------- */
-
-static void member_string(struct fsan_json *w, const char *key, const char *value)
-{
-    fsan_json_key(w, key);
-    fsan_json_string(w, value);
-}
-
-static void member_int(struct fsan_json *w, const char *key, long long value)
-{
-    fsan_json_key(w, key);
-    fsan_json_int(w, value);
-}
 
 /* SARIF's message object: {"text": …}.  Trailing blanks and a trailing
  * colon are dropped: the model's sentences are written to introduce a stack
@@ -89,7 +78,7 @@ static void member_message(struct fsan_json *w, const char *key, const char *tex
     fsan_json_begin_object(w);
     trimmed = text ? strndup(text, len) : NULL;
     /* Out of memory, the untrimmed text is still a correct message. */
-    member_string(w, "text", trimmed ? trimmed : text ? text : "");
+    fsan_json_member_string(w, "text", trimmed ? trimmed : text ? text : "");
     free(trimmed);
     fsan_json_end_object(w);
 }
@@ -176,7 +165,7 @@ static void write_artifact_location(struct sarif_ctx *c, const char *file)
         rc = write_uri(w, "", file);
     } else if (c->srcroot_len && strncmp(file, c->srcroot, c->srcroot_len) == 0) {
         rc = write_uri(w, "", file + c->srcroot_len);
-        member_string(w, "uriBaseId", SRCROOT);
+        fsan_json_member_string(w, "uriBaseId", SRCROOT);
     } else {
         rc = write_uri(w, "file://", file);
     }
@@ -212,11 +201,11 @@ static const struct fsan_location *primary_location(const struct fsan_finding *f
     const struct fsan_location *l = NULL;
 
     if (f->rule && strcmp(f->rule, "child-deadlock") == 0)
-        l = find_role(f, "attempt");
+        l = find_role(f, fsan_role_name(FSAN_ROLE_ATTEMPT));
     if (!l)
-        l = find_role(f, "acquired");
+        l = find_role(f, fsan_role_name(FSAN_ROLE_ACQUIRED));
     if (!l)
-        l = find_role(f, "fork");
+        l = find_role(f, fsan_role_name(FSAN_ROLE_FORK));
     for (size_t i = 0; !l && i < f->nlocations; i++)
         if (f->locations[i].nframes > 0)
             l = &f->locations[i];
@@ -233,7 +222,7 @@ static void write_physical_location(struct sarif_ctx *c, const struct fsan_frame
     if (fr->line > 0) {
         fsan_json_key(w, "region");
         fsan_json_begin_object(w);
-        member_int(w, "startLine", fr->line);
+        fsan_json_member_int(w, "startLine", fr->line);
         fsan_json_end_object(w);
     }
     fsan_json_end_object(w);
@@ -244,8 +233,8 @@ static void write_logical_location(struct fsan_json *w, const char *function)
     fsan_json_key(w, "logicalLocations");
     fsan_json_begin_array(w);
     fsan_json_begin_object(w);
-    member_string(w, "name", function);
-    member_string(w, "kind", "function");
+    fsan_json_member_string(w, "name", function);
+    fsan_json_member_string(w, "kind", "function");
     fsan_json_end_object(w);
     fsan_json_end_array(w);
 }
@@ -259,7 +248,7 @@ static void write_frame_location(struct sarif_ctx *c, const struct fsan_frame *f
 
     fsan_json_begin_object(w);
     if (id >= 0)
-        member_int(w, "id", id);
+        fsan_json_member_int(w, "id", id);
     if (fr->file && fr->file[0])
         write_physical_location(c, fr);
     if (fr->function)
@@ -326,16 +315,16 @@ static void write_stack_frame(struct sarif_ctx *c, const struct fsan_location *l
     fsan_json_key(w, "location");
     write_frame_location(c, fr, -1, NULL);
     if (fr->module)
-        member_string(w, "module", fr->module);
+        fsan_json_member_string(w, "module", fr->module);
     if (l->has_thread)
-        member_int(w, "threadId", l->tid);
+        fsan_json_member_int(w, "threadId", l->tid);
     fsan_json_key(w, "properties");
     fsan_json_begin_object(w);
     fsan_json_key(w, "address");
     fsan_json_hex(w, fr->address);
     fsan_json_key(w, "moduleOffset");
     fsan_json_hex(w, fr->module_offset);
-    member_string(w, "language", fr->language);
+    fsan_json_member_string(w, "language", fr->language);
     fsan_json_end_object(w);
     fsan_json_end_object(w);
 }
@@ -365,9 +354,9 @@ static void write_stacks(struct sarif_ctx *c, const struct fsan_finding *f)
         fsan_json_end_array(w);
         fsan_json_key(w, "properties");
         fsan_json_begin_object(w);
-        member_string(w, "role", l->role);
+        fsan_json_member_string(w, "role", l->role);
         if (l->has_thread && l->thread_name)
-            member_string(w, "threadName", l->thread_name);
+            fsan_json_member_string(w, "threadName", l->thread_name);
         fsan_json_end_object(w);
         fsan_json_end_object(w);
     }
@@ -392,22 +381,22 @@ static void write_result(struct sarif_ctx *c, const struct fsan_finding *f)
     long long index = rule_index(f->rule);
 
     fsan_json_begin_object(w);
-    member_string(w, "ruleId", f->rule);
+    fsan_json_member_string(w, "ruleId", f->rule);
     /* A rule the catalogue does not know (a newer analyzer than catalogue)
      * has no descriptor to point at, and -1 is SARIF's "no index". */
     if (index >= 0)
-        member_int(w, "ruleIndex", index);
-    member_string(w, "level", sarif_level(f->severity));
+        fsan_json_member_int(w, "ruleIndex", index);
+    fsan_json_member_string(w, "level", sarif_level(f->severity));
     member_message(w, "message", f->message);
     write_primary(c, primary);
     write_related(c, f, primary);
     write_stacks(c, f);
     fsan_json_key(w, "partialFingerprints");
     fsan_json_begin_object(w);
-    member_string(w, "forksan/v1", f->fingerprint);
+    fsan_json_member_string(w, "forksan/v1", f->fingerprint);
     fsan_json_end_object(w);
     if (f->baseline)
-        member_string(w, "baselineState", f->baseline);
+        fsan_json_member_string(w, "baselineState", f->baseline);
     fsan_json_key(w, "properties");
     fsan_json_begin_object(w);
     fsan_json_key(w, "count");
@@ -418,7 +407,7 @@ static void write_result(struct sarif_ctx *c, const struct fsan_finding *f)
         fsan_json_int(w, f->pids[i]);
     fsan_json_end_array(w);
     if (f->baseline)
-        member_string(w, "baseline", f->baseline);
+        fsan_json_member_string(w, "baseline", f->baseline);
     fsan_json_end_object(w);
     fsan_json_end_object(w);
 }
@@ -442,7 +431,7 @@ static void write_rule_name(struct fsan_json *w, const char *id)
         upper = 0;
     }
     name[n] = '\0';
-    member_string(w, "name", name);
+    fsan_json_member_string(w, "name", name);
 }
 
 /* Markdown text with every character that could start markup escaped, so
@@ -518,7 +507,7 @@ static void write_rule(struct sarif_ctx *c, const struct fsan_rule_info *rule)
     struct fsan_json *w = &c->w;
 
     fsan_json_begin_object(w);
-    member_string(w, "id", rule->id);
+    fsan_json_member_string(w, "id", rule->id);
     write_rule_name(w, rule->id);
     member_message(w, "shortDescription", rule->title);
     member_message(w, "fullDescription", rule->explanation);
@@ -531,7 +520,7 @@ static void write_rule(struct sarif_ctx *c, const struct fsan_rule_info *rule)
     fsan_json_end_object(w);
     fsan_json_key(w, "defaultConfiguration");
     fsan_json_begin_object(w);
-    member_string(w, "level", sarif_level(rule->default_severity));
+    fsan_json_member_string(w, "level", sarif_level(rule->default_severity));
     fsan_json_end_object(w);
     fsan_json_end_object(w);
 }
@@ -544,10 +533,10 @@ static void write_tool(struct sarif_ctx *c, const struct fsan_report *r)
     fsan_json_begin_object(w);
     fsan_json_key(w, "driver");
     fsan_json_begin_object(w);
-    member_string(w, "name", "forksan");
-    member_string(w, "fullName", "forksan fork-hazard sanitizer");
+    fsan_json_member_string(w, "name", "forksan");
+    fsan_json_member_string(w, "fullName", "forksan fork-hazard sanitizer");
     if (r->tool_version)
-        member_string(w, "version", r->tool_version);
+        fsan_json_member_string(w, "version", r->tool_version);
     fsan_json_key(w, "rules");
     fsan_json_begin_array(w);
     for (int i = 0; i < FSAN_RULE_COUNT; i++)
@@ -575,13 +564,13 @@ static void write_invocation(struct sarif_ctx *c, const struct fsan_report *r)
     fsan_json_key(w, "executionSuccessful");
     fsan_json_bool(w, r->incomplete == 0);
     if (r->exit_status >= 0)
-        member_int(w, "exitCode", r->exit_status);
+        fsan_json_member_int(w, "exitCode", r->exit_status);
     if (r->nnotices > 0) {
         fsan_json_key(w, "toolExecutionNotifications");
         fsan_json_begin_array(w);
         for (size_t i = 0; i < r->nnotices; i++) {
             fsan_json_begin_object(w);
-            member_string(w, "level", "warning");
+            fsan_json_member_string(w, "level", "warning");
             member_message(w, "message", r->notices[i]);
             fsan_json_end_object(w);
         }
@@ -640,10 +629,10 @@ static void write_run_properties(struct sarif_ctx *c, const struct fsan_report *
         for (size_t i = 0; i < r->nfixed; i++) {
             const struct fsan_fixed_finding *x = &r->fixed[i];
             fsan_json_begin_object(w);
-            member_string(w, "ruleId", x->rule);
-            member_string(w, "level", sarif_level(x->severity));
-            member_string(w, "message", x->message);
-            member_string(w, "fingerprint", x->fingerprint);
+            fsan_json_member_string(w, "ruleId", x->rule);
+            fsan_json_member_string(w, "level", sarif_level(x->severity));
+            fsan_json_member_string(w, "message", x->message);
+            fsan_json_member_string(w, "fingerprint", x->fingerprint);
             fsan_json_end_object(w);
         }
         fsan_json_end_array(w);
@@ -665,8 +654,8 @@ int fsan_render_sarif(FILE *out, const struct fsan_report *r)
     init_srcroot(c);
     fsan_json_init(&c->w, out);
     fsan_json_begin_object(&c->w);
-    member_string(&c->w, "$schema", SARIF_SCHEMA_URI);
-    member_string(&c->w, "version", "2.1.0");
+    fsan_json_member_string(&c->w, "$schema", SARIF_SCHEMA_URI);
+    fsan_json_member_string(&c->w, "version", "2.1.0");
     fsan_json_key(&c->w, "runs");
     fsan_json_begin_array(&c->w);
     fsan_json_begin_object(&c->w);

@@ -57,6 +57,7 @@
 
 #include "catalogue.h"
 #include "model.h"
+#include "render.h"
 #include "textesc.h"
 
 /* A finding merged from a thousand pool workers lists only the first few
@@ -172,21 +173,6 @@ static int is_python_frame(const struct fsan_frame *f)
 
 /* ---- locations ----------------------------------------------------------- */
 
-/* The heading a location gets when the analyzer gave it no description. */
-static const struct {
-    const char *role;
-    const char *heading;
-} role_headings[] = {
-    {"acquired", "acquired at:"},
-    {"attempt", "the child's attempt:"},
-    {"fork", "fork called at:"},
-    {"thread", "thread:"},
-    {"created", "created at:"},
-    {"use", "used at:"},
-    {"check", "pid checked at:"},
-    {"exit", "exited at:"},
-};
-
 static void write_heading(FILE *out, const struct fsan_location *l)
 {
     if (l->description != NULL) {
@@ -199,14 +185,15 @@ static void write_heading(FILE *out, const struct fsan_location *l)
         fputs("  location:\n", out);
         return;
     }
-    for (size_t i = 0; i < sizeof role_headings / sizeof role_headings[0]; i++) {
-        if (strcmp(l->role, role_headings[i].role) == 0) {
-            fprintf(out, "  %s\n", role_headings[i].heading);
-            return;
-        }
+    /* The heading of a location without a description comes from the
+     * roles table (common/model.c), shared with the HTML report. */
+    const char *heading = fsan_role_heading(l->role);
+    if (heading != NULL) {
+        fprintf(out, "  %s\n", heading);
+        return;
     }
-    /* A role added to the analyzer before it got a heading here still
-     * reads sensibly as "role:". */
+    /* A role the table in common/model.c does not know still reads
+     * sensibly as "role:". */
     fprintf(out, "  %s:\n", l->role);
 }
 

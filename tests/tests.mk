@@ -3,32 +3,34 @@
 # (cmocka prints its summary lines); `make scenarios` runs the scenario
 # programs under the real `forksan run` and checks their findings.
 
-TEST_CFLAGS := $(BASEFLAGS) -O0 -fno-omit-frame-pointer
+TEST_CFLAGS := $(BASEFLAGS) -Iprobes -Icommon -Ianalyzer -Ireports -O0 -fno-omit-frame-pointer
 TEST_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 TB := $(BUILD)/tests
 
 # Each unit test: its sources (besides the test file) and libraries.
-test_options_SRCS   := probes/options.c
-test_tracefile_SRCS := analyzer/tracefile.c probes/trace.c probes/safeio.c probes/options.c
+test_options_SRCS   := common/options.c
+test_tracefile_SRCS := analyzer/tracefile.c probes/trace.c probes/safeio.c common/options.c
 test_heldlocks_SRCS := probes/heldlocks.c
 test_symbolize_SRCS := analyzer/symbolize.c
 test_symbolize_LIBS := -ldw -lelf
-test_reports_SRCS   := reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c analyzer/model.c
-test_sarif_SRCS     := reports/render_sarif.c reports/jsonw.c reports/catalogue.c analyzer/model.c
-test_rules_SRCS     := analyzer/rules.c analyzer/traceset.c analyzer/tracefile.c analyzer/symbolize.c analyzer/model.c
+test_reports_SRCS   := reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c common/model.c
+test_sarif_SRCS     := reports/render_sarif.c reports/jsonw.c common/catalogue.c common/model.c
+test_rules_SRCS     := analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
+                       analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c \
+                       analyzer/traceset.c analyzer/tracefile.c analyzer/symbolize.c common/model.c
 # ... and the renderers, to see Python frames come out as such.
-test_rules_SRCS     += reports/render_text.c reports/render_json.c reports/jsonw.c reports/catalogue.c
+test_rules_SRCS     += reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c
 test_rules_SRCS     += reports/render_sarif.c reports/render_html.c
 test_rules_LIBS     := -ldw -lelf
-test_suppress_SRCS  := analyzer/suppress.c reports/catalogue.c analyzer/model.c
-test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c analyzer/model.c
-test_supervise_SRCS := analyzer/supervise.c reports/catalogue.c analyzer/model.c
+test_suppress_SRCS  := analyzer/suppress.c common/catalogue.c common/model.c
+test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c common/model.c
+test_supervise_SRCS := analyzer/supervise.c common/catalogue.c common/model.c
 
 # Analyzer-side tests also run under AddressSanitizer and UBSan;
 # runtime-side tests link runtime code that must not be instrumented.
 SAN_TESTS := test_options test_tracefile test_symbolize test_reports test_rules test_sarif
 SAN_TESTS += test_suppress test_baseline test_supervise
-# suppress.c includes the built-in list, generated from reports/builtin.supp.
+# suppress.c includes the built-in list, generated from analyzer/builtin.supp.
 $(TB)/test_suppress: TEST_CFLAGS += -I$(BUILD)/gen
 $(TB)/test_suppress: $(SUPP_GEN)
 UNIT_TESTS := $(sort $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)))
@@ -37,7 +39,7 @@ $(TB)/%: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(if $(filter $*,$(SAN_TESTS)),$(TEST_SAN)) -o $@ $< $($*_SRCS) -lcmocka $($*_LIBS) -pthread
 
-$(foreach t,$(UNIT_TESTS),$(eval $(TB)/$(t): $($(t)_SRCS) $(wildcard probes/*.h analyzer/*.h reports/*.h reports/*.def probes/*.def)))
+$(foreach t,$(UNIT_TESTS),$(eval $(TB)/$(t): $($(t)_SRCS) $(wildcard probes/*.h analyzer/*.h analyzer/*.def reports/*.h common/*.h common/*.def)))
 
 unit: $(addprefix $(TB)/,$(UNIT_TESTS)) $(RUNTIME)
 	@fail=0; for t in $(UNIT_TESTS); do \

@@ -35,7 +35,7 @@ USAGE = 2
 NOT_FOUND = 127
 DEFAULT_EXITCODE = 66
 
-# The trace format (probes/trace_format.h): a 16-byte file header, then
+# The trace format (common/trace_format.h): a 16-byte file header, then
 # records of an 8-byte header {u16 type; u16 flags; u32 size} + payload.
 FILE_HEADER = 16
 RECORD_HEADER = struct.Struct("<HHI")
@@ -634,7 +634,7 @@ def check_explain_unknown(c):
 
 
 # ---- the rule catalogue: explain and forksan(7) -----------------------------------
-# reports/rules.def is the one description of every rule: `forksan explain`
+# common/rules.def is the one description of every rule: `forksan explain`
 # prints it and man/forksan.7 is generated from it.  These checks read the ids
 # straight from rules.def (not from the command), so a rule that one of the two
 # readers lost is caught.
@@ -644,11 +644,11 @@ RULE_RE = re.compile(r'^FSAN_RULE\(\s*"([^"]+)"\s*,\s*\w+\s*,\s*FSAN_SEV_(\w+)',
 
 
 def catalogue_rules():
-    """[(id, severity)] of every FSAN_RULE in reports/rules.def, in order."""
-    with open(os.path.join(ROOT, "reports", "rules.def")) as f:
+    """[(id, severity)] of every FSAN_RULE in common/rules.def, in order."""
+    with open(os.path.join(ROOT, "common", "rules.def")) as f:
         rules = [(rid, sev.lower()) for rid, sev in RULE_RE.findall(f.read())]
     if not rules:
-        raise AssertionError("found no FSAN_RULE(\"id\", ...) in reports/rules.def")
+        raise AssertionError("found no FSAN_RULE(\"id\", ...) in common/rules.def")
     return rules
 
 
@@ -988,7 +988,7 @@ REPORT_POLISH_CHECKS = [
 # ---- Python frames (synthetic traces) ----------------------------------------------
 
 TRACE_VERSION = int(re.search(r"FSAN_TRACE_VERSION (\d+)u",
-                              open(os.path.join(ROOT, "probes", "trace_format.h")).read()).group(1))
+                              open(os.path.join(ROOT, "common", "trace_format.h")).read()).group(1))
 REC_PROCESS, REC_SITE, REC_THREAD, REC_HELD, REC_DEADLOCK = 1, 3, 4, 5, 8
 REC_PYSITE, REC_PYREF, REC_PYINFO = 13, 14, 15
 PYREF_FORK, PYREF_THREAD, PYREF_HELD, PYREF_ATTEMPT = 1, 2, 3, 4

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "render.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -20,9 +20,9 @@ $(BUILD)/html/hostile: tests/html/hostile.c tests/scenarios/common.h
 
 # The renderer on a hand-built model (see fixture.c), under ASan and UBSan.
 HTML_FIXTURE_SRCS := tests/html/fixture.c reports/render_html.c reports/render_json.c reports/jsonw.c \
-                     reports/catalogue.c analyzer/model.c
+                     common/catalogue.c common/model.c
 
-$(BUILD)/html/fixture: $(HTML_FIXTURE_SRCS) $(wildcard analyzer/*.h reports/*.h reports/*.def)
+$(BUILD)/html/fixture: $(HTML_FIXTURE_SRCS) $(wildcard analyzer/*.h reports/*.h common/*.h common/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(TEST_SAN) -o $@ $(HTML_FIXTURE_SRCS)
 

@@ -10,7 +10,7 @@ class the schema itself declares, and then checks what a schema cannot:
 that the child-deadlock result is there at level error and points at the
 scenario's `@mark:attempt` line, that the other sites are related
 locations, that every result carries its fingerprint, and that every rule
-of the catalogue (reports/rules.def) is described in tool.driver.rules.
+of the catalogue (common/rules.def) is described in tool.driver.rules.
 
 Lines are never hard-coded: the scenario marks them with `@mark:NAME`
 comments, as in tests/scenarios/run.py.  Before trusting a validation the
@@ -64,8 +64,8 @@ def marker_line(path, name):
 
 
 def catalogue():
-    """(rule id, SARIF level) for every entry of reports/rules.def."""
-    with open(os.path.join(ROOT, "reports", "rules.def")) as f:
+    """(rule id, SARIF level) for every entry of common/rules.def."""
+    with open(os.path.join(ROOT, "common", "rules.def")) as f:
         text = f.read()
     return [(rule_id, LEVELS[sev])
             for rule_id, sev in re.findall(r'^FSAN_RULE\("([^"]+)",\s*\w+,\s*(\w+)', text, re.M)]

@@ -6,7 +6,7 @@ constructor arguments and per process: the instance cache is cleared when
 os.getpid() changes.  So a forked child that constructs "the same" object
 gets a new, empty one, not the parent's with what was stored on it.  The
 metaclass keeps fsspec's name, _Cached.__call__, which forksan's knowledge
-table (reports/pidchecks.def) knows as harmful."""
+table (analyzer/pidchecks.def) knows as harmful."""
 import os
 
 

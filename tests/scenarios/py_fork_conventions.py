@@ -1,6 +1,6 @@
 """CPython's fork conventions that forksan relies on to stay quiet about
 locks the interpreter holds at a fork (probes/child.c's FORK_CALL flag,
-reports/runtimelocks.def).  If a CPython release changes one of them, this
+analyzer/runtimelocks.def).  If a CPython release changes one of them, this
 script says which and exits 1, and forksan's knowledge must change with it:
   - os.fork() takes the import lock and the child gets a new one, not
     held (PyOS_BeforeFork / _PyImport_ReInitLock);

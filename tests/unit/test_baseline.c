@@ -23,6 +23,7 @@
 
 #include "baseline.h"
 #include "model.h"
+#include "render.h"
 
 #define REPORT_HEAD "{\"tool\": {\"name\": \"forksan\", \"version\": \"0.1.0\"}, \"findings\": ["
 #define FINDING(rule, sev, fp) \

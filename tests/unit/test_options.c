@@ -1,4 +1,4 @@
-/* test_options.c — the FORKSAN_OPTIONS parser (probes/options.c). */
+/* test_options.c — the FORKSAN_OPTIONS parser (common/options.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

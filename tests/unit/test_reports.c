@@ -1,4 +1,4 @@
-/* test_reports.c — unit tests for the report model helpers (analyzer/model.c),
+/* test_reports.c — unit tests for the report model helpers (common/model.c),
  * the JSON writer (reports/jsonw.c) and the text and JSON renderers.
  *
  * Every test builds its report by hand, with each owned string and array on
@@ -35,6 +35,7 @@
 
 #include "jsonw.h"
 #include "model.h"
+#include "render.h"
 
 #define FORKSAN_PID 4242
 

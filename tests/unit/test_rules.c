@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "analyze.h"
+#include "render.h"
 
 #define FORKER 10
 #define HOLDER 11

@@ -32,6 +32,7 @@
 
 #include "catalogue.h"
 #include "model.h"
+#include "render.h"
 
 /* Both vendored schemas, separated by ':' (see tests/sarif/README). */
 #define SCHEMAS "tests/sarif/sarif-schema-2.1.0.json:tests/sarif/sarif-schema-2.1.0-rtm.5.json"

@@ -651,6 +651,165 @@ static void test_tracefile_python_random_damage_no_crash(void **state)
     free(data);
 }
 
+/* Traces of earlier format versions, built byte by byte as that
+ * version's writer laid them out. */
+struct old_trace {
+    unsigned char bytes[1024];
+    size_t len;
+};
+
+static void old_header(struct old_trace *o, uint32_t version)
+{
+    struct fsan_trace_file_header fh;
+    memcpy(fh.magic, FSAN_TRACE_MAGIC, sizeof fh.magic);
+    fh.version = version;
+    fh.header_size = sizeof fh;
+    memcpy(o->bytes, &fh, sizeof fh);
+    o->len = sizeof fh;
+}
+
+/* Appends a record; returns its offset. */
+static size_t old_record(struct old_trace *o, uint16_t type, const void *payload, size_t size, const char *tail)
+{
+    size_t off = o->len, tail_len = tail ? strlen(tail) : 0;
+    struct fsan_rec_header h = {type, 0, (uint32_t)(size + tail_len)};
+    assert_true(o->len + sizeof h + size + tail_len <= sizeof o->bytes);
+    memcpy(o->bytes + o->len, &h, sizeof h);
+    memcpy(o->bytes + o->len + sizeof h, payload, size);
+    if (tail_len)
+        memcpy(o->bytes + o->len + sizeof h + size, tail, tail_len);
+    o->len += sizeof h + size + tail_len;
+    return off;
+}
+
+static void old_process(struct old_trace *o, uint32_t version)
+{
+    old_header(o, version);
+    struct fsan_rec_process proc = {.pid = 4242, .ppid = 4241, .kind = FSAN_PROC_FORK, .forking_tid = 4241,
+                                    .time_ns = 1000, .fork_site = 3, .mode = 0};
+    old_record(o, FSAN_REC_PROCESS, &proc, sizeof proc, "/usr/bin/old");
+}
+
+/* Version 6: the layouts of today, without REAPED. */
+static void test_tracefile_reads_version_6(void **state)
+{
+    struct old_trace o;
+    old_process(&o, 6);
+    struct fsan_rec_thread th = {.tid = 4243, .flags = FSAN_THREAD_VANISHED, .start_routine = 0x401000,
+                                 .create_site = 1, .last_site = 2, .name = "writer"};
+    old_record(&o, FSAN_REC_THREAD, &th, sizeof th, NULL);
+    struct fsan_rec_held held = {.lock_addr = 0x7f0010, .holder_tid = 4243, .acquire_site = 2,
+                                 .lock_type = FSAN_LOCK_MUTEX, .mode = FSAN_MODE_EXCL, .depth = 1};
+    old_record(&o, FSAN_REC_HELD, &held, sizeof held, NULL);
+    struct fsan_rec_cleanup cl = {.kind = FSAN_CLEANUP_SKIPPED, .fd = 1, .bytes = 17, .site = 4, .count = 1,
+                                  .handler = 0x402000, .py_count = 2, .pysite = 0};
+    old_record(&o, FSAN_REC_CLEANUP, &cl, sizeof cl, "save_results");
+    struct fsan_rec_pidcheck pc = {.site = 5, .declared = 1, .built_site = 6};
+    old_record(&o, FSAN_REC_PIDCHECK, &pc, sizeof pc, "session_cache");
+
+    struct fsan_trace t = {0};
+    char err[512];
+    assert_int_equal(fsan_trace_parse("v6.trace", o.bytes, o.len, &t, err, sizeof err), 0);
+    assert_int_equal(t.proc.pid, 4242);
+    assert_int_equal(t.proc.kind, FSAN_PROC_FORK);
+    assert_int_equal(t.proc.fork_site, 3);
+    assert_string_equal(t.exe, "/usr/bin/old");
+    assert_int_equal(t.nthreads, 1);
+    assert_int_equal(t.threads[0].tid, 4243);
+    assert_int_equal(t.threads[0].flags, FSAN_THREAD_VANISHED);
+    assert_int_equal(t.threads[0].start_routine, 0x401000);
+    assert_string_equal(t.threads[0].name, "writer");
+    assert_int_equal(t.nheld, 1);
+    assert_int_equal(t.held[0].lock_addr, 0x7f0010);
+    assert_int_equal(t.held[0].holder_tid, 4243);
+    assert_int_equal(t.held[0].depth, 1);
+    assert_int_equal(t.ncleanups, 1);
+    assert_int_equal(t.cleanups[0].rec.kind, FSAN_CLEANUP_SKIPPED);
+    assert_int_equal(t.cleanups[0].rec.bytes, 17);
+    assert_int_equal(t.cleanups[0].rec.handler, 0x402000);
+    assert_int_equal(t.cleanups[0].rec.py_count, 2);
+    assert_string_equal(t.cleanups[0].name, "save_results");
+    assert_int_equal(t.npidchecks, 1);
+    assert_int_equal(t.pidchecks[0].rec.built_site, 6);
+    assert_string_equal(t.pidchecks[0].name, "session_cache");
+    fsan_trace_free(&t);
+
+    /* REAPED came with version 7: in a version 6 file it is unknown. */
+    struct fsan_rec_reaped r = {.pid = 4300, .signo = 9};
+    size_t off = old_record(&o, FSAN_REC_REAPED, &r, sizeof r, NULL);
+    memset(&t, 0, sizeof t);
+    assert_true(fsan_trace_parse("v6.trace", o.bytes, o.len, &t, err, sizeof err) < 0);
+    char want[200];
+    snprintf(want, sizeof want, "unknown record type 22 at offset %zu", off);
+    assert_non_null(strstr(err, want));
+    fsan_trace_free(&t);
+}
+
+/* Version 5: CLEANUP was 32 bytes with no tail (py_count and pysite read
+ * as 0), and FOREIGN and SIGNAL did not exist. */
+static void test_tracefile_reads_version_5(void **state)
+{
+    struct old_trace o;
+    old_process(&o, 5);
+    struct fsan_rec_cleanup cl = {.kind = FSAN_CLEANUP_STDIO_DUP, .fd = 1, .bytes = 12, .site = 4,
+                                  .py_count = 99, .pysite = 98};
+    old_record(&o, FSAN_REC_CLEANUP, &cl, offsetof(struct fsan_rec_cleanup, py_count), NULL);
+
+    struct fsan_trace t = {0};
+    char err[512], want[200];
+    assert_int_equal(fsan_trace_parse("v5.trace", o.bytes, o.len, &t, err, sizeof err), 0);
+    assert_int_equal(t.ncleanups, 1);
+    assert_int_equal(t.cleanups[0].rec.kind, FSAN_CLEANUP_STDIO_DUP);
+    assert_int_equal(t.cleanups[0].rec.bytes, 12);
+    assert_int_equal(t.cleanups[0].rec.site, 4);
+    assert_int_equal(t.cleanups[0].rec.py_count, 0);
+    assert_int_equal(t.cleanups[0].rec.pysite, 0);
+    assert_null(t.cleanups[0].name);
+    fsan_trace_free(&t);
+
+    /* A version 5 CLEANUP of today's size is not what that writer wrote. */
+    struct old_trace bad;
+    old_process(&bad, 5);
+    size_t off = old_record(&bad, FSAN_REC_CLEANUP, &cl, sizeof cl, NULL);
+    memset(&t, 0, sizeof t);
+    assert_true(fsan_trace_parse("v5.trace", bad.bytes, bad.len, &t, err, sizeof err) < 0);
+    snprintf(want, sizeof want, "malformed record type 18 at offset %zu (a cleanup record has the wrong size)", off);
+    assert_non_null(strstr(err, want));
+    fsan_trace_free(&t);
+
+    struct fsan_rec_foreign fr = {.addr = 0x1000, .lock_type = FSAN_LOCK_SEM, .op = FSAN_OP_SEM_WAIT};
+    off = old_record(&o, FSAN_REC_FOREIGN, &fr, sizeof fr, NULL);
+    memset(&t, 0, sizeof t);
+    assert_true(fsan_trace_parse("v5.trace", o.bytes, o.len, &t, err, sizeof err) < 0);
+    snprintf(want, sizeof want, "unknown record type 20 at offset %zu", off);
+    assert_non_null(strstr(err, want));
+    fsan_trace_free(&t);
+}
+
+/* A trace from a newer forksan, or one older than this reader reads, is
+ * refused with its version and the versions this reader knows. */
+static void test_tracefile_version_out_of_range(void **state)
+{
+    struct old_trace o;
+    old_process(&o, FSAN_TRACE_VERSION + 2);
+    struct fsan_trace t = {0};
+    char err[512], want[200];
+    assert_true(fsan_trace_parse("new.trace", o.bytes, o.len, &t, err, sizeof err) < 0);
+    snprintf(want, sizeof want,
+             "cannot read trace 'new.trace': format version %u at offset 8: written by a newer forksan; "
+             "this one reads versions %u to %u",
+             FSAN_TRACE_VERSION + 2, FSAN_TRACE_VERSION_MIN, FSAN_TRACE_VERSION);
+    assert_string_equal(err, want);
+    fsan_trace_free(&t);
+
+    old_process(&o, FSAN_TRACE_VERSION_MIN - 1);
+    memset(&t, 0, sizeof t);
+    assert_true(fsan_trace_parse("old.trace", o.bytes, o.len, &t, err, sizeof err) < 0);
+    snprintf(want, sizeof want, "format version %u at offset 8: written by an older forksan", FSAN_TRACE_VERSION_MIN - 1);
+    assert_non_null(strstr(err, want));
+    fsan_trace_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -681,6 +840,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tracefile_python_random_damage_no_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_exit_records_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_exit_records_malformed, setup, teardown),
+        cmocka_unit_test(test_tracefile_reads_version_6),
+        cmocka_unit_test(test_tracefile_reads_version_5),
+        cmocka_unit_test(test_tracefile_version_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,18 +17,27 @@
  * ten thousand clean children creates no file for them.
  *
  * Version rule: FSAN_TRACE_VERSION changes whenever a payload layout changes
- * or a record type is added.  A reader rejects a file whose version it does
- * not know, and rejects a record type it does not know, naming the file and
- * the offset; it never guesses.
+ * or a record type is added.  A reader reads every version from
+ * FSAN_TRACE_VERSION_MIN on: common/records.def says which version added
+ * each record type and how long a payload that grew was before.  It rejects
+ * a file whose version it does not know, and a record type it does not
+ * know, naming the file and the offset; it never guesses.
+ *
+ * The payload structs below are copied byte for byte on both sides, so
+ * their sizes, and the offsets that padding could move, are asserted.
  */
 #ifndef FSAN_TRACE_FORMAT_H
 #define FSAN_TRACE_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
 #define FSAN_TRACE_VERSION 7u
-#define FSAN_TRACE_VERSION_MIN 6u /* version 7 only added REAPED */
+/* Version 6 grew CLEANUP (py_count, pysite, a name tail) and added FOREIGN
+ * and SIGNAL; version 7 added REAPED.  A version 5 file is read with its
+ * shorter CLEANUP, the missing fields read as 0. */
+#define FSAN_TRACE_VERSION_MIN 5u
 
 /* forksan run points the runtime's log_path here, inside the trace
  * directory: each process writes its messages to forksan.log.PID, and the
@@ -438,5 +447,55 @@ struct fsan_rec_reaped {
     uint32_t pid;
     uint32_t signo;
 };
+
+/* The sizes every writer and reader rely on (man/forksan-trace.5 lists
+ * the same), and the offsets of the fields that follow a change of width,
+ * where padding would move them. */
+_Static_assert(sizeof(struct fsan_sup_header) == 12, "supervisor message header");
+_Static_assert(sizeof(struct fsan_trace_file_header) == 16, "file header");
+_Static_assert(sizeof(struct fsan_rec_header) == 8, "record header");
+_Static_assert(sizeof(struct fsan_rec_process) == 32, "PROCESS");
+_Static_assert(offsetof(struct fsan_rec_process, time_ns) == 16, "PROCESS time_ns");
+_Static_assert(sizeof(struct fsan_rec_site) == 8, "SITE");
+_Static_assert(sizeof(struct fsan_rec_thread) == 40, "THREAD");
+_Static_assert(offsetof(struct fsan_rec_thread, start_routine) == 8, "THREAD start_routine");
+_Static_assert(offsetof(struct fsan_rec_thread, name) == 24, "THREAD name");
+_Static_assert(sizeof(struct fsan_rec_held) == 32, "HELD");
+_Static_assert(offsetof(struct fsan_rec_held, lock_type) == 16, "HELD lock_type");
+_Static_assert(offsetof(struct fsan_rec_held, kind) == 20, "HELD kind");
+_Static_assert(offsetof(struct fsan_rec_held, flags) == 28, "HELD flags");
+_Static_assert(sizeof(struct fsan_rec_lock_event) == 24, "LOCK_EVENT");
+_Static_assert(offsetof(struct fsan_rec_lock_event, event) == 8, "LOCK_EVENT event");
+_Static_assert(sizeof(struct fsan_rec_resumed) == 8, "RESUMED");
+_Static_assert(sizeof(struct fsan_rec_deadlock) == 40, "DEADLOCK");
+_Static_assert(offsetof(struct fsan_rec_deadlock, lock_type) == 8, "DEADLOCK lock_type");
+_Static_assert(offsetof(struct fsan_rec_deadlock, form) == 12, "DEADLOCK form");
+_Static_assert(offsetof(struct fsan_rec_deadlock, flags) == 36, "DEADLOCK flags");
+_Static_assert(sizeof(struct fsan_rec_exec) == 8, "EXEC");
+_Static_assert(sizeof(struct fsan_rec_exec_failed) == 8, "EXEC_FAILED");
+_Static_assert(sizeof(struct fsan_rec_exit) == 16, "EXIT");
+_Static_assert(sizeof(struct fsan_rec_stats) == 24, "STATS");
+_Static_assert(offsetof(struct fsan_rec_stats, thread_overflow) == 8, "STATS thread_overflow");
+_Static_assert(sizeof(struct fsan_rec_pysite) == 8, "PYSITE");
+_Static_assert(sizeof(struct fsan_rec_pyframe) == 8, "PYSITE frame");
+_Static_assert(sizeof(struct fsan_rec_pyref) == 48, "PYREF");
+_Static_assert(offsetof(struct fsan_rec_pyref, key) == 8, "PYREF key");
+_Static_assert(offsetof(struct fsan_rec_pyref, name) == 16, "PYREF name");
+_Static_assert(sizeof(struct fsan_rec_pyinfo) == 8, "PYINFO");
+_Static_assert(sizeof(struct fsan_rec_loop) == 32, "LOOP");
+_Static_assert(sizeof(struct fsan_rec_loop_use) == 24, "LOOP_USE");
+_Static_assert(sizeof(struct fsan_rec_pidcheck) == 16, "PIDCHECK");
+_Static_assert(sizeof(struct fsan_rec_cleanup) == 40, "CLEANUP");
+_Static_assert(offsetof(struct fsan_rec_cleanup, bytes) == 8, "CLEANUP bytes");
+_Static_assert(offsetof(struct fsan_rec_cleanup, handler) == 24, "CLEANUP handler");
+/* Version 5's CLEANUP ended where py_count begins (records.def). */
+_Static_assert(offsetof(struct fsan_rec_cleanup, py_count) == 32, "CLEANUP py_count");
+_Static_assert(sizeof(struct fsan_rec_foreign) == 32, "FOREIGN");
+_Static_assert(offsetof(struct fsan_rec_foreign, lock_type) == 8, "FOREIGN lock_type");
+_Static_assert(offsetof(struct fsan_rec_foreign, tid) == 12, "FOREIGN tid");
+_Static_assert(sizeof(struct fsan_rec_signal) == 48, "SIGNAL");
+_Static_assert(offsetof(struct fsan_rec_signal, handler) == 24, "SIGNAL handler");
+_Static_assert(offsetof(struct fsan_rec_signal, py_handlers) == 40, "SIGNAL py_handlers");
+_Static_assert(sizeof(struct fsan_rec_reaped) == 8, "REAPED");
 
 #endif

@@ -1,5 +1,6 @@
 /* model.c — the small amount of behaviour that belongs to the report model
- * itself: naming and parsing severities, and freeing a finished report.
+ * itself: naming and parsing severities, the table of location roles (their
+ * report names and headings), and freeing a finished report.
  *
  * Severity names appear in three places that must agree: the text report
  * (upper-cased), the JSON report, and the `--fail-on` option.  Keeping the
@@ -73,6 +74,42 @@ int fsan_severity_parse(const char *text, enum fsan_severity *out)
     return -EINVAL;
 }
 
+/* ---- location roles ------------------------------------------------------ */
+
+/* The one table of roles: the name the JSON and SARIF reports print, and
+ * the heading the text and HTML reports show for a location without a
+ * description.  Indexed by enum fsan_role. */
+static const struct {
+    const char *name;
+    const char *heading;
+} roles[FSAN_ROLE_COUNT] = {
+    [FSAN_ROLE_ACQUIRED] = {"acquired", "acquired at:"},
+    [FSAN_ROLE_ATTEMPT] = {"attempt", "the child's attempt:"},
+    [FSAN_ROLE_FORK] = {"fork", "fork called at:"},
+    [FSAN_ROLE_THREAD] = {"thread", "thread:"},
+    [FSAN_ROLE_CREATED] = {"created", "created at:"},
+    [FSAN_ROLE_USE] = {"use", "used at:"},
+    [FSAN_ROLE_CHECK] = {"check", "pid checked at:"},
+    [FSAN_ROLE_EXIT] = {"exit", "exited at:"},
+    [FSAN_ROLE_SENDER] = {"sender", "signal sent at:"},
+    [FSAN_ROLE_CHILD] = {"child", "the child was running:"},
+    [FSAN_ROLE_BUILT] = {"built", "built at:"},
+    [FSAN_ROLE_LIVE] = {"live", "live:"},
+};
+
+const char *fsan_role_name(enum fsan_role role)
+{
+    return (unsigned)role < FSAN_ROLE_COUNT ? roles[role].name : "location";
+}
+
+const char *fsan_role_heading(const char *role)
+{
+    for (size_t i = 0; role != NULL && i < FSAN_ROLE_COUNT; i++)
+        if (strcmp(role, roles[i].name) == 0)
+            return roles[i].heading;
+    return NULL;
+}
+
 /* ---- freeing ------------------------------------------------------------- */
 
 static void free_strings(char **strings, size_t n)
@@ -84,39 +121,37 @@ static void free_strings(char **strings, size_t n)
     free(strings);
 }
 
-static void free_frames(struct fsan_frame *frames, size_t n)
+void fsan_frame_free(struct fsan_frame *f)
 {
-    if (frames == NULL)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        free(frames[i].function);
-        free(frames[i].file);
-        free(frames[i].module);
-    }
-    free(frames);
+    free(f->function);
+    free(f->file);
+    free(f->module);
 }
 
-static void free_locations(struct fsan_location *locations, size_t n)
+void fsan_location_free(struct fsan_location *l)
 {
-    if (locations == NULL)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        free(locations[i].thread_name);
-        free(locations[i].description);
-        free_frames(locations[i].frames, locations[i].nframes);
-    }
-    free(locations);
+    for (size_t i = 0; i < l->nframes; i++)
+        fsan_frame_free(&l->frames[i]);
+    free(l->frames);
+    free(l->thread_name);
+    free(l->description);
+}
+
+void fsan_finding_free(struct fsan_finding *f)
+{
+    for (size_t i = 0; i < f->nlocations; i++)
+        fsan_location_free(&f->locations[i]);
+    free(f->locations);
+    free(f->message);
+    free(f->pids);
 }
 
 static void free_findings(struct fsan_finding *findings, size_t n)
 {
     if (findings == NULL)
         return;
-    for (size_t i = 0; i < n; i++) {
-        free(findings[i].message);
-        free(findings[i].pids);
-        free_locations(findings[i].locations, findings[i].nlocations);
-    }
+    for (size_t i = 0; i < n; i++)
+        fsan_finding_free(&findings[i]);
     free(findings);
 }
 
@@ -145,5 +180,21 @@ void fsan_report_free(struct fsan_report *r)
     }
     free(r->fixed);
     free_strings(r->unmatched_suppressions, r->nunmatched);
+    for (size_t i = 0; i < r->ndowngrades; i++) {
+        free(r->downgrades[i].unless);
+        fsan_finding_free(&r->downgrades[i].note);
+    }
+    free(r->downgrades);
     memset(r, 0, sizeof *r);
+}
+
+int fsan_finding_cmp(const void *a, const void *b)
+{
+    const struct fsan_finding *x = a, *y = b;
+    if (x->severity != y->severity)
+        return x->severity > y->severity ? -1 : 1;
+    int r = strcmp(x->rule, y->rule);
+    if (r)
+        return r;
+    return (x->pids ? x->pids[0] : 0) - (y->pids ? y->pids[0] : 0);
 }

@@ -1,6 +1,6 @@
 /* model.h — the analyzer's result: processes and findings, ready to render.
  *
- * The rules (rules.c) build it from traces; the renderers in reports/ only
+ * The analyzer's rules (analyzer/rules*.c, through analyzer/finding.c) build it from traces; the renderers in reports/ only
  * read it.  Every string is owned by the report (freed by
  * fsan_report_free) so renderers never allocate or free.
  */
@@ -31,8 +31,32 @@ struct fsan_frame {
     const char *language; /* "c" or "python" (static string) */
 };
 
+/* What a location is in its finding.  The name (fsan_role_name) is what
+ * the JSON and SARIF reports print, a public interface; the heading
+ * (fsan_role_heading) is what the text and HTML reports show when the
+ * location has no description of its own. */
+enum fsan_role {
+    FSAN_ROLE_ACQUIRED, /* where a held lock was taken */
+    FSAN_ROLE_ATTEMPT,  /* where the child tries to take it */
+    FSAN_ROLE_FORK,     /* the fork call */
+    FSAN_ROLE_THREAD,   /* a thread that vanished at the fork */
+    FSAN_ROLE_CREATED,  /* where an object (an epoll instance) was created */
+    FSAN_ROLE_USE,      /* where the child uses it */
+    FSAN_ROLE_CHECK,    /* a pid check */
+    FSAN_ROLE_EXIT,     /* how the child ends */
+    FSAN_ROLE_SENDER,   /* where a signal was sent */
+    FSAN_ROLE_CHILD,    /* what a killed child was running */
+    FSAN_ROLE_BUILT,    /* where dropped state was built */
+    FSAN_ROLE_LIVE,     /* a finding the runtime reported while it ran */
+    FSAN_ROLE_COUNT
+};
+
+const char *fsan_role_name(enum fsan_role role);  /* "acquired", ... (static) */
+/* The heading for a role name, or NULL when the name is not a role. */
+const char *fsan_role_heading(const char *role);
+
 struct fsan_location {
-    const char *role;  /* acquired|attempt|fork|thread|created|use|check|exit (static) */
+    const char *role;  /* fsan_role_name() of its role (static) */
     int has_thread;
     int tid;
     char *thread_name; /* may be NULL */
@@ -42,7 +66,7 @@ struct fsan_location {
 };
 
 struct fsan_finding {
-    const char *rule;            /* stable rule id (static string) */
+    const char *rule;            /* stable rule id: the catalogue's (rules.def) id of the rule (static string) */
     enum fsan_severity severity;
     char *message;               /* one line */
     char fingerprint[17];        /* 16 hex digits */
@@ -101,22 +125,31 @@ struct fsan_report {
     size_t nsuppressed;          /* findings removed by a suppression */
     char **unmatched_suppressions; /* "FILE:LINE: TEXT" of entries that matched nothing */
     size_t nunmatched;
+    /* The analysis's pending downgrades (see struct fsan_downgrade). */
+    struct fsan_downgrade *downgrades;
+    size_t ndowngrades;
 };
 
-/* Text report options. */
-struct fsan_text_options {
-    int color; /* ANSI colour */
-    int tree;  /* also print the process tree */
+/* A finding whose severity waits for the suppressions: threads-at-fork is
+ * a warning because of the orphaned-lock findings of the same processes,
+ * and becomes a note when suppressions removed every one of them.  Kept
+ * by the analysis, applied after the suppressions, never rendered. */
+struct fsan_downgrade {
+    char fingerprint[17];      /* the finding that may change */
+    char (*unless)[17];        /* fingerprints of the findings that keep it as it is */
+    size_t nunless;
+    /* What it becomes without them: severity and message, and locations
+     * when another instance speaks for it then (nlocations 0: its own). */
+    struct fsan_finding note;
 };
 
 void fsan_report_free(struct fsan_report *r);
 
-/* Renderers (reports/).  Return 0 or a negative errno. */
-int fsan_render_text(FILE *out, const struct fsan_report *r, int forksan_pid);
-int fsan_render_text_opts(FILE *out, const struct fsan_report *r, int forksan_pid,
-                          const struct fsan_text_options *opts);
-int fsan_render_json(FILE *out, const struct fsan_report *r);
-int fsan_render_sarif(FILE *out, const struct fsan_report *r);
-int fsan_render_html(FILE *out, const struct fsan_report *r);
+/* Free what one frame, location or finding owns (not the struct itself). */
+void fsan_frame_free(struct fsan_frame *f);
+void fsan_location_free(struct fsan_location *l);
+void fsan_finding_free(struct fsan_finding *f);
+/* The report's order (qsort): severity descending, then rule, then first pid. */
+int fsan_finding_cmp(const void *a, const void *b);
 
 #endif
