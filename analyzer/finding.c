@@ -380,21 +380,9 @@ void start_finding(struct fsan_finding *f, enum fsan_rule_index rule, enum fsan_
 
 /* ---- facts about a child ------------------------------------------------------ */
 
-/* The image with this pid that came after t (an exec), if any. */
-static int has_later_image(const struct fsan_trace_set *set, const struct fsan_trace *t)
-{
-    for (size_t i = 0; i < set->ntraces; i++) {
-        const struct fsan_trace *o = &set->traces[i];
-        if (o != t && o->proc.pid == t->proc.pid && o->proc.kind == FSAN_PROC_START &&
-            o->proc.time_ns >= t->proc.time_ns)
-            return 1;
-    }
-    return 0;
-}
-
 int child_execed(const struct fsan_trace_set *set, const struct fsan_trace *t)
 {
-    return has_later_image(set, t) || (t->has_exec && t->exec_failed == 0);
+    return t->later_image || (t->has_exec && t->exec_failed == 0);
 }
 
 char *thread_label(struct fsan_builder *c, const struct fsan_trace *t, uint32_t tid)

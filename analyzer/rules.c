@@ -67,6 +67,47 @@ static void python_notice(struct fsan_builder *c, struct fsan_trace_set *set, co
     add_set_notice(c, set, xprintf(c, "Python frames unavailable in pid %u: %s", t->proc.pid, reason));
 }
 
+static int cmp_by_pid(const void *a, const void *b)
+{
+    const struct fsan_trace *x = *(const struct fsan_trace *const *)a, *y = *(const struct fsan_trace *const *)b;
+    return (x->proc.pid > y->proc.pid) - (x->proc.pid < y->proc.pid);
+}
+
+/* Marks every trace that has a later image of the same pid: a START image
+ * (what an exec made) at the same time or later.  Once for the whole set,
+ * grouping by pid (n log n; asking each trace about every other one was
+ * quadratic, and dominated the analysis of ten thousand children). */
+static int mark_later_images(struct fsan_trace_set *set)
+{
+    const struct fsan_trace **by_pid = malloc((set->ntraces ? set->ntraces : 1) * sizeof *by_pid);
+    if (!by_pid)
+        return -ENOMEM;
+    for (size_t i = 0; i < set->ntraces; i++)
+        by_pid[i] = &set->traces[i];
+    qsort(by_pid, set->ntraces, sizeof *by_pid, cmp_by_pid);
+    for (size_t lo = 0, hi; lo < set->ntraces; lo = hi) {
+        /* The group's latest START image, and how many share its time. */
+        uint64_t latest = 0;
+        size_t at_latest = 0;
+        for (hi = lo; hi < set->ntraces && by_pid[hi]->proc.pid == by_pid[lo]->proc.pid; hi++) {
+            const struct fsan_trace *t = by_pid[hi];
+            if (t->proc.kind != FSAN_PROC_START)
+                continue;
+            if (at_latest == 0 || t->proc.time_ns > latest)
+                latest = t->proc.time_ns, at_latest = 1;
+            else if (t->proc.time_ns == latest)
+                at_latest++;
+        }
+        for (size_t i = lo; i < hi; i++) {
+            struct fsan_trace *t = &set->traces[by_pid[i] - set->traces];
+            int only_latest = t->proc.kind == FSAN_PROC_START && t->proc.time_ns == latest && at_latest == 1;
+            t->later_image = at_latest > 0 && latest >= t->proc.time_ns && !only_latest;
+        }
+    }
+    free(by_pid);
+    return 0;
+}
+
 int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct fsan_report *out)
 {
     return fsan_analyze_opts(set, sym, NULL, out);
@@ -78,6 +119,8 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
     struct fsan_builder c = {sym, out, 0, 0, opts ? opts->native_frames : 0, NULL, 0};
     if (set->ntraces)
         qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
+    if (mark_later_images(set) < 0)
+        return -ENOMEM;
     for (size_t i = 0; i < set->ntraces; i++) {
         const struct fsan_trace *t = &set->traces[i];
         for (size_t k = 0; k < sizeof rule_families / sizeof rule_families[0]; k++)

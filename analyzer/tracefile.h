@@ -72,6 +72,7 @@ struct fsan_trace_pidcheck {
 
 struct fsan_trace {
     char *path;
+    int later_image; /* set by the analysis: a later image of this pid (it exec'd) */
     int has_process;
     struct fsan_rec_process proc;
     char *exe;
