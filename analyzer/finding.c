@@ -254,15 +254,6 @@ void fork_location(struct fsan_builder *c, struct fsan_finding *f, const struct 
 
 /* ---- fingerprints and merging --------------------------------------------- */
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-    for (; s && *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 static uint64_t hash_frame(uint64_t h, const struct fsan_frame *fr)
 {
     char buf[64];
@@ -270,37 +261,37 @@ static uint64_t hash_frame(uint64_t h, const struct fsan_frame *fr)
      * and line are its identity even when one of them is unknown. */
     int python = fr->language && strcmp(fr->language, "python") == 0;
     if (python || (fr->function && fr->file)) {
-        h = fnv1a(fnv1a(h, fr->function), fr->file);
+        h = fsan_fnv1a(fsan_fnv1a(h, fr->function), fr->file);
         snprintf(buf, sizeof buf, ":%d", fr->line);
     } else if (fr->module) {
-        h = fnv1a(h, basename_of(fr->module));
+        h = fsan_fnv1a(h, basename_of(fr->module));
         snprintf(buf, sizeof buf, "+%llx", (unsigned long long)fr->module_offset);
     } else {
         snprintf(buf, sizeof buf, "@%llx", (unsigned long long)fr->address);
     }
-    return fnv1a(h, buf);
+    return fsan_fnv1a(h, buf);
 }
 
 /* Rule + the innermost frame of every identifying location + thread names. */
 static void fingerprint(struct fsan_finding *f)
 {
-    uint64_t h = fnv1a(0xcbf29ce484222325ull, f->rule);
+    uint64_t h = fsan_fnv1a(FSAN_FNV_SEED, f->rule);
     for (size_t i = 0; i < f->nlocations; i++) {
         const struct fsan_location *loc = &f->locations[i];
-        h = fnv1a(fnv1a(h, "|"), loc->role);
+        h = fsan_fnv1a(fsan_fnv1a(h, "|"), loc->role);
         if (strcmp(loc->role, fsan_role_name(FSAN_ROLE_THREAD)) == 0) {
             /* A vanished thread is the same thread in every child of a pool
              * whatever line it happened to be on at each fork: identify it
              * by name and by the outermost frame (where it started). */
             if (loc->thread_name)
-                h = fnv1a(h, loc->thread_name);
+                h = fsan_fnv1a(h, loc->thread_name);
             /* Where it started, not where it is now: the outermost
              * frame's line moves with the thread (a main thread's
              * <module> is at whatever line it had reached). */
             if (loc->nframes) {
                 const struct fsan_frame *outer = &loc->frames[loc->nframes - 1];
                 if (outer->function || outer->file)
-                    h = fnv1a(fnv1a(h, outer->function), outer->file);
+                    h = fsan_fnv1a(fsan_fnv1a(h, outer->function), outer->file);
                 else
                     h = hash_frame(h, outer);
             }

@@ -367,14 +367,15 @@ static int add_live_finding(struct fsan_report *r, int pid, const char *text, si
     if (fclose(m) != 0 || !message)
         return -ENOMEM;
     f->message = message;
-    /* The fingerprint: the rule and the message without its numbers
-     * (addresses, thread ids), FNV-1a. */
-    uint64_t fp = 0xcbf29ce484222325ull;
-    for (const char *p = f->rule; *p; p++)
-        fp = (fp ^ (unsigned char)*p) * 0x100000001b3ull;
+    /* The fingerprint: the rule and the headline without its numbers
+     * (addresses, thread ids), which change from run to run. */
+    char words[FSAN_SUP_MSG_MAX];
+    size_t n = 0;
     for (const char *p = h.message; p < h.message + h.message_len; p++)
         if (*p < '0' || *p > '9')
-            fp = (fp ^ (unsigned char)*p) * 0x100000001b3ull;
+            words[n++] = *p;
+    words[n] = '\0';
+    uint64_t fp = fsan_fnv1a(fsan_fnv1a(FSAN_FNV_SEED, f->rule), words);
     snprintf(f->fingerprint, sizeof f->fingerprint, "%016llx", (unsigned long long)fp);
     return rc;
 }

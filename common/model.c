@@ -198,3 +198,12 @@ int fsan_finding_cmp(const void *a, const void *b)
         return r;
     return (x->pids ? x->pids[0] : 0) - (y->pids ? y->pids[0] : 0);
 }
+
+uint64_t fsan_fnv1a(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}

@@ -149,6 +149,10 @@ void fsan_report_free(struct fsan_report *r);
 void fsan_frame_free(struct fsan_frame *f);
 void fsan_location_free(struct fsan_location *l);
 void fsan_finding_free(struct fsan_finding *f);
+/* The fingerprints' hash: FNV-1a over the string s (NULL: nothing),
+ * continuing from h; start from FSAN_FNV_SEED. */
+#define FSAN_FNV_SEED 0xcbf29ce484222325ull
+uint64_t fsan_fnv1a(uint64_t h, const char *s);
 /* The report's order (qsort): severity descending, then rule, then first pid. */
 int fsan_finding_cmp(const void *a, const void *b);
 

@@ -158,7 +158,6 @@ int fsan__trace_incomplete(void);
 void fsan__trace_after_fork_child(void);
 void fsan__trace_maps(void); /* once per trace file */
 const char *fsan__maps_text(size_t *len);
-/* AS-safe: the /proc/PID/maps line of addr in maps (0 when none). */
 /* One line of /proc/self/maps (fsan__maps_find: the only parser of it). */
 struct fsan__mapping {
     uint64_t start, offset;
@@ -166,6 +165,8 @@ struct fsan__mapping {
     const char *path; /* into maps, not NUL-terminated; NULL for anonymous */
     size_t path_len;
 };
+/* AS-safe: the line of maps (len bytes of /proc/self/maps text) that holds
+ * addr, into *out; 0 when none does. */
 int fsan__maps_find(const char *maps, size_t len, uintptr_t addr, struct fsan__mapping *out);
 void fsan__trace_maps_cover(uintptr_t addr); /* AS-safe */
 void fsan__trace_stats(void);

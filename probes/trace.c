@@ -95,7 +95,10 @@ static void say_lost(int err)
     fsan__sb_dec(&fb, err);
     fsan__sb_str(&fb, " ");
     fsan__sb_str(&fb, trace_path);
-    (void)fsan__tell_supervisor(FSAN_SUP_INCOMPLETE, fact, fb.len);
+    /* forksan run names the process and the cause at the top of its
+     * report: the warning below would only repeat it. */
+    if (fsan__tell_supervisor(FSAN_SUP_INCOMPLETE, fact, fb.len) == 0)
+        return;
     char msg[FSAN_OPTION_PATH_MAX + 200];
     struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
     fsan__sb_str(&sb, "cannot write trace file '");
