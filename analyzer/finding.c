@@ -21,6 +21,7 @@
  * across runs and usable for baselines.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -706,4 +707,13 @@ int fsan_apply_downgrades(struct fsan_report *r)
         }
     }
     return 0;
+}
+
+const struct fsan_frame_glob *fsan_frame_glob_find(const struct fsan_frame_glob *table, size_t n,
+                                                   const char *function, const char *file)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(table[i].function, function, 0) == 0 && fnmatch(table[i].file, file, 0) == 0)
+            return &table[i];
+    return NULL;
 }

@@ -89,4 +89,17 @@ void build_processes(struct fsan_builder *c, const struct fsan_trace_set *set);
  * with the exit status forksan saw.  0 or -ENOMEM. */
 int fsan_processes_add_root(struct fsan_report *r, int pid, int ppid, const char *exe, int exit_status);
 
+/* ---- knowledge tables ---- */
+/* A line of a knowledge table (runtimelocks.def, pidchecks.def): glob
+ * patterns (fnmatch) for a Python frame's function and file, and what the
+ * match means, in words for the report. */
+struct fsan_frame_glob {
+    const char *function;
+    const char *file;
+    const char *what;
+};
+/* The first entry of table[0..n) matching function and file, or NULL. */
+const struct fsan_frame_glob *fsan_frame_glob_find(const struct fsan_frame_glob *table, size_t n,
+                                                   const char *function, const char *file);
+
 #endif

@@ -15,7 +15,6 @@
  * pthread_atfork idiom makes exactly that true) is a note, so that an
  * atfork-protected program produces nothing above note.
  */
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,13 +124,8 @@ static void rule_child_deadlock(struct fsan_builder *c, const struct fsan_trace 
 
 /* ---- locks a runtime abandons in the child -------------------------------- */
 
-struct runtime_lock {
-    const char *function;
-    const char *file;
-    const char *what;
-};
 #define FSAN_RUNTIME_LOCK(fn, file, what) {fn, file, what},
-static const struct runtime_lock runtime_locks[] = {
+static const struct fsan_frame_glob runtime_locks[] = {
 #include "runtimelocks.def"
 };
 #undef FSAN_RUNTIME_LOCK
@@ -143,11 +137,8 @@ static int runtime_abandons(const struct fsan_trace *t, uint64_t addr)
     const struct fsan_trace_pysite *ps = python_stack(t, FSAN_PYREF_HELD, addr);
     if (!ps || !ps->frames[0].function || !ps->frames[0].file)
         return 0;
-    for (size_t i = 0; i < sizeof runtime_locks / sizeof runtime_locks[0]; i++)
-        if (fnmatch(runtime_locks[i].function, ps->frames[0].function, 0) == 0 &&
-            fnmatch(runtime_locks[i].file, ps->frames[0].file, 0) == 0)
-            return 1;
-    return 0;
+    return fsan_frame_glob_find(runtime_locks, sizeof runtime_locks / sizeof runtime_locks[0],
+                                ps->frames[0].function, ps->frames[0].file) != NULL;
 }
 
 static void rule_held(struct fsan_builder *c, const struct fsan_trace_set *set, const struct fsan_trace *t,

@@ -3,34 +3,24 @@
  * cleared-cache, for a pid check known (pidchecks.def) or declared
  * (forksan_cache_dropped) to throw away what the parent built.
  */
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "finding.h"
 #include "rules.h"
 
-struct pid_knowledge {
-    const char *function;
-    const char *file;
-    const char *what;
-};
 #define FSAN_PIDCHECK(fn, file, what) {fn, file, what},
-static const struct pid_knowledge pid_knowledge[] = {
+static const struct fsan_frame_glob pid_knowledge[] = {
 #include "pidchecks.def"
 };
 #undef FSAN_PIDCHECK
 
-static const struct pid_knowledge *known_pidcheck(const struct fsan_location *loc)
+static const struct fsan_frame_glob *known_pidcheck(const struct fsan_location *loc)
 {
     if (!loc || !loc->nframes || !loc->frames[0].function)
         return NULL;
-    const char *file = loc->frames[0].file ? loc->frames[0].file : "";
-    for (size_t i = 0; i < sizeof pid_knowledge / sizeof pid_knowledge[0]; i++)
-        if (fnmatch(pid_knowledge[i].function, loc->frames[0].function, 0) == 0 &&
-            fnmatch(pid_knowledge[i].file, file, 0) == 0)
-            return &pid_knowledge[i];
-    return NULL;
+    return fsan_frame_glob_find(pid_knowledge, sizeof pid_knowledge / sizeof pid_knowledge[0],
+                                loc->frames[0].function, loc->frames[0].file ? loc->frames[0].file : "");
 }
 
 /* "function@file" of a location's innermost frame, NULL when unknown. */
@@ -74,7 +64,7 @@ void fsan_rules_pidcheck(struct fsan_builder *c, const struct fsan_trace_set *se
                                                       p->name ? xprintf(c, "the child drops it at:")
                                                               : xprintf(c, "the pid check (read before the fork here too) at:"));
             char *fn = innermost_function(c, loc);
-            const struct pid_knowledge *k = p->name ? NULL : known_pidcheck(loc);
+            const struct fsan_frame_glob *k = p->name ? NULL : known_pidcheck(loc);
             /* A pid check whose effect is unknown is not reported: most
              * merely print or log the pid, and a note that says "maybe"
              * a hundred times is noise.  What is reported is a drop that
