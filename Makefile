@@ -46,7 +46,7 @@ AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.
            reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c \
            reports/render_sarif.c reports/render_html.c
 AN_SRCS += analyzer/suppress.c analyzer/baseline.c analyzer/supervise.c
-AN_SRCS += analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
+AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
            analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c
 AN_LIBS := -ldw -lelf
 

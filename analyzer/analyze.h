@@ -3,6 +3,7 @@
 #ifndef FSAN_ANALYZE_H
 #define FSAN_ANALYZE_H
 
+#include "keymap.h"
 #include "model.h"
 #include "symbolize.h"
 #include "tracefile.h"
@@ -12,6 +13,11 @@ struct fsan_trace_set {
     size_t ntraces;
     char **notices; /* unreadable or truncated traces, in words */
     size_t nnotices;
+    /* Every distinct address space text, once: a pool's children all
+     * have their parent's, and it is most of each trace. */
+    char **maps;
+    size_t nmaps;
+    struct fsan_keymap maps_index; /* hash of the text -> index in maps */
 };
 
 /* Reads every forksan.*.trace in dir.  Unreadable traces become notices

@@ -273,8 +273,9 @@ static uint64_t hash_frame(uint64_t h, const struct fsan_frame *fr)
     return fsan_fnv1a(h, buf);
 }
 
-/* Rule + the innermost frame of every identifying location + thread names. */
-static void fingerprint(struct fsan_finding *f)
+/* Rule + the innermost frame of every identifying location + thread names.
+ * Returns the hash the fingerprint spells. */
+static uint64_t fingerprint(struct fsan_finding *f)
 {
     uint64_t h = fsan_fnv1a(FSAN_FNV_SEED, f->rule);
     for (size_t i = 0; i < f->nlocations; i++) {
@@ -302,49 +303,63 @@ static void fingerprint(struct fsan_finding *f)
             h = hash_frame(h, &loc->frames[0]);
     }
     snprintf(f->fingerprint, sizeof f->fingerprint, "%016llx", (unsigned long long)h);
+    return h;
 }
 
-static int add_pid(struct fsan_finding *f, int pid)
+/* ---- committing ---- */
+
+/* Counts the process (a life of the analysis, or a pid that wrote no
+ * trace) once per finding: a pool's hundred thousand children make one
+ * finding seen in a hundred thousand processes, so asking each pid list
+ * whether it holds a pid would be quadratic. */
+static void add_member(struct fsan_builder *c, size_t index, const struct fsan_trace *t, int pid)
 {
-    for (size_t i = 0; i < f->npids; i++)
-        if (f->pids[i] == pid)
-            return 0;
+    uint64_t who = t ? (uint64_t)t->life : (1ull << 31) | (uint32_t)pid;
+    uint64_t key = (uint64_t)index << 32 | who;
+    if (fsan_keymap_get(&c->members, key, NULL))
+        return;
+    struct fsan_finding *f = &c->r->findings[index];
     int *p = realloc(f->pids, (f->npids + 1) * sizeof *p);
-    if (!p)
-        return -ENOMEM;
+    if (!p || fsan_keymap_put(&c->members, key, 1) < 0) {
+        if (p)
+            f->pids = p;
+        c->oom = 1;
+        return;
+    }
     f->pids = p;
     f->pids[f->npids++] = pid;
     f->count = (unsigned)f->npids;
-    return 0;
 }
 
-void commit_finding(struct fsan_builder *c, struct fsan_finding *f, int pid)
+static struct fsan_finding *finding_by_hash(struct fsan_builder *c, uint64_t h)
 {
-    fingerprint(f);
+    uint64_t index;
+    return fsan_keymap_get(&c->findings, h, &index) ? &c->r->findings[index] : NULL;
+}
+
+void commit_finding_pid(struct fsan_builder *c, struct fsan_finding *f, const struct fsan_trace *t, int pid)
+{
+    uint64_t h = fingerprint(f);
     struct fsan_report *r = c->r;
-    for (size_t i = 0; i < r->nfindings; i++) {
-        if (strcmp(r->findings[i].fingerprint, f->fingerprint) == 0) {
-            struct fsan_finding *kept = &r->findings[i];
-            if (f->severity > kept->severity) {
-                /* The most severe instance speaks for the group: its
-                 * message and locations say why it is that severe. */
-                int *pids = kept->pids;
-                size_t npids = kept->npids;
-                kept->pids = NULL;
-                kept->npids = 0;
-                fsan_finding_free(kept);
-                *kept = *f;
-                kept->pids = pids;
-                kept->npids = npids;
-                kept->count = (unsigned)npids;
-                f = NULL;
-            }
-            if (add_pid(kept, pid) < 0)
-                c->oom = 1;
-            if (f)
-                fsan_finding_free(f);
-            return;
+    struct fsan_finding *kept = finding_by_hash(c, h);
+    if (kept) {
+        if (f->severity > kept->severity) {
+            /* The most severe instance speaks for the group: its message
+             * and locations say why it is that severe. */
+            int *pids = kept->pids;
+            size_t npids = kept->npids;
+            kept->pids = NULL;
+            kept->npids = 0;
+            fsan_finding_free(kept);
+            *kept = *f;
+            kept->pids = pids;
+            kept->npids = npids;
+            kept->count = (unsigned)npids;
+        } else {
+            fsan_finding_free(f);
         }
+        add_member(c, (size_t)(kept - r->findings), t, pid);
+        return;
     }
     if (r->nfindings == c->findings_cap) {
         size_t cap = c->findings_cap ? c->findings_cap * 2 : 16;
@@ -357,9 +372,20 @@ void commit_finding(struct fsan_builder *c, struct fsan_finding *f, int pid)
         r->findings = p;
         c->findings_cap = cap;
     }
-    if (add_pid(f, pid) < 0)
+    if (fsan_keymap_put(&c->findings, h, r->nfindings) < 0) {
         c->oom = 1;
+        fsan_finding_free(f);
+        return;
+    }
+    f->pids = NULL;
+    f->npids = 0;
     r->findings[r->nfindings++] = *f;
+    add_member(c, r->nfindings - 1, t, pid);
+}
+
+void commit_finding(struct fsan_builder *c, struct fsan_finding *f, const struct fsan_trace *t)
+{
+    commit_finding_pid(c, f, t, (int)t->proc.pid);
 }
 
 void start_finding(struct fsan_finding *f, enum fsan_rule_index rule, enum fsan_severity sev, char *message)
@@ -467,29 +493,32 @@ static char *site_summary(struct fsan_builder *c, const struct fsan_trace *t, ui
     return text;
 }
 
-static struct fsan_process *process_for(struct fsan_builder *c, int pid)
+static int cmp_pid_key(const void *key, const void *elem)
 {
-    struct fsan_report *r = c->r;
-    for (size_t i = 0; i < r->nprocesses; i++)
-        if (r->processes[i].pid == pid)
-            return &r->processes[i];
-    struct fsan_process *p = realloc(r->processes, (r->nprocesses + 1) * sizeof *p);
-    if (!p) {
-        c->oom = 1;
+    uint32_t pid = *(const uint32_t *)key, other = (*(const struct fsan_trace *const *)elem)->proc.pid;
+    return (pid > other) - (pid < other);
+}
+
+const struct fsan_trace *const *traces_of_pid(const struct fsan_builder *c, uint32_t pid, size_t *n)
+{
+    *n = 0;
+    const struct fsan_trace *const *hit = c->ntraces ? bsearch(&pid, c->by_pid, c->ntraces, sizeof *c->by_pid, cmp_pid_key) : NULL;
+    if (!hit)
         return NULL;
-    }
-    r->processes = p;
-    memset(&p[r->nprocesses], 0, sizeof *p);
-    p[r->nprocesses].pid = pid;
-    return &p[r->nprocesses++];
+    const struct fsan_trace *const *lo = hit, *const *hi = hit + 1;
+    while (lo > c->by_pid && lo[-1]->proc.pid == pid)
+        lo--;
+    while (hi < c->by_pid + c->ntraces && (*hi)->proc.pid == pid)
+        hi++;
+    *n = (size_t)(hi - lo);
+    return lo;
 }
 
 static void add_process(struct fsan_builder *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
 {
-    struct fsan_process *p = process_for(c, (int)t->proc.pid);
-    if (!p)
-        return;
-    int first = p->exe == NULL && !p->is_fork_child && p->ppid == 0;
+    struct fsan_process *p = &c->r->processes[t->life];
+    int first = p->pid == 0;
+    p->pid = (int)t->proc.pid;
     if (!p->start_ns)
         p->start_ns = t->proc.time_ns;
     if (t->proc.kind == FSAN_PROC_FORK) {
@@ -516,26 +545,45 @@ static void add_process(struct fsan_builder *c, const struct fsan_trace_set *set
     }
 }
 
+/* Marks how the processes with this pid ended, when their own traces do
+ * not say: those whose parent is parent, or (a reaper that is not the
+ * parent) every one of them. */
+static void mark_killed(struct fsan_builder *c, uint32_t pid, uint32_t parent, int signo)
+{
+    size_t n;
+    const struct fsan_trace *const *of_pid = traces_of_pid(c, pid, &n);
+    int any_child = 0;
+    for (size_t i = 0; i < n; i++)
+        any_child |= c->r->processes[of_pid[i]->life].ppid == (int)parent;
+    for (size_t i = 0; i < n; i++) {
+        struct fsan_process *p = &c->r->processes[of_pid[i]->life];
+        if (p->exit.known || (any_child && p->ppid != (int)parent))
+            continue;
+        p->exit.known = 1;
+        p->exit.how = "signal";
+        p->exit.status = signo;
+    }
+}
+
 /* A child that a signal ended cannot say so; its parent, which reaped it,
  * or the process that killed it, can.  The child's own trace wins. */
 static void signal_deaths(struct fsan_builder *c, const struct fsan_trace *t)
 {
-    for (size_t i = 0; i < t->nreaped + t->nsignals; i++) {
-        int pid = (int)(i < t->nreaped ? t->reaped[i].pid : t->signals[i - t->nreaped].rec.target);
-        int signo = (int)(i < t->nreaped ? t->reaped[i].signo : t->signals[i - t->nreaped].rec.signo);
-        for (size_t j = 0; j < c->r->nprocesses; j++) {
-            struct fsan_process *p = &c->r->processes[j];
-            if (p->pid == pid && !p->exit.known) {
-                p->exit.known = 1;
-                p->exit.how = "signal";
-                p->exit.status = signo;
-            }
-        }
-    }
+    for (size_t i = 0; i < t->nreaped; i++)
+        mark_killed(c, t->reaped[i].pid, t->proc.pid, (int)t->reaped[i].signo);
+    for (size_t i = 0; i < t->nsignals; i++)
+        mark_killed(c, t->signals[i].rec.target, t->proc.pid, (int)t->signals[i].rec.signo);
 }
 
 void build_processes(struct fsan_builder *c, const struct fsan_trace_set *set)
 {
+    struct fsan_report *r = c->r;
+    r->processes = calloc(c->nlives ? c->nlives : 1, sizeof *r->processes);
+    if (!r->processes) {
+        c->oom = 1;
+        return;
+    }
+    r->nprocesses = c->nlives;
     for (size_t i = 0; i < set->ntraces; i++)
         add_process(c, set, &set->traces[i]);
     for (size_t i = 0; i < set->ntraces; i++)
@@ -628,12 +676,11 @@ static void add_unless(struct fsan_builder *c, struct fsan_downgrade *d, char (*
  * conditions of members of the same severity add up.  A group that falls
  * back to a note is what its first member says as a note, as if no member
  * had been more severe. */
-void commit_downgradable(struct fsan_builder *c, struct fsan_finding *f, int pid, char (*unless)[17], size_t nunless,
-                         char *note_message)
+void commit_downgradable(struct fsan_builder *c, struct fsan_finding *f, const struct fsan_trace *t,
+                         char (*unless)[17], size_t nunless, char *note_message)
 {
-    fingerprint(f);
     struct fsan_report *r = c->r;
-    struct fsan_finding *kept = finding_by_fingerprint(r, f->fingerprint);
+    struct fsan_finding *kept = finding_by_hash(c, fingerprint(f));
     struct fsan_downgrade *d = downgrade_of(r, f->fingerprint);
     if (!kept || f->severity > kept->severity) {
         /* f will speak for the group, with its own condition. */
@@ -670,7 +717,7 @@ void commit_downgradable(struct fsan_builder *c, struct fsan_finding *f, int pid
             drop_downgrade(r, d);
     }
     free(note_message);
-    commit_finding(c, f, pid);
+    commit_finding(c, f, t);
 }
 
 int fsan_apply_downgrades(struct fsan_report *r)

@@ -13,6 +13,7 @@
 
 #include "analyze.h"
 #include "catalogue.h"
+#include "keymap.h"
 
 /* The state of one analysis: the report being built and how. */
 struct fsan_builder {
@@ -23,6 +24,12 @@ struct fsan_builder {
     int native_frames;          /* fsan_analyze_options.native_frames */
     const char **py_reasons;    /* PYINFO reasons already noticed (the traces' strings) */
     size_t npy_reasons;
+    /* Indexes, built once (rules.c, finding.c). */
+    const struct fsan_trace **by_pid; /* every trace, by pid, then process, then image */
+    size_t ntraces;
+    size_t nlives;                    /* processes: t->life is in [0, nlives) */
+    struct fsan_keymap findings;      /* fingerprint -> index in r->findings */
+    struct fsan_keymap members;       /* (finding index, process) pairs counted */
 };
 
 /* ---- text (NULL and c->oom set when memory runs out) ---- */
@@ -68,23 +75,30 @@ void thread_location(struct fsan_builder *c, struct fsan_finding *f, const struc
 /* ---- findings ---- */
 /* Starts f (zeroed) as a finding of rule, taking over message. */
 void start_finding(struct fsan_finding *f, enum fsan_rule_index rule, enum fsan_severity sev, char *message);
-/* Fingerprints f and adds it to the report for process pid, merged with
- * an identical finding when there is one.  Takes over what f owns. */
-void commit_finding(struct fsan_builder *c, struct fsan_finding *f, int pid);
+/* Fingerprints f and adds it to the report for the process of trace t,
+ * merged with an identical finding when there is one.  Takes over what f
+ * owns. */
+void commit_finding(struct fsan_builder *c, struct fsan_finding *f, const struct fsan_trace *t);
+/* commit_finding for a process named by pid, whose trace t may be NULL
+ * (it wrote none). */
+void commit_finding_pid(struct fsan_builder *c, struct fsan_finding *f, const struct fsan_trace *t, int pid);
 /* commit_finding for a finding that keeps its severity only while one of
  * the findings whose fingerprints are unless[0..nunless) is still
  * reported; without them it becomes a note saying note_message (taken
  * over).  nunless 0: its severity is unconditional. */
-void commit_downgradable(struct fsan_builder *c, struct fsan_finding *f, int pid, char (*unless)[17], size_t nunless,
-                         char *note_message);
+void commit_downgradable(struct fsan_builder *c, struct fsan_finding *f, const struct fsan_trace *t,
+                         char (*unless)[17], size_t nunless, char *note_message);
 /* After the suppressions: each pending downgrade (commit_downgradable)
  * whose findings were all removed happens, and the finding moves to its
  * place in the order.  Returns 0. */
 int fsan_apply_downgrades(struct fsan_report *r);
 
 /* ---- the process list ---- */
-/* One process per pid from the traces, with how each ended. */
+/* One process per life (t->life) from the traces, with how each ended. */
 void build_processes(struct fsan_builder *c, const struct fsan_trace_set *set);
+/* The traces of pid: *n of them from the returned pointer, in process
+ * then image order (NULL, 0 when there are none). */
+const struct fsan_trace *const *traces_of_pid(const struct fsan_builder *c, uint32_t pid, size_t *n);
 /* The command forksan run started (pid, its parent ppid, its path exe),
  * with the exit status forksan saw.  0 or -ENOMEM. */
 int fsan_processes_add_root(struct fsan_report *r, int pid, int ppid, const char *exe, int exit_status);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "finding.h"
+#include "progress.h"
 #include "rules.h"
 
 /* The rule families, in the order they look at each trace.  The order is
@@ -67,44 +68,126 @@ static void python_notice(struct fsan_builder *c, struct fsan_trace_set *set, co
     add_set_notice(c, set, xprintf(c, "Python frames unavailable in pid %u: %s", t->proc.pid, reason));
 }
 
+/* By pid, then by the kernel's start time (0 for a trace older than
+ * format 8, which says nothing more than its pid), then in image order:
+ * when each began (image_ns) where that is known, else in the analysis's
+ * order (the set is sorted by then). */
 static int cmp_by_pid(const void *a, const void *b)
 {
     const struct fsan_trace *x = *(const struct fsan_trace *const *)a, *y = *(const struct fsan_trace *const *)b;
-    return (x->proc.pid > y->proc.pid) - (x->proc.pid < y->proc.pid);
+    if (x->proc.pid != y->proc.pid)
+        return x->proc.pid < y->proc.pid ? -1 : 1;
+    if (x->proc.start_ticks != y->proc.start_ticks)
+        return x->proc.start_ticks < y->proc.start_ticks ? -1 : 1;
+    if (x->proc.start_ticks && x->proc.image_ns != y->proc.image_ns)
+        return x->proc.image_ns < y->proc.image_ns ? -1 : 1;
+    if (x->proc.kind != y->proc.kind)
+        return x->proc.kind == FSAN_PROC_FORK ? -1 : 1;
+    return (x > y) - (x < y);
 }
 
-/* Marks every trace that has a later image of the same pid: a START image
- * (what an exec made) at the same time or later.  Once for the whole set,
- * grouping by pid (n log n; asking each trace about every other one was
- * quadratic, and dominated the analysis of ten thousand children). */
-static int mark_later_images(struct fsan_trace_set *set)
+static int same_start(const struct fsan_trace *x, const struct fsan_trace *y)
 {
-    const struct fsan_trace **by_pid = malloc((set->ntraces ? set->ntraces : 1) * sizeof *by_pid);
-    if (!by_pid)
+    return x->proc.pid == y->proc.pid && x->proc.start_ticks == y->proc.start_ticks;
+}
+
+/* Traces older than format 8 (no start time): every trace of the pid
+ * counts as one process, as it always did, and a trace has a later image
+ * when a START image (what an exec made) of the pid began at the same
+ * time or later, other than itself. */
+static void mark_later_images_by_time(const struct fsan_trace **group, size_t n)
+{
+    uint64_t latest = 0;
+    size_t at_latest = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct fsan_trace *t = group[i];
+        if (t->proc.kind != FSAN_PROC_START)
+            continue;
+        if (at_latest == 0 || t->proc.time_ns > latest)
+            latest = t->proc.time_ns, at_latest = 1;
+        else if (t->proc.time_ns == latest)
+            at_latest++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct fsan_trace *t = (struct fsan_trace *)group[i];
+        int only_latest = t->proc.kind == FSAN_PROC_START && t->proc.time_ns == latest && at_latest == 1;
+        t->later_image = at_latest > 0 && latest >= t->proc.time_ns && !only_latest;
+    }
+}
+
+/* A process: the run by_pid[lo, lo + n) of its images, and the position
+ * of its first trace in the set (which numbers it). */
+struct life {
+    size_t first, lo, n;
+};
+
+static int cmp_lives(const void *a, const void *b)
+{
+    const struct life *x = a, *y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Which traces are images of one process, numbered in the order the
+ * processes first appear (t->life), and which have a later image (the
+ * process exec'd after writing them).
+ *
+ * The kernel recycles pids, so a pid alone does not name a process: a
+ * fork child that wrote its findings and ended is not the program that
+ * later got its pid and exec'd, and reading it as an exec of the child
+ * would drop the child's findings.  The kernel's start time (10 ms ticks)
+ * tells most of them apart; within one tick, the images in the order they
+ * began do: a FORK image is always the first image of a new process, and
+ * an image that follows one that ended (EXIT) belongs to another.
+ *
+ * Once for the whole set, by sorting (n log n): asking each trace about
+ * every other one was quadratic. */
+static int index_lives(struct fsan_builder *c, struct fsan_trace_set *set)
+{
+    size_t n = set->ntraces;
+    const struct fsan_trace **by_pid = malloc((n ? n : 1) * sizeof *by_pid);
+    struct life *lives = malloc((n ? n : 1) * sizeof *lives);
+    if (!by_pid || !lives) {
+        free(by_pid);
+        free(lives);
         return -ENOMEM;
-    for (size_t i = 0; i < set->ntraces; i++)
+    }
+    for (size_t i = 0; i < n; i++)
         by_pid[i] = &set->traces[i];
-    qsort(by_pid, set->ntraces, sizeof *by_pid, cmp_by_pid);
-    for (size_t lo = 0, hi; lo < set->ntraces; lo = hi) {
-        /* The group's latest START image, and how many share its time. */
-        uint64_t latest = 0;
-        size_t at_latest = 0;
-        for (hi = lo; hi < set->ntraces && by_pid[hi]->proc.pid == by_pid[lo]->proc.pid; hi++) {
-            const struct fsan_trace *t = by_pid[hi];
-            if (t->proc.kind != FSAN_PROC_START)
-                continue;
-            if (at_latest == 0 || t->proc.time_ns > latest)
-                latest = t->proc.time_ns, at_latest = 1;
-            else if (t->proc.time_ns == latest)
-                at_latest++;
+    qsort(by_pid, n, sizeof *by_pid, cmp_by_pid);
+    size_t nlives = 0;
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && same_start(by_pid[hi], by_pid[lo]); hi++)
+            ;
+        if (!by_pid[lo]->proc.start_ticks) {
+            mark_later_images_by_time(by_pid + lo, hi - lo);
+            lives[nlives++] = (struct life){0, lo, hi - lo};
+            continue;
         }
         for (size_t i = lo; i < hi; i++) {
-            struct fsan_trace *t = &set->traces[by_pid[i] - set->traces];
-            int only_latest = t->proc.kind == FSAN_PROC_START && t->proc.time_ns == latest && at_latest == 1;
-            t->later_image = at_latest > 0 && latest >= t->proc.time_ns && !only_latest;
+            struct fsan_trace *t = (struct fsan_trace *)by_pid[i];
+            const struct fsan_trace *prev = i > lo ? by_pid[i - 1] : NULL;
+            if (!prev || t->proc.kind == FSAN_PROC_FORK || prev->has_exit)
+                lives[nlives++] = (struct life){0, i, 0};
+            else
+                ((struct fsan_trace *)prev)->later_image = 1;
+            t->later_image = 0;
+            lives[nlives - 1].n++;
         }
     }
-    free(by_pid);
+    for (size_t l = 0; l < nlives; l++) {
+        lives[l].first = n;
+        for (size_t i = lives[l].lo; i < lives[l].lo + lives[l].n; i++)
+            if ((size_t)(by_pid[i] - set->traces) < lives[l].first)
+                lives[l].first = (size_t)(by_pid[i] - set->traces);
+    }
+    qsort(lives, nlives, sizeof *lives, cmp_lives);
+    for (size_t l = 0; l < nlives; l++)
+        for (size_t i = lives[l].lo; i < lives[l].lo + lives[l].n; i++)
+            ((struct fsan_trace *)by_pid[i])->life = (uint32_t)l;
+    free(lives);
+    c->by_pid = by_pid;
+    c->ntraces = n;
+    c->nlives = nlives;
     return 0;
 }
 
@@ -116,12 +199,14 @@ int fsan_analyze(struct fsan_trace_set *set, struct fsan_symbolizer *sym, struct
 int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
                       const struct fsan_analyze_options *opts, struct fsan_report *out)
 {
-    struct fsan_builder c = {sym, out, 0, 0, opts ? opts->native_frames : 0, NULL, 0};
+    struct fsan_builder c = {.sym = sym, .r = out, .native_frames = opts ? opts->native_frames : 0};
     if (set->ntraces)
         qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
-    if (mark_later_images(set) < 0)
+    if (index_lives(&c, set) < 0)
         return -ENOMEM;
+    fsan_progress_start("analyzing traces", set->ntraces);
     for (size_t i = 0; i < set->ntraces; i++) {
+        fsan_progress_step(i);
         const struct fsan_trace *t = &set->traces[i];
         for (size_t k = 0; k < sizeof rule_families / sizeof rule_families[0]; k++)
             rule_families[k](&c, set, t);
@@ -138,8 +223,12 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
         }
         python_notice(&c, set, t);
     }
+    fsan_progress_end();
     build_processes(&c, set);
     free(c.py_reasons);
+    free(c.by_pid);
+    fsan_keymap_free(&c.findings);
+    fsan_keymap_free(&c.members);
     if (out->nfindings)
         qsort(out->findings, out->nfindings, sizeof *out->findings, fsan_finding_cmp);
     out->notices = set->notices;

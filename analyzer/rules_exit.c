@@ -138,18 +138,27 @@ static void rule_cleanups(struct fsan_builder *c, const struct fsan_trace *t)
             loop_location(c, &f, t, FSAN_ROLE_EXIT, 0, r->site, r->pysite, xprintf(c, "the child calls _exit() at:"));
         }
         fork_location(c, &f, t);
-        commit_finding(c, &f, (int)t->proc.pid);
+        commit_finding(c, &f, t);
     }
 }
 
-/* The trace of fork child pid (its last image), NULL when it wrote none. */
-static const struct fsan_trace *child_trace(const struct fsan_trace_set *set, uint32_t pid)
+/* The trace of fork child pid of process parent (its fork image), NULL
+ * when it wrote none.  A recycled pid has several: the last one parent
+ * forked, else (a child whose recorded parent is another, as after a
+ * reparenting) the last one of any parent. */
+static const struct fsan_trace *child_trace(const struct fsan_builder *c, uint32_t pid, uint32_t parent)
 {
-    const struct fsan_trace *found = NULL;
-    for (size_t i = 0; i < set->ntraces; i++)
-        if (set->traces[i].proc.pid == pid && set->traces[i].proc.kind == FSAN_PROC_FORK)
-            found = &set->traces[i];
-    return found;
+    size_t n;
+    const struct fsan_trace *const *of_pid = traces_of_pid(c, pid, &n);
+    const struct fsan_trace *mine = NULL, *any = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (of_pid[i]->proc.kind != FSAN_PROC_FORK)
+            continue;
+        any = of_pid[i];
+        if (of_pid[i]->proc.ppid == parent)
+            mine = of_pid[i];
+    }
+    return mine ? mine : any;
 }
 
 /* Python's own library: the interpreter's lib/pythonX.Y, not the
@@ -210,7 +219,7 @@ static void rule_signals(struct fsan_builder *c, const struct fsan_trace_set *se
 {
     for (size_t i = 0; i < t->nsignals; i++) {
         const struct fsan_rec_signal *r = &t->signals[i].rec;
-        const struct fsan_trace *child = child_trace(set, r->target);
+        const struct fsan_trace *child = child_trace(c, r->target, t->proc.pid);
         if (child && child->ndeadlocks)
             continue; /* a hung child put down: child-deadlock says why */
         const char *signame = sigabbrev_np((int)r->signo);
@@ -240,7 +249,7 @@ static void rule_signals(struct fsan_builder *c, const struct fsan_trace_set *se
                           xprintf(c, "the child was running (Python, innermost first):"));
         if (child)
             fork_location(c, &f, child);
-        commit_finding(c, &f, (int)r->target);
+        commit_finding_pid(c, &f, child, (int)r->target);
     }
 }
 

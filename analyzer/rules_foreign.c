@@ -18,6 +18,6 @@ void fsan_rules_foreign(struct fsan_builder *c, const struct fsan_trace_set *set
                               t->proc.pid, (unsigned long long)r->addr,
                               (r->flags & FSAN_FOREIGN_UNMAPPED) ? "; the address is not mapped here, so the call crashes the process (SIGSEGV)" : ""));
         loop_location(c, &f, t, FSAN_ROLE_USE, r->tid, r->site, r->pysite, xprintf(c, "used at:"));
-        commit_finding(c, &f, (int)t->proc.pid);
+        commit_finding(c, &f, t);
     }
 }

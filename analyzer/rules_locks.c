@@ -119,7 +119,7 @@ static void rule_child_deadlock(struct fsan_builder *c, const struct fsan_trace 
     }
     fork_location(c, &f, t);
     free(holder);
-    commit_finding(c, &f, (int)t->proc.pid);
+    commit_finding(c, &f, t);
 }
 
 /* ---- locks a runtime abandons in the child -------------------------------- */
@@ -182,7 +182,7 @@ static void rule_held(struct fsan_builder *c, const struct fsan_trace_set *set, 
         free(label);
     }
     fork_location(c, &f, t);
-    commit_finding(c, &f, (int)t->proc.pid);
+    commit_finding(c, &f, t);
     if (!by_forker)
         add_orphan(c, left, f.fingerprint);
 }
@@ -227,9 +227,9 @@ static void rule_threads_at_fork(struct fsan_builder *c, const struct fsan_trace
         if (t->threads[i].flags & FSAN_THREAD_VANISHED)
             thread_location(c, &f, t, &t->threads[i]);
     if (left->certain || !left->norphans)
-        commit_finding(c, &f, (int)t->proc.pid);
+        commit_finding(c, &f, t);
     else
-        commit_downgradable(c, &f, (int)t->proc.pid, left->orphans, left->norphans, threads_message(c, vanished, 0));
+        commit_downgradable(c, &f, t, left->orphans, left->norphans, threads_message(c, vanished, 0));
 }
 
 void fsan_rules_locks(struct fsan_builder *c, const struct fsan_trace_set *set, const struct fsan_trace *t)

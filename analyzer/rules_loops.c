@@ -65,7 +65,7 @@ void fsan_rules_loops(struct fsan_builder *c, const struct fsan_trace_set *set, 
             loop_location(c, &f, t, FSAN_ROLE_USE, uses[k]->tid, uses[k]->site, uses[k]->pysite,
                           xprintf(c, "the child %s", use_words(uses[k]->kind)));
             loop_common_locations(c, &f, t, l);
-            commit_finding(c, &f, (int)t->proc.pid);
+            commit_finding(c, &f, t);
         }
         if (!stranded)
             continue;
@@ -84,6 +84,6 @@ void fsan_rules_loops(struct fsan_builder *c, const struct fsan_trace_set *set, 
         free(driver);
         loop_location(c, &f, t, FSAN_ROLE_USE, use->tid, use->site, use->pysite, xprintf(c, "the child %s", use_words(use->kind)));
         loop_common_locations(c, &f, t, l);
-        commit_finding(c, &f, (int)t->proc.pid);
+        commit_finding(c, &f, t);
     }
 }

@@ -86,7 +86,7 @@ void fsan_rules_pidcheck(struct fsan_builder *c, const struct fsan_trace_set *se
                 f.message = xprintf(c, "a pid check trips in the forked child and state built in the parent is dropped: %s", k->what);
             }
             fork_location(c, &f, t);
-            commit_finding(c, &f, (int)t->proc.pid);
+            commit_finding(c, &f, t);
         }
     }
     for (size_t i = 0; i < nseen; i++)

@@ -63,9 +63,9 @@ static size_t fixed_part(uint16_t type, uint32_t version, int *shorter)
     return layouts[type].fixed;
 }
 
-/* Python site ids, like native ones, index a table: refuse ids that would
- * make a damaged record allocate gigabytes. */
-#define MAX_SITE_ID (1u << 16) /* the runtime interns at most 4,096 of each */
+/* The runtime interns at most 4,096 sites of each kind: an id far beyond
+ * that is a damaged record, not a site. */
+#define MAX_SITE_ID (1u << 16)
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
@@ -102,32 +102,24 @@ static char *dup_tail(const unsigned char *p, size_t n)
     return s;
 }
 
+/* Sites are appended as they come (a repeated id included) and put in id
+ * order once the file is read (sort_sites): a table indexed by id would
+ * cost every trace as much as the largest id the whole process ever
+ * interned, and a child's few sites carry its parent's ids. */
 static int add_site(struct fsan_trace *t, const unsigned char *p, size_t size)
 {
     struct fsan_rec_site rec;
     memcpy(&rec, p, sizeof rec);
     if (size != sizeof rec + (size_t)rec.nframes * sizeof(uint64_t) || rec.id == 0 || rec.id > MAX_SITE_ID)
         return -EINVAL;
-    if (rec.id >= t->nsites_cap) {
-        size_t cap = t->nsites_cap ? t->nsites_cap : 64;
-        while (cap <= rec.id)
-            cap *= 2;
-        struct fsan_trace_site *s = realloc(t->sites, cap * sizeof *s);
-        if (!s)
-            return -ENOMEM;
-        memset(s + t->nsites_cap, 0, (cap - t->nsites_cap) * sizeof *s);
-        t->sites = s;
-        t->nsites_cap = cap;
-    }
-    struct fsan_trace_site *s = &t->sites[rec.id];
-    free(s->frames);
-    s->id = rec.id;
-    s->language = rec.language;
-    s->nframes = rec.nframes;
-    s->frames = malloc(rec.nframes ? rec.nframes * sizeof(uint64_t) : 1);
-    if (!s->frames)
+    struct fsan_trace_site s = {rec.id, rec.language, rec.nframes, malloc(rec.nframes ? rec.nframes * sizeof(uint64_t) : 1)};
+    if (!s.frames)
         return -ENOMEM;
-    memcpy(s->frames, p + sizeof rec, rec.nframes * sizeof(uint64_t));
+    memcpy(s.frames, p + sizeof rec, rec.nframes * sizeof(uint64_t));
+    if (APPEND(t->sites, t->nsites, s) < 0) {
+        free(s.frames);
+        return -ENOMEM;
+    }
     return 0;
 }
 
@@ -138,6 +130,80 @@ static void free_pyframes(struct fsan_trace_pyframe *frames, size_t n)
         free(frames[i].function);
     }
     free(frames);
+}
+
+static uint32_t id_at(const void *base, size_t size, size_t i)
+{
+    uint32_t id;
+    memcpy(&id, (const char *)base + i * size, sizeof id);
+    return id;
+}
+
+struct id_pos {
+    uint32_t id, pos;
+};
+
+static int cmp_id_pos(const void *a, const void *b)
+{
+    const struct id_pos *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Puts *n elements of `size` bytes, each beginning with its uint32_t id,
+ * in id order.  Of elements sharing an id the last one read stays (a
+ * repeated id replaces the earlier stack); drop() frees the others.
+ * Returns 0 or -ENOMEM (the array is then untouched). */
+static int sort_by_id(void *base, size_t *n, size_t size, void (*drop)(void *))
+{
+    size_t i = 1;
+    while (i < *n && id_at(base, size, i - 1) < id_at(base, size, i))
+        i++;
+    if (i >= *n)
+        return 0; /* the usual case: already in order */
+    struct id_pos *order = malloc(*n * sizeof *order);
+    char *sorted = malloc(*n * size);
+    if (!order || !sorted) {
+        free(order);
+        free(sorted);
+        return -ENOMEM;
+    }
+    for (i = 0; i < *n; i++)
+        order[i] = (struct id_pos){id_at(base, size, i), (uint32_t)i};
+    qsort(order, *n, sizeof *order, cmp_id_pos);
+    size_t kept = 0;
+    for (i = 0; i < *n; i++) {
+        char *elem = (char *)base + (size_t)order[i].pos * size;
+        if (i + 1 < *n && order[i + 1].id == order[i].id)
+            drop(elem);
+        else
+            memcpy(sorted + kept++ * size, elem, size);
+    }
+    memcpy(base, sorted, kept * size);
+    *n = kept;
+    free(order);
+    free(sorted);
+    return 0;
+}
+
+static void drop_site(void *elem)
+{
+    free(((struct fsan_trace_site *)elem)->frames);
+}
+
+static void drop_pysite(void *elem)
+{
+    struct fsan_trace_pysite *s = elem;
+    free_pyframes(s->frames, s->nframes);
+}
+
+/* Site lookups search by id: sort once the whole file is read. */
+static int sort_sites(struct fsan_trace *t)
+{
+    if (sort_by_id(t->sites, &t->nsites, sizeof *t->sites, drop_site) < 0)
+        return -ENOMEM;
+    return sort_by_id(t->pysites, &t->npysites, sizeof *t->pysites, drop_pysite);
 }
 
 /* PYSITE: a fixed part, then nframes variable-length frames that must fill
@@ -191,30 +257,12 @@ static int add_pysite(struct fsan_trace *t, const unsigned char *p, size_t size,
         *why = "bytes left over after the last Python frame";
         rc = -EINVAL;
     }
-    if (rc == 0 && rec.id >= t->npysites_cap) {
-        size_t cap = t->npysites_cap ? t->npysites_cap : 64;
-        while (cap <= rec.id)
-            cap *= 2;
-        struct fsan_trace_pysite *s = realloc(t->pysites, cap * sizeof *s);
-        if (s) {
-            memset(s + t->npysites_cap, 0, (cap - t->npysites_cap) * sizeof *s);
-            t->pysites = s;
-            t->npysites_cap = cap;
-        } else {
-            rc = -ENOMEM;
-        }
-    }
-    if (rc < 0) {
+    struct fsan_trace_pysite site = {rec.id, rec.nframes, frames};
+    if (rc == 0 && APPEND(t->pysites, t->npysites, site) < 0)
+        rc = -ENOMEM;
+    if (rc < 0)
         free_pyframes(frames, rec.nframes);
-        return rc;
-    }
-    /* A repeated id replaces the earlier stack, as for native sites. */
-    struct fsan_trace_pysite *s = &t->pysites[rec.id];
-    free_pyframes(s->frames, s->nframes);
-    s->id = rec.id;
-    s->nframes = rec.nframes;
-    s->frames = frames;
-    return 0;
+    return rc;
 }
 
 /* PYREF: fixed size, no tail.  Its stack is looked up when the rules need
@@ -520,6 +568,8 @@ int fsan_trace_parse(const char *name, const unsigned char *data, size_t len, st
     }
     if (!out->has_process)
         return fail(err, errlen, -EINVAL, "cannot read trace '%s': no process record (file ends at offset %zu)", name, len);
+    if (sort_sites(out) < 0)
+        return fail(err, errlen, -ENOMEM, "cannot read trace '%s': out of memory", name);
     if (out->truncated)
         return fail(err, errlen, 1, "trace '%s' is truncated at offset %llu (the process was killed while writing, or its disk was full); using the %u records before it", name, (unsigned long long)out->truncated_offset, seq);
     return 0;
@@ -584,8 +634,9 @@ void fsan_trace_free(struct fsan_trace *t)
 {
     free(t->path);
     free(t->exe);
-    free(t->maps);
-    for (size_t i = 0; i < t->nsites_cap; i++)
+    if (!t->maps_shared)
+        free(t->maps);
+    for (size_t i = 0; i < t->nsites; i++)
         free(t->sites[i].frames);
     free(t->sites);
 #define FSAN_REC_ARRAY(NAME, payload, since, keeps, element, array, count, noun) \
@@ -594,7 +645,7 @@ void fsan_trace_free(struct fsan_trace *t)
     free(t->array);
 #include "records.def"
     free(t->exec_path);
-    for (size_t i = 0; i < t->npysites_cap; i++)
+    for (size_t i = 0; i < t->npysites; i++)
         free_pyframes(t->pysites[i].frames, t->pysites[i].nframes);
     free(t->pysites);
     free(t->pyrefs);
@@ -602,18 +653,21 @@ void fsan_trace_free(struct fsan_trace *t)
     memset(t, 0, sizeof *t);
 }
 
+static int cmp_id(const void *key, const void *elem)
+{
+    uint32_t a = *(const uint32_t *)key, b;
+    memcpy(&b, elem, sizeof b);
+    return (a > b) - (a < b);
+}
+
 const struct fsan_trace_site *fsan_trace_site(const struct fsan_trace *t, uint32_t id)
 {
-    if (id == 0 || id >= t->nsites_cap || t->sites[id].id != id)
-        return NULL;
-    return &t->sites[id];
+    return id && t->nsites ? bsearch(&id, t->sites, t->nsites, sizeof *t->sites, cmp_id) : NULL;
 }
 
 const struct fsan_trace_pysite *fsan_trace_pysite(const struct fsan_trace *t, uint32_t id)
 {
-    if (id == 0 || id >= t->npysites_cap || t->pysites[id].id != id)
-        return NULL;
-    return &t->pysites[id];
+    return id && t->npysites ? bsearch(&id, t->pysites, t->npysites, sizeof *t->pysites, cmp_id) : NULL;
 }
 
 const struct fsan_trace_pyref *fsan_trace_pyref(const struct fsan_trace *t, uint32_t what, uint64_t key)

@@ -31,7 +31,7 @@ struct fsan_trace_pyframe {
 /* An interned Python stack (PYSITE), innermost frame first.  Python site
  * ids are a space of their own, apart from native SITE ids. */
 struct fsan_trace_pysite {
-    uint32_t id;      /* 0: this slot was never filled */
+    uint32_t id;
     uint16_t nframes;
     struct fsan_trace_pyframe *frames;
 };
@@ -72,14 +72,16 @@ struct fsan_trace_pidcheck {
 
 struct fsan_trace {
     char *path;
-    int later_image; /* set by the analysis: a later image of this pid (it exec'd) */
+    int later_image; /* set by the analysis: a later image of this process (it exec'd) */
+    uint32_t life;   /* set by the analysis: which process it is an image of */
     int has_process;
     struct fsan_rec_process proc;
     char *exe;
     char *maps;
     size_t maps_len;
-    struct fsan_trace_site *sites; /* indexed by id, [0, nsites_cap) */
-    size_t nsites_cap;
+    int maps_shared; /* maps belongs to the trace set (one copy per distinct text) */
+    struct fsan_trace_site *sites; /* sorted by id, one entry per id */
+    size_t nsites;
     uint32_t resumed_seq; /* 0 = fork never returned through the interposer */
     int has_exec;
     char *exec_path;
@@ -87,8 +89,8 @@ struct fsan_trace {
     int has_exit;
     struct fsan_rec_exit exit;
     struct fsan_rec_stats stats;
-    struct fsan_trace_pysite *pysites; /* indexed by id, [0, npysites_cap) */
-    size_t npysites_cap;
+    struct fsan_trace_pysite *pysites; /* sorted by id, one entry per id */
+    size_t npysites;
     struct fsan_trace_pyref *pyrefs;   /* in file order */
     size_t npyrefs;
     int has_pyinfo;                     /* the last PYINFO record wins */

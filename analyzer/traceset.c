@@ -17,6 +17,7 @@
 
 #include "analyze.h"
 #include "catalogue.h"
+#include "progress.h"
 
 static int is_trace_name(const char *name)
 {
@@ -223,6 +224,117 @@ static int load_logs(const char *dir, struct fsan_trace_set *set)
     return rc;
 }
 
+/* Traces that could not be read whole.  A few are notices of their own,
+ * each with its exact reason (file and offset); beyond that, one notice
+ * per kind of damage names every such file once: a directory of a hundred
+ * thousand traces from a crashed disk needs a handful of lines, not a
+ * hundred thousand. */
+#define BAD_NAMED_ALONE 10
+
+enum bad_kind { BAD_TRUNCATED, BAD_VERSION, BAD_FOREIGN, BAD_CORRUPT, BAD_UNREADABLE, BAD_KINDS };
+
+static const char *const bad_words[BAD_KINDS] = {
+    [BAD_TRUNCATED] = "truncated (the records before the cut are used)",
+    [BAD_VERSION] = "written by a forksan of another trace format version (skipped)",
+    [BAD_FOREIGN] = "not forksan traces (skipped)",
+    [BAD_CORRUPT] = "corrupt (skipped)",
+    [BAD_UNREADABLE] = "unreadable (skipped)",
+};
+
+struct bad_trace {
+    char *name; /* as listed in the directory */
+    char *message;
+    enum bad_kind kind;
+};
+
+static enum bad_kind bad_kind_of(int rc, const char *message)
+{
+    if (rc == 1)
+        return BAD_TRUNCATED;
+    if (strstr(message, "': format version "))
+        return BAD_VERSION;
+    if (strstr(message, "': not a forksan trace") || strstr(message, "': not a regular file"))
+        return BAD_FOREIGN;
+    return rc == -EINVAL ? BAD_CORRUPT : BAD_UNREADABLE;
+}
+
+/* The notices for bad[0..n): each message when there are few, else one
+ * line per kind: "forksan could not read 51234 of 100000 traces in full:
+ * 51234 corrupt (skipped): forksan.1.trace, ... (first: <its message>)". */
+static int bad_notices(struct fsan_trace_set *set, const struct bad_trace *bad, size_t n, size_t total)
+{
+    if (n <= BAD_NAMED_ALONE) {
+        for (size_t i = 0; i < n; i++)
+            if (add_notice(set, bad[i].message) < 0)
+                return -ENOMEM;
+        return 0;
+    }
+    for (int kind = 0; kind < BAD_KINDS; kind++) {
+        size_t count = 0, first = n;
+        for (size_t i = 0; i < n; i++)
+            if (bad[i].kind == (enum bad_kind)kind) {
+                count++;
+                first = first < n ? first : i;
+            }
+        if (!count)
+            continue;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+            return -ENOMEM;
+        fprintf(f, "%zu of %zu traces are %s: ", count, total, bad_words[kind]);
+        for (size_t i = 0, listed = 0; i < n; i++)
+            if (bad[i].kind == (enum bad_kind)kind)
+                fprintf(f, "%s%s", listed++ ? ", " : "", bad[i].name);
+        fprintf(f, " (the first: %s)", bad[first].message);
+        if (fclose(f) != 0 || !text) {
+            free(text);
+            return -ENOMEM;
+        }
+        int rc = add_notice(set, text);
+        free(text);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static uint64_t hash_text(const char *s, size_t n)
+{
+    uint64_t h = FSAN_FNV_SEED;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Makes t use the set's copy of its address space text, the set keeping
+ * t's own when it is the first of its kind.  0 or -ENOMEM. */
+static int share_maps(struct fsan_trace_set *set, struct fsan_trace *t)
+{
+    if (!t->maps)
+        return 0;
+    uint64_t h = hash_text(t->maps, t->maps_len), at;
+    if (fsan_keymap_get(&set->maps_index, h, &at)) {
+        const char *known = set->maps[at];
+        if (strlen(known) == t->maps_len && memcmp(known, t->maps, t->maps_len) == 0) {
+            free(t->maps);
+            t->maps = set->maps[at];
+            t->maps_shared = 1;
+        }
+        return 0; /* (another text with the same hash keeps its own copy) */
+    }
+    char **grown = realloc(set->maps, (set->nmaps + 1) * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    set->maps = grown;
+    if (fsan_keymap_put(&set->maps_index, h, set->nmaps) < 0)
+        return -ENOMEM;
+    set->maps[set->nmaps++] = t->maps;
+    t->maps_shared = 1;
+    return 0;
+}
+
 int fsan_load_dir(const char *dir, struct fsan_trace_set *set, char *err, size_t errlen)
 {
     char **names = NULL;
@@ -238,22 +350,52 @@ int fsan_load_dir(const char *dir, struct fsan_trace_set *set, char *err, size_t
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
+    fsan_progress_start("reading traces", n);
+    struct bad_trace *bad = NULL;
+    size_t nbad = 0;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        fsan_progress_step(i);
         char path[4096], msg[1024];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        free(names[i]);
         struct fsan_trace *t = &set->traces[set->ntraces];
         memset(t, 0, sizeof *t);
-        rc = fsan_trace_read(path, t, msg, sizeof msg);
-        if (rc != 0 && add_notice(set, msg) < 0)
-            rc = -ENOMEM;
-        if (rc < 0) {
-            fsan_trace_free(t);
-            continue;
+        int read = fsan_trace_read(path, t, msg, sizeof msg);
+        if (read != 0) {
+            /* This trace is lost (or cut short), the others are not. */
+            struct bad_trace *grown = realloc(bad, (nbad + 1) * sizeof *bad);
+            char *copy = strdup(msg);
+            if (grown)
+                bad = grown;
+            if (grown && copy) {
+                bad[nbad++] = (struct bad_trace){names[i], copy, bad_kind_of(read, msg)};
+                names[i] = NULL;
+            } else {
+                free(copy);
+                rc = -ENOMEM;
+            }
         }
-        set->ntraces++;
+        if (read >= 0 && rc >= 0)
+            rc = share_maps(set, t);
+        if (read < 0 || rc < 0)
+            fsan_trace_free(t);
+        else
+            set->ntraces++;
     }
+    if (rc >= 0)
+        rc = bad_notices(set, bad, nbad, n);
+    for (size_t i = 0; i < nbad; i++) {
+        free(bad[i].name);
+        free(bad[i].message);
+    }
+    free(bad);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    fsan_progress_end();
     free(names);
+    if (rc < 0) {
+        snprintf(err, errlen, "out of memory reading the traces");
+        return rc;
+    }
     return load_logs(dir, set);
 }
 
@@ -265,5 +407,9 @@ void fsan_trace_set_free(struct fsan_trace_set *set)
     for (size_t i = 0; i < set->nnotices; i++)
         free(set->notices[i]);
     free(set->notices);
+    for (size_t i = 0; i < set->nmaps; i++)
+        free(set->maps[i]);
+    free(set->maps);
+    fsan_keymap_free(&set->maps_index);
     memset(set, 0, sizeof *set);
 }

@@ -33,10 +33,11 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 7u
+#define FSAN_TRACE_VERSION 8u
 /* Version 6 grew CLEANUP (py_count, pysite, a name tail) and added FOREIGN
- * and SIGNAL; version 7 added REAPED.  A version 5 file is read with its
- * shorter CLEANUP, the missing fields read as 0. */
+ * and SIGNAL; version 7 added REAPED; version 8 grew PROCESS (start_ticks,
+ * image_ns).  A version 5 file is read with its shorter CLEANUP, the
+ * missing fields read as 0. */
 #define FSAN_TRACE_VERSION_MIN 5u
 
 /* forksan run points the runtime's log_path here, inside the trace
@@ -118,6 +119,13 @@ struct fsan_rec_process {
     uint64_t time_ns;       /* CLOCK_REALTIME when the kernel made the process (10 ms) */
     uint32_t fork_site;     /* FORK: site id of the fork call, 0 = unknown (libc-internal fork) */
     uint32_t mode;          /* 0 observe, 1 strict */
+    /* Since version 8 (0 in older files: unknown). */
+    uint64_t start_ticks;   /* the kernel's start time of the process (/proc/PID/stat
+                               field 22): with pid, who the process is, through
+                               every exec, whatever pid reuse does */
+    uint64_t image_ns;      /* CLOCK_MONOTONIC when this image began (the fork
+                               returned, or the program or exec started): orders
+                               the images of one process */
     /* tail: executable path (no NUL) */
 };
 
@@ -454,7 +462,8 @@ struct fsan_rec_reaped {
 _Static_assert(sizeof(struct fsan_sup_header) == 12, "supervisor message header");
 _Static_assert(sizeof(struct fsan_trace_file_header) == 16, "file header");
 _Static_assert(sizeof(struct fsan_rec_header) == 8, "record header");
-_Static_assert(sizeof(struct fsan_rec_process) == 32, "PROCESS");
+_Static_assert(sizeof(struct fsan_rec_process) == 48, "PROCESS");
+_Static_assert(offsetof(struct fsan_rec_process, start_ticks) == 32, "PROCESS start_ticks");
 _Static_assert(offsetof(struct fsan_rec_process, time_ns) == 16, "PROCESS time_ns");
 _Static_assert(sizeof(struct fsan_rec_site) == 8, "SITE");
 _Static_assert(sizeof(struct fsan_rec_thread) == 40, "THREAD");

@@ -15,7 +15,7 @@ test_symbolize_SRCS := analyzer/symbolize.c
 test_symbolize_LIBS := -ldw -lelf
 test_reports_SRCS   := reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c common/model.c
 test_sarif_SRCS     := reports/render_sarif.c reports/jsonw.c common/catalogue.c common/model.c
-test_rules_SRCS     := analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
+test_rules_SRCS     := analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
                        analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c \
                        analyzer/traceset.c analyzer/tracefile.c analyzer/symbolize.c common/model.c
 # ... and the renderers, to see Python frames come out as such.

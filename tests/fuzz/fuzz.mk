@@ -24,7 +24,7 @@ FB := $(BUILD)/fuzz
 FUZZ_CFLAGS := $(BASEFLAGS) -Icommon -Ianalyzer -Ireports -I$(BUILD)/gen -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 fuzz_trace_SRCS    := tests/fuzz/stub_symbolize.c analyzer/tracefile.c analyzer/traceset.c \
-                      analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
+                      analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
                       analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c \
                       analyzer/suppress.c common/model.c common/catalogue.c
 fuzz_options_SRCS  := common/options.c

@@ -348,6 +348,137 @@ static void test_rules_process_tree(void **state)
     done(&res);
 }
 
+/* The kernel recycles pids.  Child A (pid 200) ends with an orphaned-lock
+ * finding (a lock its vanished thread held); later child B gets pid 200
+ * too and ends with the same finding;
+ * later still a spawned program C gets pid 200 and writes a START image.
+ * Their start times (start_ticks) tell them apart: three processes, A and
+ * B each keep their finding (C is not an exec of either), and C's image
+ * says nothing about them. */
+static void test_rules_recycled_pid_keeps_every_child(void **state)
+{
+    struct fsan_trace t[4];
+    t[0] = make_root(100);
+    t[0].proc.start_ticks = 10;
+    for (int i = 1; i <= 2; i++) {
+        t[i] = two_thread_child(200);
+        t[i].proc.start_ticks = 100 * (uint64_t)i;
+        t[i].proc.time_ns = 1000000 * (uint64_t)i;
+        add_held(&t[i], LOCK_A, HOLDER, FSAN_KIND_NORMAL);
+    }
+    t[3] = make_root(200);
+    t[3].proc.ppid = 100;
+    t[3].proc.start_ticks = 300;
+    t[3].proc.time_ns = 3000000;
+    struct result res;
+    analyze(&res, t, 4);
+    assert_int_equal(res.report.nprocesses, 4); /* the root, A, B and C */
+    const struct fsan_finding *f = NULL;
+    for (size_t i = 0; i < res.report.nfindings; i++)
+        if (strcmp(res.report.findings[i].rule, "orphaned-lock") == 0)
+            f = &res.report.findings[i];
+    assert_non_null(f);
+    assert_int_equal(f->count, 2); /* A and B, though they share a pid */
+    size_t execed = 0;
+    for (size_t i = 0; i < res.report.nprocesses; i++)
+        execed += res.report.processes[i].execed;
+    assert_int_equal(execed, 0);
+    done(&res);
+
+    /* Without start times (traces older than format 8) all three share
+     * pid 200, as they always did: C's image is a later image of the
+     * children, which then count as exec'd and their findings go. */
+    for (int i = 0; i < 4; i++)
+        t[i] = i == 0 ? make_root(100) : i == 3 ? make_root(200) : two_thread_child(200);
+    for (int i = 1; i <= 2; i++) {
+        t[i].proc.time_ns = 1000000 * (uint64_t)i;
+        add_held(&t[i], LOCK_A, HOLDER, FSAN_KIND_NORMAL);
+    }
+    t[3].proc.time_ns = 3000000;
+    analyze(&res, t, 4);
+    assert_int_equal(res.report.nprocesses, 2);
+    for (size_t i = 0; i < res.report.nfindings; i++)
+        assert_string_not_equal(res.report.findings[i].rule, "orphaned-lock");
+    done(&res);
+}
+
+/* Recycled within one 10 ms tick: child A and the program that got its
+ * pid next have the same start_ticks.  A ended (EXIT), so the image
+ * after it is another process's, and A keeps its finding. */
+static void test_rules_recycled_pid_within_a_tick(void **state)
+{
+    struct fsan_trace t[3];
+    t[0] = make_root(100);
+    t[0].proc.start_ticks = 10;
+    t[1] = two_thread_child(200);
+    t[1].proc.start_ticks = 50;
+    t[1].proc.image_ns = 1000;
+    t[1].has_exit = 1;
+    t[1].exit.how = FSAN_EXIT__EXIT;
+    add_held(&t[1], LOCK_A, HOLDER, FSAN_KIND_NORMAL);
+    t[2] = make_root(200);
+    t[2].proc.ppid = 100;
+    t[2].proc.start_ticks = 50;
+    t[2].proc.image_ns = 2000;
+    struct result res;
+    analyze(&res, t, 3);
+    assert_int_equal(res.report.nprocesses, 3);
+    const struct fsan_finding *f = find(&res.report, "orphaned-lock");
+    assert_non_null(f);
+    assert_int_equal(f->count, 1);
+    done(&res);
+
+    /* The same without the EXIT: the later image is A's own exec. */
+    t[0] = make_root(100);
+    t[0].proc.start_ticks = 10;
+    t[1] = two_thread_child(200);
+    t[1].proc.start_ticks = 50;
+    t[1].proc.image_ns = 1000;
+    add_held(&t[1], LOCK_A, HOLDER, FSAN_KIND_NORMAL);
+    t[2] = make_root(200);
+    t[2].proc.start_ticks = 50;
+    t[2].proc.image_ns = 2000;
+    analyze(&res, t, 3);
+    assert_int_equal(res.report.nprocesses, 2);
+    assert_null(find(&res.report, "orphaned-lock"));
+    done(&res);
+}
+
+/* One process, two images: a fork child that exec'd (its START image has
+ * the same start_ticks).  The fork image has a later image; the last
+ * image (by image_ns) has none. */
+static void test_rules_images_of_one_process(void **state)
+{
+    struct fsan_trace t[4];
+    t[0] = make_root(100);
+    t[0].proc.start_ticks = 10;
+    t[1] = two_thread_child(200);
+    t[1].proc.start_ticks = 50;
+    add_held(&t[1], LOCK_A, HOLDER, FSAN_KIND_NORMAL);
+    t[2] = make_root(200);
+    t[2].proc.start_ticks = 50;
+    t[2].proc.time_ns = t[1].proc.time_ns + 3; /* the same start, read again */
+    t[2].proc.image_ns = 7000;
+    t[3] = make_root(200);
+    t[3].proc.start_ticks = 50;
+    t[3].proc.time_ns = t[1].proc.time_ns - 2; /* clock jitter: before the fork image */
+    t[3].proc.image_ns = 9000;
+    struct result res;
+    analyze(&res, t, 4);
+    assert_int_equal(res.report.nprocesses, 2);
+    size_t later = 0;
+    for (size_t i = 0; i < res.set.ntraces; i++) {
+        const struct fsan_trace *x = &res.set.traces[i];
+        later += x->later_image;
+        if (x->proc.image_ns == 9000)
+            assert_false(x->later_image);
+    }
+    assert_int_equal(later, 2); /* the fork image and the first exec'd one */
+    for (size_t i = 0; i < res.report.nfindings; i++)
+        assert_string_not_equal(res.report.findings[i].rule, "orphaned-lock");
+    done(&res);
+}
+
 /* ---- Python frames ------------------------------------------------------------ */
 
 #define PY_HOLD_LINE 12
@@ -357,12 +488,10 @@ static void test_rules_process_tree(void **state)
 /* A native SITE of two return addresses (no maps: address-only frames). */
 static void add_site(struct fsan_trace *t, uint32_t id, uint64_t a0, uint64_t a1)
 {
-    if (id >= t->nsites_cap) {
-        t->sites = realloc(t->sites, (id + 1) * sizeof *t->sites);
-        memset(t->sites + t->nsites_cap, 0, (id + 1 - t->nsites_cap) * sizeof *t->sites);
-        t->nsites_cap = id + 1;
-    }
-    struct fsan_trace_site *s = &t->sites[id];
+    /* The reader keeps sites in id order; these tests add them in order. */
+    assert_true(t->nsites == 0 || t->sites[t->nsites - 1].id < id);
+    t->sites = realloc(t->sites, (t->nsites + 1) * sizeof *t->sites);
+    struct fsan_trace_site *s = &t->sites[t->nsites++];
     s->id = id;
     s->language = FSAN_LANG_C;
     s->nframes = 2;
@@ -375,12 +504,9 @@ static void add_site(struct fsan_trace *t, uint32_t id, uint64_t a0, uint64_t a1
 static void add_pysite(struct fsan_trace *t, uint32_t id, const uint32_t *lines, const char *const *files,
                        const char *const *functions, uint16_t n)
 {
-    if (id >= t->npysites_cap) {
-        t->pysites = realloc(t->pysites, (id + 1) * sizeof *t->pysites);
-        memset(t->pysites + t->npysites_cap, 0, (id + 1 - t->npysites_cap) * sizeof *t->pysites);
-        t->npysites_cap = id + 1;
-    }
-    struct fsan_trace_pysite *ps = &t->pysites[id];
+    assert_true(t->npysites == 0 || t->pysites[t->npysites - 1].id < id);
+    t->pysites = realloc(t->pysites, (t->npysites + 1) * sizeof *t->pysites);
+    struct fsan_trace_pysite *ps = &t->pysites[t->npysites++];
     ps->id = id;
     ps->nframes = n;
     ps->frames = calloc(n, sizeof *ps->frames);
@@ -911,6 +1037,9 @@ int main(void)
         cmocka_unit_test(test_rules_fingerprint_distinguishes_rules),
         cmocka_unit_test(test_rules_sorted_by_severity),
         cmocka_unit_test(test_rules_process_tree),
+        cmocka_unit_test(test_rules_recycled_pid_keeps_every_child),
+        cmocka_unit_test(test_rules_recycled_pid_within_a_tick),
+        cmocka_unit_test(test_rules_images_of_one_process),
         cmocka_unit_test(test_rules_python_frames_only_by_default),
         cmocka_unit_test(test_rules_python_and_native_frames),
         cmocka_unit_test(test_rules_python_frames_in_fingerprint),

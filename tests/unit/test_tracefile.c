@@ -686,8 +686,10 @@ static void old_process(struct old_trace *o, uint32_t version)
 {
     old_header(o, version);
     struct fsan_rec_process proc = {.pid = 4242, .ppid = 4241, .kind = FSAN_PROC_FORK, .forking_tid = 4241,
-                                    .time_ns = 1000, .fork_site = 3, .mode = 0};
-    old_record(o, FSAN_REC_PROCESS, &proc, sizeof proc, "/usr/bin/old");
+                                    .time_ns = 1000, .fork_site = 3, .mode = 0, .start_ticks = 77, .image_ns = 88};
+    /* Before version 8, PROCESS ended at mode: the path came at offset 32. */
+    old_record(o, FSAN_REC_PROCESS, &proc, version < 8 ? offsetof(struct fsan_rec_process, start_ticks) : sizeof proc,
+               "/usr/bin/old");
 }
 
 /* Version 6: the layouts of today, without REAPED. */
@@ -713,6 +715,8 @@ static void test_tracefile_reads_version_6(void **state)
     assert_int_equal(t.proc.pid, 4242);
     assert_int_equal(t.proc.kind, FSAN_PROC_FORK);
     assert_int_equal(t.proc.fork_site, 3);
+    assert_int_equal(t.proc.start_ticks, 0); /* unknown before version 8 */
+    assert_int_equal(t.proc.image_ns, 0);
     assert_string_equal(t.exe, "/usr/bin/old");
     assert_int_equal(t.nthreads, 1);
     assert_int_equal(t.threads[0].tid, 4243);
@@ -742,6 +746,50 @@ static void test_tracefile_reads_version_6(void **state)
     char want[200];
     snprintf(want, sizeof want, "unknown record type 22 at offset %zu", off);
     assert_non_null(strstr(err, want));
+    fsan_trace_free(&t);
+}
+
+/* Version 8: PROCESS says who the process is (start_ticks) and when the
+ * image began (image_ns), and the path follows them. */
+static void test_tracefile_reads_version_8_process(void **state)
+{
+    struct old_trace o;
+    old_process(&o, 8);
+    struct fsan_trace t = {0};
+    char err[512];
+    assert_int_equal(fsan_trace_parse("v8.trace", o.bytes, o.len, &t, err, sizeof err), 0);
+    assert_int_equal(t.proc.pid, 4242);
+    assert_int_equal(t.proc.start_ticks, 77);
+    assert_int_equal(t.proc.image_ns, 88);
+    assert_string_equal(t.exe, "/usr/bin/old");
+    fsan_trace_free(&t);
+}
+
+/* Sites are found by id whatever order they come in, a repeated id is the
+ * later stack, and a child whose parent interned thousands of sites holds
+ * only the few it names (no table as long as the largest id). */
+static void test_tracefile_sites_by_id(void **state)
+{
+    struct old_trace o;
+    old_process(&o, FSAN_TRACE_VERSION);
+    const uint32_t ids[] = {3855, 1530, 3855, 7};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        unsigned char rec[sizeof(struct fsan_rec_site) + sizeof(uint64_t)];
+        struct fsan_rec_site site = {.id = ids[i], .language = FSAN_LANG_C, .nframes = 1};
+        uint64_t frame = 0x1000 + i;
+        memcpy(rec, &site, sizeof site);
+        memcpy(rec + sizeof site, &frame, sizeof frame);
+        old_record(&o, FSAN_REC_SITE, rec, sizeof rec, NULL);
+    }
+    struct fsan_trace t = {0};
+    char err[512];
+    assert_int_equal(fsan_trace_parse("s.trace", o.bytes, o.len, &t, err, sizeof err), 0);
+    assert_int_equal(t.nsites, 3);
+    assert_int_equal(fsan_trace_site(&t, 7)->frames[0], 0x1003);
+    assert_int_equal(fsan_trace_site(&t, 1530)->frames[0], 0x1001);
+    assert_int_equal(fsan_trace_site(&t, 3855)->frames[0], 0x1002); /* the later of the two */
+    assert_null(fsan_trace_site(&t, 8));
+    assert_null(fsan_trace_site(&t, 0));
     fsan_trace_free(&t);
 }
 
@@ -841,6 +889,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tracefile_exit_records_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_exit_records_malformed, setup, teardown),
         cmocka_unit_test(test_tracefile_reads_version_6),
+        cmocka_unit_test(test_tracefile_reads_version_8_process),
+        cmocka_unit_test(test_tracefile_sites_by_id),
         cmocka_unit_test(test_tracefile_reads_version_5),
         cmocka_unit_test(test_tracefile_version_out_of_range),
     };
