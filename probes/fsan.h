@@ -131,8 +131,10 @@ ssize_t fsan__read_file(const char *path, char *buf, size_t cap);
  * as a number, 0 when unreadable. */
 uint64_t fsan__stat_field(int field);
 /* AS-safe: when this process was made (fork), as CLOCK_REALTIME, to the
- * kernel's 10 ms; the current time when unknown. */
-uint64_t fsan__process_start_ns(void);
+ * kernel's 10 ms; the current time when unknown.  *start_ticks gets the
+ * kernel's own figure (clock ticks since boot, 0 when unknown), which
+ * every image of the process shares and no other process with its pid. */
+uint64_t fsan__process_start_ns(uint64_t *start_ticks);
 /* Fault-proof memory reads (process_vm_readv): a bad address gives EFAULT,
  * never SIGSEGV.  They read this process, or the process fsan__read_pid
  * names while it is not 0 (a fork child of this image, whose addresses are

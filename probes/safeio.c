@@ -318,9 +318,10 @@ uint64_t fsan__stat_field(int wanted)
 
 /* AS-safe.  See fsan.h.  /proc gives the start in clock ticks since boot,
  * which Linux always counts at 100 per second (USER_HZ) there. */
-uint64_t fsan__process_start_ns(void)
+uint64_t fsan__process_start_ns(uint64_t *start_ticks)
 {
     uint64_t ticks = fsan__stat_field(22);
+    *start_ticks = ticks;
     uint64_t now = fsan__now_ns(CLOCK_REALTIME), boot = fsan__now_ns(CLOCK_BOOTTIME);
     uint64_t since_boot = ticks * 10000000ull;
     if (!ticks || !now || boot < since_boot)

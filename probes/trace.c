@@ -36,7 +36,7 @@ FSAN_HOT static int trace_broken;         /* creating the file failed: count los
 FSAN_HOT static int trace_needed;         /* this image has something to say: write the file */
 FSAN_HOT static int header_pending;       /* the PROCESS record is still to be written */
 FSAN_HOT static uint32_t header_kind, header_forking_tid, header_fork_site;
-FSAN_HOT static uint64_t header_time_ns;
+FSAN_HOT static uint64_t header_image_ns;
 static void write_header_if_pending(void);
 FSAN_HOT static uint32_t maps_gen;        /* trace generation whose maps were written */
 FSAN_HOT static size_t maps_len;
@@ -265,11 +265,11 @@ int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_
     header_kind = kind;
     header_forking_tid = forking_tid;
     header_fork_site = fork_site;
-    /* When the process was made, as the kernel counts it (the same clock
-     * for parent and child, so a child never seems to start before its
-     * parent): read only when the header is written, so a clean child or
-     * an image with nothing to say never reads it. */
-    header_time_ns = 0;
+    /* When this image began, to order the images of one process; when
+     * the process itself was made is read only when the header is
+     * written, so a clean child or an image with nothing to say never
+     * reads /proc for it. */
+    header_image_ns = fsan__now_ns(CLOCK_MONOTONIC);
     return 0;
 }
 
@@ -291,10 +291,14 @@ static void write_header_if_pending(void)
         .ppid = (uint32_t)fsan__sys_getppid(),
         .kind = header_kind,
         .forking_tid = header_forking_tid,
-        .time_ns = header_time_ns ? header_time_ns : fsan__process_start_ns(),
         .fork_site = header_fork_site,
         .mode = (uint32_t)fsan__proc.opts.mode,
+        .image_ns = header_image_ns,
     };
+    /* When the process was made, as the kernel counts it: the same clock
+     * for parent and child, so a child never seems to start before its
+     * parent, and with the pid, who the process is. */
+    p.time_ns = fsan__process_start_ns(&p.start_ticks);
     struct fsan_rec_header h = {FSAN_REC_PROCESS, 0, (uint32_t)(sizeof p + (n > 0 ? (size_t)n : 0))};
     memcpy(trace_buf + trace_len, &h, sizeof h);
     memcpy(trace_buf + trace_len + sizeof h, &p, sizeof p);

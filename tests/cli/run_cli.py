@@ -558,6 +558,31 @@ def check_full_disk(c):
     return None
 
 
+def check_recycled_pid_keeps_findings(c):
+    """The kernel recycles pids: child A ends with an orphaned-lock, then
+    another process gets A's pid and writes an image of its own (a fork
+    child that exec'd).  The report keeps A's finding (it is not an exec
+    of A), counts both processes, and gives the finding to A alone."""
+    report = os.path.join(c.work, "recycled.json")
+    proc = c.run(["run", "--format", "json", "-o", report, "--fail-on", "never", "--trace-dir",
+                  os.path.join(c.work, "recycled"), "--", c.program("pid_recycled")])
+    if proc.returncode == 77:
+        raise Skip("pids cannot be recycled here (needs root and /proc/sys/kernel/ns_last_pid)")
+    m = re.search(r"recycled pid (\d+)", proc.stdout)
+    if proc.returncode != 0 or not m:
+        return "the program failed: exit %d\n%s" % (proc.returncode, show(proc))
+    pid = int(m.group(1))
+    rep = json_of(report)
+    orphaned = [f for f in rep["findings"] if f["rule"] == "orphaned-lock"]
+    if len(orphaned) != 1 or orphaned[0]["pids"] != [pid] or orphaned[0]["count"] != 1:
+        return "child %d's orphaned-lock is not reported once for it alone: %r" % (
+            pid, [(f["rule"], f["pids"], f["count"]) for f in rep["findings"]])
+    same_pid = [p for p in rep["processes"] if p["pid"] == pid]
+    if len(same_pid) != 2:
+        return "pid %d names two processes, the report lists %d: %r" % (pid, len(same_pid), same_pid)
+    return None
+
+
 def check_clean_python_children_write_nothing(c):
     """A Python program forks 200 children that end at once: the main
     thread holds a lock of CPython's own at every fork (its thread state
@@ -973,6 +998,7 @@ def check_tree(c):
 
 
 REPORT_POLISH_CHECKS = [
+    ("recycled-pid-keeps-findings", check_recycled_pid_keeps_findings),
     ("suppression-removes-child-deadlock", check_suppression_removes_child_deadlock),
     ("suppression-from-FORKSAN_OPTIONS", check_suppression_from_forksan_options),
     ("suppression-unmatched-reported", check_suppression_unmatched_is_reported),
