@@ -339,6 +339,51 @@ def check_report_corrupt_trace(c):
     return None
 
 
+def check_report_many_bad_traces(c):
+    """Sixty copies of the real run's child trace, eighteen of them damaged
+    (six truncated, six with an unknown record type, six from an older
+    format).  The report still comes out with the finding of the good
+    ones; the damage is told in one notice per kind, which names every bad
+    file exactly once, instead of a line per file."""
+    src, traces = c.real_traces()
+    child = max(traces, key=lambda n: os.path.getsize(os.path.join(src, n)))
+    with open(os.path.join(src, child), "rb") as f:
+        good = f.read()
+    recs = records(bytearray(good))
+    tdir = os.path.join(c.work, "many-bad-traces")
+    os.mkdir(tdir, 0o700)
+    bad = {"truncated": [], "corrupt": [], "version": []}
+    for i in range(60):
+        name = "forksan.%d.trace" % (1000 + i)
+        data = bytearray(good)
+        kind = ("truncated", "corrupt", "version")[i % 3] if i < 18 else None
+        if kind == "truncated":
+            data = data[:recs[-1][0] + 3]
+        elif kind == "corrupt":
+            struct.pack_into("<H", data, recs[1][0], 0x7777)
+        elif kind == "version":
+            struct.pack_into("<I", data, 8, 4)
+        if kind:
+            bad[kind].append(name)
+        with open(os.path.join(tdir, name), "wb") as f:
+            f.write(data)
+    _, rep = load_json_report(c, tdir)
+    if not any(f["rule"] == "child-deadlock" for f in rep["findings"]):
+        return "the finding of the good traces is lost: %s" % [f["rule"] for f in rep["findings"]]
+    about = [n for n in rep["notices"] if "traces are" in n]
+    if len(about) != 3:
+        return "expected one notice per kind of damage (3), got %d: %r" % (len(about), rep["notices"])
+    words = {"truncated": "truncated", "corrupt": "corrupt", "version": "another trace format version"}
+    for kind, names in bad.items():
+        notice = [n for n in about if words[kind] in n]
+        if len(notice) != 1 or not notice[0].startswith("%d of 60 traces are" % len(names)):
+            return "no notice counts the %d %s traces: %r" % (len(names), kind, about)
+        listed = re.findall(r"forksan\.\d+\.trace", notice[0].split(" (the first: ")[0])
+        if sorted(listed) != sorted(names):
+            return "the %s notice does not name each such file once: %r" % (kind, listed)
+    return None
+
+
 def check_report_hostile_files(c):
     """The real run's traces plus what a hostile or broken program could
     leave in the trace directory: a FIFO and a link to /dev/zero under
@@ -999,6 +1044,7 @@ def check_tree(c):
 
 REPORT_POLISH_CHECKS = [
     ("recycled-pid-keeps-findings", check_recycled_pid_keeps_findings),
+    ("report-many-bad-traces-summarised", check_report_many_bad_traces),
     ("suppression-removes-child-deadlock", check_suppression_removes_child_deadlock),
     ("suppression-from-FORKSAN_OPTIONS", check_suppression_from_forksan_options),
     ("suppression-unmatched-reported", check_suppression_unmatched_is_reported),
