@@ -72,6 +72,71 @@ static void python_notice(struct fsan_builder *c, struct fsan_trace_set *set, co
  * format 8, which says nothing more than its pid), then in image order:
  * when each began (image_ns) where that is known, else in the analysis's
  * order (the set is sorted by then). */
+/* Processes whose tables overflowed: a notice each while they are few,
+ * then one notice with the totals and every pid (a run of a hundred
+ * thousand children must not print a hundred thousand lines). */
+#define FULL_NAMED_ALONE 10
+
+struct full_count {
+    size_t processes;
+    unsigned long long a, b, c;
+    char *pids; /* "1, 2, 3" */
+    size_t pids_len;
+};
+
+static void full_note_pid(struct fsan_builder *c, struct full_count *f, uint32_t pid)
+{
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%s%u", f->processes ? ", " : "", pid);
+    char *grown = realloc(f->pids, f->pids_len + (size_t)n + 1);
+    if (!grown) {
+        c->oom = 1;
+        return;
+    }
+    memcpy(grown + f->pids_len, buf, (size_t)n + 1);
+    f->pids = grown;
+    f->pids_len += (size_t)n;
+}
+
+static void full_tables(struct fsan_builder *c, struct fsan_trace_set *set, const struct fsan_trace *t,
+                        struct full_count *f)
+{
+    if (f->processes < FULL_NAMED_ALONE)
+        add_set_notice(c, set, xprintf(c, "process %u: %llu trace bytes lost, %u threads and %u call sites not tracked (tables full)",
+                                       t->proc.pid, (unsigned long long)t->stats.lost_bytes, t->stats.thread_overflow,
+                                       t->stats.site_overflow));
+    full_note_pid(c, f, t->proc.pid);
+    f->processes++;
+    f->a += t->stats.lost_bytes;
+    f->b += t->stats.thread_overflow;
+    f->c += t->stats.site_overflow;
+}
+
+static void full_held(struct fsan_builder *c, struct fsan_trace_set *set, const struct fsan_trace *t,
+                      struct full_count *f)
+{
+    if (f->processes < FULL_NAMED_ALONE)
+        add_set_notice(c, set, xprintf(c, "process %u: at its fork, %u thread%s held more locks than forksan records per thread (%d), so the snapshot may lack some of them (tables full)",
+                                       t->proc.pid, t->stats.held_overflow, t->stats.held_overflow == 1 ? "" : "s",
+                                       FSAN_MAX_HELD_LOCKS));
+    full_note_pid(c, f, t->proc.pid);
+    f->processes++;
+    f->a += t->stats.held_overflow;
+}
+
+/* Past FULL_NAMED_ALONE processes, the rest of them in one notice:
+ * "12345 more processes lost ...: <totals>: pid 1, 2, ...". The totals
+ * cover every process, the first ones included. */
+static void full_summary(struct fsan_builder *c, struct fsan_trace_set *set, struct full_count *f, const char *what,
+                         char *totals)
+{
+    if (f->processes > FULL_NAMED_ALONE)
+        add_set_notice(c, set, xprintf(c, "%zu %s (%zu more than listed above; %s): pid %s", f->processes, what,
+                                       f->processes - FULL_NAMED_ALONE, totals ? totals : "", f->pids ? f->pids : ""));
+    free(totals);
+    free(f->pids);
+}
+
 static int cmp_by_pid(const void *a, const void *b)
 {
     const struct fsan_trace *x = *(const struct fsan_trace *const *)a, *y = *(const struct fsan_trace *const *)b;
@@ -204,25 +269,24 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
         qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
     if (index_lives(&c, set) < 0)
         return -ENOMEM;
+    struct full_count lost = {0}, held = {0};
     fsan_progress_start("analyzing traces", set->ntraces);
     for (size_t i = 0; i < set->ntraces; i++) {
         fsan_progress_step(i);
         const struct fsan_trace *t = &set->traces[i];
         for (size_t k = 0; k < sizeof rule_families / sizeof rule_families[0]; k++)
             rule_families[k](&c, set, t);
-        if (t->stats.lost_bytes || t->stats.thread_overflow || t->stats.site_overflow) {
-            char *n = xprintf(&c, "process %u: %llu trace bytes lost, %u threads and %u call sites not tracked (tables full)",
-                              t->proc.pid, (unsigned long long)t->stats.lost_bytes, t->stats.thread_overflow,
-                              t->stats.site_overflow);
-            add_set_notice(&c, set, n);
-        }
-        if (t->stats.held_overflow && t->proc.kind == FSAN_PROC_FORK) {
-            char *n = xprintf(&c, "process %u: at its fork, %u thread%s held more locks than forksan records per thread (%d), so the snapshot may lack some of them (tables full)",
-                              t->proc.pid, t->stats.held_overflow, t->stats.held_overflow == 1 ? "" : "s", FSAN_MAX_HELD_LOCKS);
-            add_set_notice(&c, set, n);
-        }
+        if (t->stats.lost_bytes || t->stats.thread_overflow || t->stats.site_overflow)
+            full_tables(&c, set, t, &lost);
+        if (t->stats.held_overflow && t->proc.kind == FSAN_PROC_FORK)
+            full_held(&c, set, t, &held);
         python_notice(&c, set, t);
     }
+    full_summary(&c, set, &lost, "processes lost trace bytes or had tables too small",
+                 xprintf(&c, "%llu trace bytes lost, %llu threads and %llu call sites not tracked in all (tables full)",
+                         lost.a, lost.b, lost.c));
+    full_summary(&c, set, &held, "fork children had threads holding more locks than forksan records per thread",
+                 xprintf(&c, "%llu such threads in all; their snapshots may lack some locks (tables full)", held.a));
     fsan_progress_end();
     build_processes(&c, set);
     free(c.py_reasons);

@@ -444,6 +444,38 @@ static void test_rules_recycled_pid_within_a_tick(void **state)
     done(&res);
 }
 
+/* Fifteen children whose tables overflowed: ten notices of their own, then
+ * one with the totals naming all fifteen (not a line per process). */
+static void test_rules_full_tables_summarised(void **state)
+{
+    struct fsan_trace t[15];
+    for (int i = 0; i < 15; i++) {
+        t[i] = two_thread_child(300 + (uint32_t)i);
+        t[i].stats.lost_bytes = 100;
+        t[i].stats.thread_overflow = 2;
+    }
+    struct result res;
+    analyze(&res, t, 15);
+    size_t alone = 0, summary = 0;
+    for (size_t i = 0; i < res.report.nnotices; i++) {
+        const char *n = res.report.notices[i];
+        if (strncmp(n, "process ", 8) == 0 && strstr(n, "(tables full)"))
+            alone++;
+        if (strstr(n, "15 processes lost trace bytes")) {
+            summary++;
+            assert_non_null(strstr(n, "1500 trace bytes lost, 30 threads"));
+            for (int p = 300; p < 315; p++) {
+                char pid[8];
+                snprintf(pid, sizeof pid, "%d", p);
+                assert_non_null(strstr(n, pid));
+            }
+        }
+    }
+    assert_int_equal(alone, 10);
+    assert_int_equal(summary, 1);
+    done(&res);
+}
+
 /* One process, two images: a fork child that exec'd (its START image has
  * the same start_ticks).  The fork image has a later image; the last
  * image (by image_ns) has none. */
@@ -1040,6 +1072,7 @@ int main(void)
         cmocka_unit_test(test_rules_recycled_pid_keeps_every_child),
         cmocka_unit_test(test_rules_recycled_pid_within_a_tick),
         cmocka_unit_test(test_rules_images_of_one_process),
+        cmocka_unit_test(test_rules_full_tables_summarised),
         cmocka_unit_test(test_rules_python_frames_only_by_default),
         cmocka_unit_test(test_rules_python_and_native_frames),
         cmocka_unit_test(test_rules_python_frames_in_fingerprint),
