@@ -48,7 +48,11 @@ AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.
 AN_SRCS += analyzer/suppress.c analyzer/baseline.c analyzer/supervise.c
 AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
            analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c
-AN_LIBS := -ldw -lelf
+# The hang watchdog (forksan run) stops and unwinds a hung child with
+# libunwind's remote unwinder: a library of the command only, never loaded
+# into the watched program.
+AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c
+AN_LIBS := -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -pthread
 
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/rt/%.o)
 AN_OBJS := $(AN_SRCS:%.c=$(BUILD)/an/%.o)

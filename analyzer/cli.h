@@ -7,6 +7,7 @@
 enum fsan_format { FSAN_FORMAT_TEXT, FSAN_FORMAT_JSON, FSAN_FORMAT_SARIF, FSAN_FORMAT_HTML };
 
 struct fsan_supervisor;
+struct fsan_watchdog;
 
 struct fsan_cli {
     enum fsan_format format;
@@ -32,6 +33,8 @@ struct fsan_cli {
     struct fsan_suppressions *supp; /* loaded by fsan_load_filters, or NULL */
     struct fsan_baseline *base;     /* loaded by fsan_load_filters, or NULL */
     struct fsan_supervisor *sup;    /* run: what the runtime said while it ran, or NULL */
+    int hang_timeout;               /* run: --hang-timeout seconds, 0: no watchdog */
+    struct fsan_watchdog *watchdog; /* run: the hangs it found, or NULL */
 };
 
 /* Both return the process exit status for forksan. */

@@ -15,6 +15,9 @@
  * files and the --baseline report are read before the command starts, for
  * the same reason as FORKSAN_OPTIONS is checked then: a typo in them is a
  * usage error that costs nothing, not a report lost after a long run.
+ * While the command runs, the hang watchdog (watchdog.c, --hang-timeout)
+ * watches its fork children from a thread of its own; what it found joins
+ * the report.
  */
 #include <dirent.h>
 #include <elf.h>
@@ -36,6 +39,7 @@
 #include "options.h"
 #include "supervise.h"
 #include "suppress.h"
+#include "watchdog.h"
 
 /* ---- locating things ------------------------------------------------------- */
 
@@ -363,6 +367,15 @@ static int launch(struct fsan_cli *cli, const char *path)
     child_pid = pid;
     cli->root_pid = pid;
     cli->root_exe = path;
+    static struct fsan_watchdog watchdog;
+    if (cli->hang_timeout > 0) {
+        int rc = fsan_watchdog_start(&watchdog, pid, cli->hang_timeout, cli->mode == FSAN_MODE_STRICT);
+        if (rc < 0)
+            fprintf(stderr, "forksan: warning: cannot start the hang watchdog: %s; a hung child will not be reported\n",
+                    strerror(-rc));
+        else
+            cli->watchdog = &watchdog;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = forward_signal;
@@ -370,6 +383,8 @@ static int launch(struct fsan_cli *cli, const char *path)
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
         sigaction(forwarded[i], &sa, NULL);
     int status = wait_for(cli, pid);
+    if (cli->watchdog)
+        fsan_watchdog_stop(cli->watchdog);
     /* The command is gone (and its pid may soon be someone else's): from
      * now on these signals end forksan itself, as a user stopping a long
      * report expects. */
@@ -444,6 +459,9 @@ int fsan_cmd_run(struct fsan_cli *cli)
     status = decide_exit(cli, status, worst);
     fsan_supervisor_free(&sup);
     cli->sup = NULL;
+    if (cli->watchdog)
+        fsan_watchdog_free(cli->watchdog);
+    cli->watchdog = NULL;
     return status;
 }
 

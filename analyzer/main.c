@@ -18,6 +18,7 @@
 #include "catalogue.h"
 #include "cli.h"
 #include "options.h"
+#include "watchdog.h"
 
 static void usage(FILE *out)
 {
@@ -43,7 +44,11 @@ static void usage(FILE *out)
             "                          severe (default: error)\n"
             "  --exitcode N            that exit status (default: 66)\n"
             "  --mode observe|strict   observe: never change the program (default);\n"
-            "                          strict: a child about to deadlock reports and exits\n"
+            "                          strict: a child about to deadlock reports and exits,\n"
+            "                          a hung child is ended (--hang-timeout)\n"
+            "  --hang-timeout SECONDS  report a fork child whose threads have all been blocked,\n"
+            "                          in waits only it could end, this long (default: 10;\n"
+            "                          0: no watchdog)\n"
             "  --trace-dir DIR         keep the traces in DIR (created if missing)\n"
             "  --keep-traces           keep the temporary trace directory and print its name\n"
             "  --suppressions FILE     hide the findings FILE's entries match (repeatable;\n"
@@ -77,6 +82,9 @@ static int usage_error(const char *fmt, const char *arg)
  * list above can grow without renumbering these). */
 enum { OPT_SUPPRESSIONS = 512, OPT_NO_BUILTIN_SUPP, OPT_BASELINE, OPT_COLOR, OPT_TREE, OPT_NATIVE_FRAMES };
 
+/* The hang watchdog's option. */
+enum { OPT_HANG_TIMEOUT = 768 };
+
 enum { OPT_FORMAT = 256, OPT_FAIL_ON, OPT_EXITCODE, OPT_MODE, OPT_TRACE_DIR, OPT_KEEP, OPT_VERSION };
 
 static const struct option long_options[] = {
@@ -93,6 +101,7 @@ static const struct option long_options[] = {
     {"color", required_argument, NULL, OPT_COLOR},
     {"tree", no_argument, NULL, OPT_TREE},
     {"native-frames", no_argument, NULL, OPT_NATIVE_FRAMES},
+    {"hang-timeout", required_argument, NULL, OPT_HANG_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -164,6 +173,13 @@ static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
         return -1;
     case OPT_TREE: cli->tree = 1; return -1;
     case OPT_NATIVE_FRAMES: cli->native_frames = 1; return -1;
+    case OPT_HANG_TIMEOUT: {
+        long seconds = strtol(arg, &end, 10);
+        if (*arg == '\0' || *end != '\0' || seconds < 0 || seconds > 86400)
+            return usage_error("bad --hang-timeout '%s' (expected seconds, 0..86400; 0 turns the watchdog off)", arg);
+        cli->hang_timeout = (int)seconds;
+        return -1;
+    }
     case 'h': usage(stdout); return 0;
     case OPT_VERSION: printf("forksan %s\n", FORKSAN_VERSION); return 0;
     }
@@ -258,6 +274,7 @@ int main(int argc, char **argv)
     cli.fail_on = FSAN_SEV_ERROR;
     cli.mode = FSAN_MODE_OBSERVE;
     cli.exitcode = 66;
+    cli.hang_timeout = FSAN_HANG_TIMEOUT_DEFAULT;
     if (argc < 2) {
         usage(stderr);
         return FSAN_EXIT_USAGE;

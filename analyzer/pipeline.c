@@ -2,9 +2,10 @@
  * once and in this order: load the traces, apply the rules (which also
  * build the process list, which the command forksan run started then
  * joins), add what the runtime said live while the command ran (forksan
- * run's supervisor FIFO), compare with the --baseline report, remove the
- * suppressed findings and settle the severities that depended on them,
- * and render.  `forksan run` and `forksan report` both end here.
+ * run's supervisor FIFO) and the children its watchdog found hung,
+ * compare with the --baseline report, remove the suppressed findings and
+ * settle the severities that depended on them, and render.  `forksan
+ * run` and `forksan report` both end here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "render.h"
 #include "supervise.h"
 #include "suppress.h"
+#include "watchdog.h"
 
 static FILE *open_output(const char *output)
 {
@@ -101,6 +103,9 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
         rc = add_notice(&report, cli->unwatched);
     if (rc == 0 && cli->sup)
         rc = fsan_supervisor_apply(cli->sup, &report);
+    /* The children the watchdog found hung. */
+    if (rc == 0 && cli->watchdog)
+        rc = fsan_watchdog_apply(cli->watchdog, sym, &report);
     /* The baseline is compared before suppressing, so that a baseline
      * finding which is now only suppressed is not called fixed. */
     if (rc == 0 && cli->base)
@@ -111,6 +116,8 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
      * (a runtime's internal lock) is a note, not a warning. */
     if (rc == 0)
         rc = fsan_apply_downgrades(&report);
+    if (rc == 0 && cli->watchdog)
+        rc = fsan_watchdog_annotate(&report);
     struct fsan_text_options text_opts = {.color = 0, .tree = cli->tree};
     FILE *out = rc == 0 ? open_output(cli->output) : NULL;
     if (out)

@@ -1144,6 +1144,38 @@ def check_native_frames(c):
     return None
 
 
+def check_bad_hang_timeout(c):
+    for value in ("-1", "ten", "", "86401"):
+        proc = c.run(["run", "--hang-timeout", value, "--", "echo", "the-command-ran"])
+        if proc.returncode != USAGE:
+            return "--hang-timeout %r: exit %d, expected %d\n%s" % (value, proc.returncode, USAGE, show(proc))
+        if "--hang-timeout" not in proc.stderr or ("'%s'" % value) not in proc.stderr:
+            return "--hang-timeout %r: the error does not name the option and the value\n%s" % (value, show(proc))
+        if "the-command-ran" in proc.stdout:
+            return "--hang-timeout %r: the command ran despite the usage error\n%s" % (value, show(proc))
+    return None
+
+
+def check_hang_text_report(c):
+    """The watchdog says at once on stderr that a child hangs (a parent
+    waiting for it could keep the run from ever ending), and the text
+    report shows the child's stack at the hang."""
+    proc = c.run(["run", "--hang-timeout", "1", "--color", "never", "--",
+                  c.program("hang_futex_vanished")])
+    at_once = re.search(r"^forksan: forked child (\d+) hangs: .*waits on the futex at 0x", proc.stderr, re.M)
+    if not at_once:
+        return "no line saying at once that the child hangs\n%s" % show(proc)
+    headline = re.search(r"^==\d+==ERROR: forksan: child-hang: forked child %s hangs" % at_once.group(1), proc.stderr,
+                         re.M)
+    if not headline or headline.start() < at_once.start():
+        return "no child-hang headline for pid %s after that line\n%s" % (at_once.group(1), show(proc))
+    if not re.search(r"#\d+ 0x[0-9a-f]+ in futex_lock \S*hang_futex_vanished\.c:\d+", proc.stderr):
+        return "the report does not show the child's frame in futex_lock\n%s" % show(proc)
+    if proc.returncode != DEFAULT_EXITCODE:
+        return "exit %d, expected %d (child-hang is an error)\n%s" % (proc.returncode, DEFAULT_EXITCODE, show(proc))
+    return None
+
+
 CHECKS = [
     ("help", check_help),
     ("version", check_version),
@@ -1175,6 +1207,8 @@ CHECKS = [
     ("man7-renders-every-rule", check_man7_every_rule),
     ("man3-renders", check_man3_renders),
     ("report-native-frames", check_native_frames),
+    ("run-bad-hang-timeout", check_bad_hang_timeout),
+    ("run-hang-text-report", check_hang_text_report),
 ]
 
 CHECKS += REPORT_POLISH_CHECKS

@@ -8,6 +8,7 @@ from run import Expect, Scenario
 PY = "/usr/bin/python3"                                   # Debian 3.11, libpython in the executable
 PYENV = "/root/.pyenv/versions/3.11.7/bin/python3.11"     # 3.11.7 with a shared libpython
 STRICT = ["--mode", "strict"]
+HANG = ["--hang-timeout", "1"]                           # the watchdog, quick
 
 
 def both_pythons(name, program, **kwargs):
@@ -490,6 +491,55 @@ SCENARIOS = [
              stdout_has="clone3 child\n" * 5 + "clone child\n" * 5 + "glibc clone child\n" * 5
              + "clone3: 5/5\nclone: 5/5\nglibc clone: 5/5\n",
              exit_status=0, same_as_bare=True),
+
+    # ---- the hang watchdog of forksan run (--hang-timeout) ----------------
+    # Each child hangs plainly (or waits 2.5 s, a control) and ends by its
+    # own alarm or its parent's bounded wait (6 s, 8 s for the controls):
+    # the watchdog needs about 1.5 s with --hang-timeout 1.
+    # A lock built on raw futex(2), held at fork by the vanished thread
+    # "locker": child-hang at the child's attempt, the futex named; observe
+    # mode leaves the child alone (its parent has to kill it: -1).
+    Scenario("c-hang-futex-lock-of-vanished-thread", "hang_futex_vanished", forksan_args=HANG,
+             expect=[Expect("child-hang", "error", "child", "hang_futex_vanished.c", "attempt",
+                            message_has="waits on the futex at 0x"),
+                     Expect("child-hang", "error", "child", "hang_futex_vanished.c", "futex-wait",
+                            message_has="'lock_word'"),
+                     Expect("child-hang", "error", "fork", "hang_futex_vanished.c", "fork",
+                            message_has='vanished at its fork: thread'),
+                     Expect("child-hang", "error", "thread", thread_name="locker", name_only=True,
+                            message_has='"locker"'),
+                     Expect("threads-at-fork", "note", message_has="hung: see child-hang")],
+             absent=["child-deadlock"], stdout_has="child ended: -1"),
+    # ... under --mode strict the watchdog ends it (SIGKILL: 137 to its
+    # parent, long before the parent's own 6 s), and the run fails.
+    Scenario("c-hang-futex-strict-ends-child", "hang_futex_vanished",
+             forksan_args=STRICT + HANG + ["--fail-on", "error", "--exitcode", "70"],
+             expect=[Expect("child-hang", "error", "child", "hang_futex_vanished.c", "attempt",
+                            message_has="--mode strict ended it")],
+             stdout_has="child ended: 137", exit_status=70),
+    # ... with --hang-timeout 0 there is no watchdog.
+    Scenario("c-hang-timeout-0-no-watchdog", "hang_futex_vanished", forksan_args=["--hang-timeout", "0"],
+             absent=["child-hang"], stdout_has="child ended: -1"),
+    # ... the child is already traced (by its parent): no stacks, a notice
+    # saying why, child-hang still reported from /proc.
+    Scenario("c-hang-already-traced", "hang_futex_vanished", args=["traced"], forksan_args=HANG,
+             expect=[Expect("child-hang", "error", message_has="waits on the futex at 0x")],
+             notice_has="no stacks of the hung child", stdout_has="child ended: -1"),
+    # A pipe whose only write end is the child's own, its writer "producer"
+    # vanished: child-hang at the read, the pipe named.
+    Scenario("c-hang-pipe-of-vanished-thread", "hang_pipe_vanished", forksan_args=HANG,
+             expect=[Expect("child-hang", "error", "child", "hang_pipe_vanished.c", "read",
+                            message_has="reads fd 3, a pipe (pipe:["),
+                     Expect("child-hang", "error", "thread", thread_name="producer", name_only=True,
+                            message_has="write end is open only in this process")],
+             stdout_has="child ended: -1"),
+] + [
+    # Controls: waits that end (a sleep, a grandchild, a futex in shared
+    # memory the parent wakes, a pipe the parent writes), each 2.5 s with
+    # --hang-timeout 1: no child-hang.
+    Scenario("c-hang-control-" + how, "hang_controls", args=[how], forksan_args=HANG, absent=["child-hang"],
+             stdout_has="child ended: 0\n", exit_status=0)
+    for how in ("sleep", "grandchild", "shared-futex", "parent-pipe")
 ]
 
 # Scenarios that fail today because of a bug in the tool (not in the test),

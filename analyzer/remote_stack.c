@@ -1,0 +1,198 @@
+/* remote_stack.c — the stacks of a hung process, taken from outside:
+ * every thread is stopped with ptrace, unwound with libunwind's remote
+ * unwinder (libunwind-ptrace), and let go again.
+ *
+ * DESIGN
+ * The watchdog (watchdog.c) calls this only for a fork child it has seen
+ * blocked, so the cost falls on a process that was doing nothing.
+ * PTRACE_SEIZE + PTRACE_INTERRUPT stop a thread without sending it a
+ * signal: the program's own handlers, its signal mask and its parent's
+ * wait() see nothing, and the system call it was blocked in is restarted
+ * when it is let go (a futex wait or a pipe read go on waiting as
+ * before).  Only the stop of each thread is awaited, for at most
+ * STOP_WAIT_MS: a thread that does not stop (it ended, or it sits in an
+ * uninterruptible wait) keeps no stack, and the reason is written out.  A
+ * signal that arrived while a thread was stopped is handed back to it
+ * when it is detached, so nothing is lost.
+ *
+ * libunwind lives in the forksan command only: the watched program never
+ * loads it.  The addresses are kept raw and symbolized afterwards with
+ * the analyzer's libdw symbolizer against the maps text taken at the
+ * hang, like every other stack in the report.
+ */
+#include <errno.h>
+#include <libunwind-ptrace.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "watchdog.h"
+
+/* How long every thread together may take to stop. */
+#define STOP_WAIT_MS 2000
+
+/* What a thread went through: attached, stopped, with a signal to give
+ * back at the detach. */
+struct traced {
+    int attached;
+    int stopped;
+    int gone;
+    int signal;
+};
+
+/* The process's TracerPid from /proc/PID/status: who already traces it. */
+static int tracer_of(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    int tracer = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+            break;
+    fclose(f);
+    return tracer;
+}
+
+static void explain_attach_error(pid_t pid, int err, char *why, size_t whylen)
+{
+    int tracer = tracer_of(pid);
+    if (err == ESRCH)
+        snprintf(why, whylen, "it ended before its stacks could be taken");
+    else if (tracer > 0)
+        snprintf(why, whylen, "it is already traced by pid %d (a debugger), and a process has one tracer", tracer);
+    else
+        snprintf(why, whylen,
+                 "ptrace refused to attach to it (%s): it may be set-user-ID or have called "
+                 "prctl(PR_SET_DUMPABLE, 0), or /proc/sys/kernel/yama/ptrace_scope forbids it",
+                 strerror(err));
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until every attached thread has stopped or ended, or the time is
+ * up.  Returns how many stopped. */
+static size_t await_stops(struct fsan_hang_thread *threads, struct traced *t, size_t n)
+{
+    long long deadline = now_ms() + STOP_WAIT_MS;
+    size_t stopped = 0, pending = 0;
+    for (size_t i = 0; i < n; i++)
+        pending += t[i].attached && !t[i].gone;
+    while (pending > 0 && now_ms() < deadline) {
+        for (size_t i = 0; i < n; i++) {
+            if (!t[i].attached || t[i].stopped || t[i].gone)
+                continue;
+            int status;
+            pid_t r = waitpid(threads[i].tid, &status, __WALL | WNOHANG);
+            if (r == 0)
+                continue;
+            pending--;
+            if (r == threads[i].tid && WIFSTOPPED(status)) {
+                t[i].stopped = 1;
+                stopped++;
+                /* Not our interrupt's stop: a signal on its way in, to be
+                 * handed back at the detach. */
+                if ((status >> 16) != PTRACE_EVENT_STOP)
+                    t[i].signal = WSTOPSIG(status);
+            } else {
+                t[i].gone = 1;
+            }
+        }
+        if (pending > 0)
+            usleep(2000);
+    }
+    return stopped;
+}
+
+static int unwind_thread(struct fsan_hang_thread *th)
+{
+    unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
+    if (!as)
+        return -ENOMEM;
+    void *upt = _UPT_create(th->tid);
+    int rc = -ENOMEM;
+    unw_cursor_t cursor;
+    if (upt && (rc = unw_init_remote(&cursor, as, upt)) == 0) {
+        do {
+            unw_word_t ip;
+            if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+                break;
+            th->ips[th->nips++] = (uint64_t)ip;
+        } while (th->nips < FSAN_HANG_FRAMES && unw_step(&cursor) > 0);
+    } else if (upt) {
+        rc = -EIO;
+    }
+    if (upt)
+        _UPT_destroy(upt);
+    unw_destroy_addr_space(as);
+    return rc;
+}
+
+int fsan_remote_stacks(pid_t pid, struct fsan_hang_thread *threads, size_t n, char *why, size_t whylen)
+{
+    struct traced *t = calloc(n ? n : 1, sizeof *t);
+    if (!t) {
+        snprintf(why, whylen, "out of memory");
+        return -ENOMEM;
+    }
+    int attach_error = 0;
+    size_t attached = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ptrace(PTRACE_SEIZE, threads[i].tid, NULL, NULL) == 0) {
+            t[i].attached = 1;
+            attached++;
+        } else if (!attach_error) {
+            attach_error = errno;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (t[i].attached && ptrace(PTRACE_INTERRUPT, threads[i].tid, NULL, NULL) < 0)
+            t[i].gone = 1;
+    size_t stopped = await_stops(threads, t, n);
+    size_t unwound = 0, gone = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].stopped && unwind_thread(&threads[i]) == 0 && threads[i].nips > 0)
+            unwound++;
+        gone += t[i].gone;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (t[i].stopped)
+            ptrace(PTRACE_DETACH, threads[i].tid, NULL, (void *)(long)t[i].signal);
+    free(t);
+    if (attached == 0) {
+        explain_attach_error(pid, attach_error ? attach_error : ESRCH, why, whylen);
+        return -(attach_error ? attach_error : ESRCH);
+    }
+    if (gone > 0 && unwound < n) {
+        snprintf(why, whylen, "it ended while its stacks were being taken (%zu of %zu threads unwound)", unwound, n);
+        return unwound ? 0 : -ESRCH;
+    }
+    if (stopped < attached) {
+        snprintf(why, whylen, "%zu of its %zu threads did not stop for ptrace within %d ms", attached - stopped, n,
+                 STOP_WAIT_MS);
+        return unwound ? 0 : -ETIMEDOUT;
+    }
+    if (attached < n) {
+        char reason[256];
+        explain_attach_error(pid, attach_error, reason, sizeof reason);
+        snprintf(why, whylen, "%zu of its %zu threads could not be attached: %s", n - attached, n, reason);
+        return unwound ? 0 : -attach_error;
+    }
+    if (unwound < n) {
+        snprintf(why, whylen, "libunwind could not unwind %zu of its %zu threads", n - unwound, n);
+        return unwound ? 0 : -EIO;
+    }
+    return 0;
+}

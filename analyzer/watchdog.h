@@ -1,0 +1,80 @@
+/* watchdog.h — forksan run's hang watchdog (watchdog.c) and the remote
+ * stacks it takes of a hung child (remote_stack.c). */
+#ifndef FSAN_WATCHDOG_H
+#define FSAN_WATCHDOG_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model.h"
+#include "symbolize.h"
+
+/* --hang-timeout when none is given, in seconds. */
+#define FSAN_HANG_TIMEOUT_DEFAULT 10
+/* The most frames kept of one thread's stack at the hang. */
+#define FSAN_HANG_FRAMES 64
+
+/* One thread of a hung child, as the watchdog saw it. */
+struct fsan_hang_thread {
+    int tid;
+    char name[16];          /* its comm */
+    char *blocked;          /* what it waits for, in words */
+    uint64_t futex;         /* the futex it waits on, 0 for other waits */
+    uint64_t ips[FSAN_HANG_FRAMES]; /* innermost first; [0] is the exact pc */
+    int nips;               /* 0: no stack (see fsan_hang.no_stacks) */
+};
+
+/* A fork child found hung: everything the report needs, taken while it
+ * was alive and symbolized afterwards. */
+struct fsan_hang {
+    int pid, ppid;
+    int seconds;            /* how long it was seen blocked */
+    char *kind;             /* "futex" or "pipe": part of the fingerprint */
+    char *maps;             /* its /proc/PID/maps at the hang */
+    size_t maps_len;
+    struct fsan_hang_thread *threads;
+    size_t nthreads;
+    char *no_stacks;        /* why the stacks are missing, or NULL */
+    int ended;              /* strict mode ended it */
+};
+
+struct fsan_watchdog {
+    pid_t root;             /* the command forksan run started */
+    int timeout_s;
+    int strict;
+    pthread_t thread;
+    int running;
+    pthread_mutex_t lock;   /* guards stop, for the wake-up */
+    pthread_cond_t wake;
+    int stop;
+    /* Only the watchdog's thread touches these while it runs. */
+    struct fsan_watched *watched;
+    size_t nwatched, watched_cap;
+    struct fsan_hang *hangs;
+    size_t nhangs;
+};
+
+/* Starts watching the fork children of root on a thread of its own.
+ * 0 or -errno (nothing runs then). */
+int fsan_watchdog_start(struct fsan_watchdog *w, pid_t root, int timeout_s, int strict);
+/* Stops the thread (waiting for a stack being taken); what it found stays. */
+void fsan_watchdog_stop(struct fsan_watchdog *w);
+void fsan_watchdog_free(struct fsan_watchdog *w);
+/* Adds a child-hang finding per hang (symbolized with sym; the fork site
+ * and the vanished threads copied from the threads-at-fork finding of the
+ * same pid), and notices for stacks that could not be taken.  Runs before
+ * the suppressions.  0 or -ENOMEM. */
+int fsan_watchdog_apply(struct fsan_watchdog *w, struct fsan_symbolizer *sym, struct fsan_report *r);
+/* A threads-at-fork finding of a process that then hung stops reading as
+ * reassurance: its message points at child-hang.  Runs after the
+ * downgrades, which may rewrite that message.  0 or -ENOMEM. */
+int fsan_watchdog_annotate(struct fsan_report *r);
+
+/* Stops every thread of pid with ptrace, unwinds it with libunwind and
+ * lets it go again (remote_stack.c).  Fills threads[i].ips; on failure
+ * writes why into why (the threads keep no stack) and returns -errno. */
+int fsan_remote_stacks(pid_t pid, struct fsan_hang_thread *threads, size_t nthreads, char *why, size_t whylen);
+
+#endif
