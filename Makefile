@@ -31,7 +31,7 @@ INC_analyzer := -Ianalyzer -Icommon -Ireports
 # The runtime: position independent, everything hidden except the interposers
 # and the public API (probes/fsan.h marks those with FSAN_EXPORT).
 RT_CFLAGS := $(BASEFLAGS) $(INC_probes) -flto -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec
-RT_LDFLAGS := -flto -O2 -shared -Wl,-z,initfirst -Wl,-z,now -Wl,--no-undefined
+RT_LDFLAGS := -flto -O2 -shared -Wl,-z,initfirst -Wl,-z,lazy -Wl,--no-undefined
 # libgcc's unwinder is linked in (static, PIC) with its symbols hidden, so
 # the runtime adds no library to the processes it lives in and never
 # replaces the program's own _Unwind_* (C++ exceptions).

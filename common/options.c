@@ -10,9 +10,12 @@
  * message: running with a setting the user did not ask for would be a
  * silent failure); an unknown key only warns, so an options string written
  * for a newer forksan still runs.  No allocation: the runtime parses before
- * the program's main, possibly before malloc is safe to interpose.
+ * the program's main, possibly before malloc is safe to interpose.  No libc
+ * call either on the way of a well-formed string: in the runtime each
+ * distinct libc function costs every exec'd image a lazy binding.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,15 +59,27 @@ static char *str_field(struct fsan__options *o, const struct opt_desc *d)
     return (char *)o + d->offset;
 }
 
+/* Copies n bytes and ends them with a NUL (no memcpy: see DESIGN). */
+static void copy_text(char *dst, const char *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+    dst[n] = '\0';
+}
+
 void fsan__options_defaults(struct fsan__options *o)
 {
-    memset(o, 0, sizeof *o);
+    *o = (struct fsan__options){0};
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt_desc *d = &opt_table[i];
-        if (d->type == OPT_PATH) /* no snprintf: its code pages are faults in every exec'd image */
-            memcpy(str_field(o, d), d->def_str, strnlen(d->def_str, FSAN_OPTION_PATH_MAX - 1));
-        else
+        if (d->type == OPT_PATH) { /* no snprintf: its code pages are faults in every exec'd image */
+            size_t n = 0;
+            while (n < FSAN_OPTION_PATH_MAX - 1 && d->def_str[n])
+                n++;
+            copy_text(str_field(o, d), d->def_str, n);
+        } else {
             *int_field(o, d) = (int)d->def_int;
+        }
     }
 }
 
@@ -73,9 +88,13 @@ static int is_sep(char c)
     return c == ':' || c == ',' || c == ' ' || c == '\t' || c == '\n';
 }
 
+/* The n bytes at v are exactly word. */
 static int match_word(const char *v, size_t n, const char *word)
 {
-    return strlen(word) == n && strncmp(v, word, n) == 0;
+    size_t i = 0;
+    while (i < n && word[i] && word[i] == v[i])
+        i++;
+    return i == n && word[i] == '\0';
 }
 
 static int parse_bool(const char *v, size_t n, int *out)
@@ -91,17 +110,24 @@ static int parse_bool(const char *v, size_t n, int *out)
     return -EINVAL;
 }
 
+/* A decimal integer with an optional sign, as strtol reads it (the value
+ * holds no spaces: they separate options). */
 static int parse_int(const char *v, size_t n, long min, long max, int *out)
 {
-    char digits[24];
-    if (n == 0 || n >= sizeof digits)
+    if (n == 0 || n >= 24)
         return -EINVAL;
-    memcpy(digits, v, n);
-    digits[n] = '\0';
-    char *end = NULL;
-    errno = 0;
-    long x = strtol(digits, &end, 10);
-    if (errno || *end != '\0' || x < min || x > max)
+    size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
+    if (i == n)
+        return -EINVAL;
+    long x = 0;
+    for (; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9' || x > (LONG_MAX - 9) / 10)
+            return -EINVAL;
+        x = x * 10 + (v[i] - '0');
+    }
+    if (v[0] == '-')
+        x = -x;
+    if (x < min || x > max)
         return -EINVAL;
     *out = (int)x;
     return 0;
@@ -137,8 +163,7 @@ static int set_value(struct fsan__options *o, const struct opt_desc *d, const ch
     case OPT_PATH:
         if (n >= FSAN_OPTION_PATH_MAX)
             return -EINVAL;
-        memcpy(str_field(o, d), v, n);
-        str_field(o, d)[n] = '\0';
+        copy_text(str_field(o, d), v, n);
         return 0;
     }
     return -EINVAL;

@@ -59,6 +59,9 @@ extern struct fsan__process fsan__proc;
 #define FSAN_IO_EXIT_HANDLER 2 /* a fork child runs an exit handler of its parent's (cleanup.c) */
 
 void fsan__init(void);
+/* What only a process that forks needs, done by the first fork, in the
+ * parent, before the fork (hooks.c calls it): fork children inherit it. */
+void fsan__before_first_fork(void);
 static inline int fsan__active(void) { return FSAN_LIKELY(fsan__proc.initialized); }
 
 /* Per-thread reentrancy guard: >0 while the runtime itself is working on this
@@ -222,6 +225,11 @@ void fsan__site_write(uint32_t id); /* AS-safe: writes the SITE record once */
 extern uint32_t fsan__trace_gen; /* bumped for every new trace file */
 
 /* ---- heldlocks.c: per-thread held-lock stacks --------------------------- */
+/* Nothing reads a slot at or above held_count but the push that fills it,
+ * and every such slot describes a plain hold (a process-private mutex of
+ * the normal kind, held once, no Python stack) waiting for its address and
+ * site: the lock path's fast push writes only those two, so whatever
+ * shrinks the stack leaves the slots it drops plain (fsan__held_clear). */
 struct fsan__held {
     _Atomic uintptr_t addr; /* 0 = empty (also: released by another thread) */
     uint32_t site;
@@ -240,6 +248,8 @@ struct fsan__thread {
     uintptr_t start_routine;
     uint32_t create_site;
     uint32_t last_site;
+    uint32_t lock_site;       /* the site of lock_ret: the mutex fast path's one-entry cache */
+    uintptr_t lock_ret;       /* return address of this thread's last plain mutex acquire, 0 if none */
     uintptr_t waiting_on;     /* the semaphore this thread is blocked on, 0 if none */
     int child_counted;        /* created in a fork child: counted in child_live_threads */
     char name[16];
@@ -259,9 +269,16 @@ int fsan__held_pop(struct fsan__thread *t, uintptr_t addr);
 int fsan__held_pop_remote(uintptr_t addr); /* sem_post by a non-holder */
 struct fsan__held *fsan__held_find(struct fsan__thread *t, uintptr_t addr);
 void fsan__held_reset(struct fsan__thread *t);
+void fsan__held_init(struct fsan__thread *t);          /* a slot being claimed: empty, every entry plain */
+void fsan__held_trim(struct fsan__thread *t);          /* drops the holes on top of the stack */
 
 /* ---- threads.c -------------------------------------------------------- */
 extern FSAN_TLS struct fsan__thread *fsan__tls_self;
+/* The same slot for the mutex unlock's fast path (locks.c), which skips
+ * the fork child's release check: NULL in a fork child whose snapshot
+ * holds locks (a child with an empty snapshot has nothing to check), and
+ * for threads born in any fork child. */
+extern FSAN_TLS struct fsan__thread *fsan__tls_fast;
 struct fsan__thread *fsan__self_slow(void);
 
 /* The calling thread's slot (claimed on first use), or NULL.  AS-safe. */
@@ -274,6 +291,17 @@ static inline struct fsan__thread *fsan__self(void)
 static inline struct fsan__thread *fsan__self_peek(void)
 {
     return fsan__tls_self;
+}
+
+/* A slot leaving the stack: empty, and plain again (see struct fsan__held). */
+static inline void fsan__held_clear(struct fsan__held *e)
+{
+    e->type = FSAN_LOCK_MUTEX;
+    e->mode = FSAN_MODE_EXCL;
+    e->kind = FSAN_KIND_NORMAL;
+    e->depth = 1;
+    e->pysite = 0;
+    atomic_store_explicit(&e->addr, 0, memory_order_relaxed);
 }
 
 /* Writes a new top entry and publishes it (release: a fork child reading
@@ -293,8 +321,56 @@ static inline void fsan__held_append(struct fsan__thread *t, uint32_t count, uin
     t->last_site = site;
 }
 
-/* Hot paths of heldlocks.c: the common case (push of a plain mutex, pop of
- * the most recent hold) inline, everything else out of line. */
+/* The mutex fast path's push (locks.c), in two steps around the real lock
+ * call.  Staging writes the address and the site into the slot above the
+ * top, which nobody reads and which is plain already; publishing makes it
+ * the top once the lock is really held.  The caller checked count < MAX. */
+static inline void fsan__held_stage(struct fsan__thread *t, uint32_t count, uintptr_t addr, uint32_t site)
+{
+    struct fsan__held *e = &t->held[count];
+    e->site = site;
+    atomic_store_explicit(&e->addr, addr, memory_order_relaxed);
+    t->last_site = site;
+}
+
+static inline void fsan__held_publish(struct fsan__thread *t)
+{
+    uint32_t count = atomic_load_explicit(&t->held_count, memory_order_relaxed);
+    atomic_store_explicit(&t->held_count, count + 1, memory_order_release);
+}
+
+/* After the top entry went: a hole below it (an out-of-order release) goes
+ * too, or holes pile up until the stack looks full. */
+static inline void fsan__held_drop_top(struct fsan__thread *t, uint32_t count)
+{
+    atomic_store_explicit(&t->held_count, count - 1, memory_order_release);
+    if (FSAN_UNLIKELY(count > 1 && atomic_load_explicit(&t->held[count - 2].addr, memory_order_relaxed) == 0))
+        fsan__held_trim(t);
+}
+
+/* The mutex fast path's pop: the top entry, when it is addr with the
+ * normal kind and no hole lies below it.  Such an entry was held once and
+ * is plain, so dropping it leaves the slot as struct fsan__held requires;
+ * its address may stay, as nothing reads a slot above the top.  0 when the
+ * top is anything else: the caller takes the general path (which trims
+ * the hole).  It calls nothing, so the interposer around it needs no
+ * frame. */
+static inline int fsan__held_pop_plain(struct fsan__thread *t, uintptr_t addr)
+{
+    uint32_t count = atomic_load_explicit(&t->held_count, memory_order_relaxed);
+    if (FSAN_UNLIKELY(count == 0))
+        return 0;
+    struct fsan__held *e = &t->held[count] - 1;
+    if (FSAN_UNLIKELY(e->kind != FSAN_KIND_NORMAL || atomic_load_explicit(&e->addr, memory_order_relaxed) != addr ||
+                      (count > 1 && atomic_load_explicit(&e[-1].addr, memory_order_relaxed) == 0)))
+        return 0;
+    atomic_store_explicit(&t->held_count, count - 1, memory_order_release);
+    return 1;
+}
+
+/* Hot paths of heldlocks.c: the common case (push of a non-recursive
+ * mutex, pop of the most recent hold) inline, everything else out of
+ * line. */
 static inline void fsan__held_push_fast(struct fsan__thread *t, uintptr_t addr, uint16_t type,
                                         uint16_t mode, uint32_t kind, uint32_t site)
 {
@@ -314,13 +390,8 @@ static inline int fsan__held_pop_fast(struct fsan__thread *t, uintptr_t addr)
         struct fsan__held *e = &t->held[count - 1];
         if (FSAN_LIKELY(atomic_load_explicit(&e->addr, memory_order_relaxed) == addr && e->depth == 1 &&
                         e->type != FSAN_LOCK_SEM)) {
-            atomic_store_explicit(&e->addr, 0, memory_order_relaxed);
-            /* Holes left below by out-of-order releases go with it, or
-             * they pile up until the stack looks full. */
-            count--;
-            while (FSAN_UNLIKELY(count > 0 && atomic_load_explicit(&t->held[count - 1].addr, memory_order_relaxed) == 0))
-                count--;
-            atomic_store_explicit(&t->held_count, count, memory_order_release);
+            fsan__held_clear(e);
+            fsan__held_drop_top(t, count);
             return 1;
         }
     }
@@ -382,6 +453,9 @@ uint32_t fsan__py_site_here(void);
 /* The same, its innermost frames only: the lock path, where it is computed
  * at every acquire. */
 uint32_t fsan__py_lock_site_here(void);
+/* The Python stack of a blocking wait on lock, for the lock path: no
+ * system call in a process that has not forked (python.c says why). */
+uint32_t fsan__py_wait_site(uintptr_t lock);
 uint64_t fsan__py_here_key(void);
 void fsan__pysite_write(uint32_t id); /* AS-safe */
 /* AS-safe: was the Python stack inner recorded inside the call whose stack

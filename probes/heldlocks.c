@@ -16,6 +16,11 @@
  * compare-and-swap on the entry's address (never touching held_count).  The
  * owner trims cleared entries lazily.  A full stack counts the overflow and
  * forgets the hold: a missed hold can only hide a finding, never invent one.
+ *
+ * The slots above the top are kept plain (struct fsan__held in fsan.h): a
+ * slot claimed for a thread starts plain, and whatever drops slots from the
+ * top (a pop, a trim) clears them.  The uncontended mutex then costs two
+ * stores to push and one compare of the top to pop (locks.c).
  */
 #include "fsan.h"
 
@@ -32,11 +37,11 @@ struct fsan__held *fsan__held_find(struct fsan__thread *t, uintptr_t addr)
     return find_entry(t, addr, atomic_load_explicit(&t->held_count, memory_order_acquire));
 }
 
-static void trim(struct fsan__thread *t)
+void fsan__held_trim(struct fsan__thread *t)
 {
     uint32_t count = atomic_load_explicit(&t->held_count, memory_order_relaxed);
     while (count > 0 && atomic_load_explicit(&t->held[count - 1].addr, memory_order_relaxed) == 0)
-        count--;
+        fsan__held_clear(&t->held[--count]);
     atomic_store_explicit(&t->held_count, count, memory_order_release);
 }
 
@@ -54,7 +59,7 @@ void fsan__held_push(struct fsan__thread *t, uintptr_t addr, uint16_t type, uint
         }
     }
     if (count == FSAN_MAX_HELD) {
-        trim(t);
+        fsan__held_trim(t);
         count = atomic_load_explicit(&t->held_count, memory_order_relaxed);
         if (count == FSAN_MAX_HELD) {
             t->held_overflow++;
@@ -83,7 +88,7 @@ int fsan__held_pop(struct fsan__thread *t, uintptr_t addr)
         atomic_store_explicit(&e->addr, 0, memory_order_relaxed);
     }
     if (e == &t->held[count - 1] || !mine)
-        trim(t);
+        fsan__held_trim(t);
     return mine;
 }
 
@@ -110,4 +115,14 @@ void fsan__held_reset(struct fsan__thread *t)
 {
     atomic_store_explicit(&t->held_count, 0, memory_order_release);
     t->held_overflow = 0;
+}
+
+/* Not at every reset: a fork child resets the slot of every thread that
+ * vanished, and each page it writes there is a copy-on-write fault.  A
+ * slot is cleared once, when a thread claims it. */
+void fsan__held_init(struct fsan__thread *t)
+{
+    fsan__held_reset(t);
+    for (uint32_t i = 0; i < FSAN_MAX_HELD; i++)
+        fsan__held_clear(&t->held[i]);
 }

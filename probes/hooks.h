@@ -1,9 +1,9 @@
 /* hooks.h — the one list of hooked functions.
  *
- * FSAN_HOOKS drives everything that concerns the real functions: the
- * `fsan__real_<name>` pointers, their lookup with dlsym(RTLD_NEXT) (or
- * dlvsym where glibc keeps an old default version), and the export test
- * (tests/unit/exports.sh compares `nm -D` against this list).
+ * FSAN_HOOKS drives everything that concerns the real functions: the table
+ * fsan__real of their addresses, their lookup by name and symbol version
+ * (hooks.c), and the export test (tests/unit/exports.sh compares `nm -D`
+ * against this list).
  *
  * Columns: return type, name, parameter list, symbol version (NULL = the
  * default version).
@@ -107,25 +107,45 @@
     X(int, setreuid, (uid_t, uid_t), NULL) \
     X(int, setresuid, (uid_t, uid_t, uid_t), NULL)
 
-#define FSAN_DECLARE_REAL(ret, name, params, version) extern ret(*fsan__real_##name) params;
-FSAN_HOOKS(FSAN_DECLARE_REAL)
-#undef FSAN_DECLARE_REAL
-
-/* Resolves every real function.  Safe to call repeatedly. */
-void fsan__hooks_resolve(void);
-
-/* Resolves one real function (its index in FSAN_HOOKS) and returns it. */
-void *fsan__hooks_resolve_one(int index);
-
 #define FSAN_HOOK_INDEX(ret, name, params, version) FSAN_HOOK_##name,
 enum { FSAN_HOOKS(FSAN_HOOK_INDEX) FSAN_HOOK_COUNT };
 #undef FSAN_HOOK_INDEX
 
-/* REAL(name): the real function.  The constructor resolves them all; the
- * lookup here only serves calls made before it ran (another library's
- * constructor).  The branch is predictable: the pointer is set once. */
-#define REAL(name) \
-    (FSAN_LIKELY(fsan__real_##name != NULL) ? fsan__real_##name \
-                                             : (__typeof__(fsan__real_##name))fsan__hooks_resolve_one(FSAN_HOOK_##name))
+/* fsan__real_<name>_fn: the type of the real function. */
+#define FSAN_REAL_TYPE(ret, name, params, version) typedef ret(*fsan__real_##name##_fn) params;
+FSAN_HOOKS(FSAN_REAL_TYPE)
+#undef FSAN_REAL_TYPE
+
+/* The real functions by FSAN_HOOK_<name> index; NULL until resolved. */
+extern void *fsan__real[FSAN_HOOK_COUNT];
+
+/* Records the loaded objects the lookup searches (the constructor, once). */
+void fsan__hooks_init(void);
+
+/* AS-safe when the runtime's own lookup finds the function (it always does
+ * for libc's): resolves one real function and returns it; exits the
+ * program when there is none. */
+void *fsan__hooks_resolve_one(int index);
+
+/* Resolves every real function, and binds every libc function the runtime
+ * itself calls: done at the first fork (fsan__before_first_fork), so fork
+ * children inherit them all resolved.  Safe to call repeatedly. */
+void fsan__hooks_resolve(void);
+
+/* AS-safe: does an object loaded at start-up define name (its default
+ * version)?  1 yes, 0 no, -1 when only the loader can tell. */
+int fsan__hooks_defined(const char *name);
+
+/* The real function: one load and one predictable branch once resolved. */
+static inline void *fsan__real_get(int index)
+{
+    void *fn = __atomic_load_n(&fsan__real[index], __ATOMIC_RELAXED);
+    return __builtin_expect(fn != NULL, 1) ? fn : fsan__hooks_resolve_one(index);
+}
+
+/* REAL(name): the real function behind the interposer `name`, resolved on
+ * first use (hooks.c says how, and why that is safe in a fork child and in
+ * a signal handler). */
+#define REAL(name) ((fsan__real_##name##_fn)fsan__real_get(FSAN_HOOK_##name))
 
 #endif

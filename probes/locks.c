@@ -6,6 +6,20 @@
  * hash probe for the call site, a few stores.  errno and the return value
  * are exactly the real function's.
  *
+ * The uncontended mutex (the normal kind, process-private: nearly every
+ * mutex) has a fast path of its own, measured in instructions
+ * (tests/perf/lockpath_instructions.py): the thread's slot, a few compares,
+ * two stores to stage the entry above the top of the stack, the real call,
+ * one store to publish it; the unlock compares the top entry and drops it.
+ * A staged entry is read by nobody, so a thread blocked in the real call
+ * holds nothing in a snapshot, as before.  The call site comes from a
+ * one-entry cache in the thread's slot (the return address of its last
+ * mutex acquire on the general path and that site's id): the general path
+ * is where a site seen for the first time is interned, so the fast path
+ * never captures a stack.  Everything else — another kind, no slot yet,
+ * the runtime's own calls (fsan__guard), a fork child, a full stack,
+ * another call site — goes to the general path below, unchanged.
+ *
  * DESIGN
  * In a forked child (fsan__proc.in_child) a blocking acquire first tries the
  * non-blocking variant.  If that succeeds, the result is the same as the
@@ -97,11 +111,32 @@ static inline __attribute__((always_inline)) void note_acquired(const void *lock
     fsan__held_push_fast(t, (uintptr_t)lock, type, mode, kind, fsan__site_of_obj(ret, (uintptr_t)lock));
 }
 
-static inline __attribute__((always_inline)) void note_released(const void *lock, uintptr_t ret)
+static inline __attribute__((always_inline)) void note_released(const void *lock)
 {
     struct fsan__thread *t = fsan__self_peek();
     if (FSAN_LIKELY(t != NULL))
         fsan__held_pop_fast(t, (uintptr_t)lock);
+}
+
+/* A mutex acquired on the general path.  Its site also goes into the fast
+ * path's cache (the return address last, so the pair never pairs a return
+ * address with another call's site, even for a signal handler that runs
+ * in between). */
+static void note_mutex_acquired(pthread_mutex_t *m, uintptr_t ret)
+{
+    uint32_t kind = fsan__mutex_kind(m);
+    if (FSAN_UNLIKELY(kind & FSAN_KIND_PSHARED))
+        return;
+    struct fsan__thread *t = fsan__self();
+    if (FSAN_UNLIKELY(!t))
+        return;
+    uint32_t site = fsan__site_of_obj(ret, (uintptr_t)m);
+    (void)REAL(pthread_mutex_lock); /* looked up for the fast paths (REAL_KNOWN) */
+    (void)REAL(pthread_mutex_unlock);
+    fsan__held_push_fast(t, (uintptr_t)m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, kind, site);
+    t->lock_ret = 0;
+    t->lock_site = site;
+    t->lock_ret = ret;
 }
 
 /* In a fork child, after the real unlock: did it really release a lock the
@@ -165,7 +200,7 @@ static int mutex_acquire_blocking(pthread_mutex_t *m, uintptr_t ret)
         int rc = child_mutex_try(m, FSAN_OP_LOCK, ret, &hazard);
         if (rc != EBUSY) {
             if (rc == 0 || rc == EOWNERDEAD)
-                note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+                note_mutex_acquired(m, ret);
             return rc;
         }
         if (hazard && strict()) {
@@ -174,28 +209,61 @@ static int mutex_acquire_blocking(pthread_mutex_t *m, uintptr_t ret)
             if (rc == ETIMEDOUT)
                 fsan__child_strict_exit((uintptr_t)m);
             if (rc == 0 || rc == EOWNERDEAD)
-                note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+                note_mutex_acquired(m, ret);
             return rc;
         }
     }
     int rc = REAL(pthread_mutex_lock)(m);
     if (rc == 0 || rc == EOWNERDEAD)
-        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+        note_mutex_acquired(m, ret);
     return rc;
 }
 
-FSAN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* Off the fast path.  Never inlined, and reached by a tail call: its frame
+ * is then the interposer's own, with the user's return address, as the
+ * stack capture expects. */
+static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, uintptr_t ret)
 {
     if (FSAN_UNLIKELY(!watching()))
         return REAL(pthread_mutex_lock)(m);
-    return mutex_acquire_blocking(m, RET_ADDR);
+    return mutex_acquire_blocking(m, ret);
+}
+
+/* glibc kind bits that keep a mutex off the fast path: a type other than
+ * the normal one (a recursive hold deepens its entry), robust,
+ * process-shared.  The rest (elision, priority protocols) change nothing
+ * here. */
+#define GLIBC_MUTEX_NOT_PLAIN (GLIBC_MUTEX_KIND_MASK | GLIBC_MUTEX_ROBUST | GLIBC_MUTEX_PSHARED)
+
+/* The real function, known to be looked up already: a lookup (REAL())
+ * would be a call, and would cost the unlock a frame of its own.  The
+ * general path looks both up before it fills the site cache
+ * (note_mutex_acquired), and the fast paths run only after that: the lock
+ * on a cache hit, the unlock on an entry that a lock pushed. */
+#define REAL_KNOWN(name) \
+    ((fsan__real_##name##_fn)__atomic_load_n(&fsan__real[FSAN_HOOK_##name], __ATOMIC_RELAXED))
+
+FSAN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    struct fsan__thread *t = fsan__self_peek(); /* set only once the runtime is active */
+    uintptr_t ret = RET_ADDR;
+    uint32_t count;
+    if (FSAN_UNLIKELY(!t || fsan__guard || fsan__proc.in_child || (m->__data.__kind & GLIBC_MUTEX_NOT_PLAIN) ||
+                      t->lock_ret != ret ||
+                      (count = atomic_load_explicit(&t->held_count, memory_order_relaxed)) >= FSAN_MAX_HELD))
+        return mutex_lock_slow(m, ret);
+    fsan__held_stage(t, count, (uintptr_t)m, t->lock_site);
+    int rc = REAL_KNOWN(pthread_mutex_lock)(m);
+    if (FSAN_LIKELY(rc == 0))
+        fsan__held_publish(t);
+    return rc;
 }
 
 FSAN_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     int rc = REAL(pthread_mutex_trylock)(m);
     if ((rc == 0 || rc == EOWNERDEAD) && watching())
-        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), RET_ADDR);
+        note_mutex_acquired(m, RET_ADDR);
     return rc;
 }
 
@@ -209,13 +277,13 @@ FSAN_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespe
         int rc = child_mutex_try(m, FSAN_OP_TIMEDLOCK, ret, &hazard);
         if (rc != EBUSY) {
             if (rc == 0 || rc == EOWNERDEAD)
-                note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+                note_mutex_acquired(m, ret);
             return rc;
         }
     }
     int rc = REAL(pthread_mutex_timedlock)(m, abstime);
     if (rc == 0 || rc == EOWNERDEAD)
-        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+        note_mutex_acquired(m, ret);
     return rc;
 }
 
@@ -229,26 +297,39 @@ FSAN_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const
         int rc = child_mutex_try(m, FSAN_OP_CLOCKLOCK, ret, &hazard);
         if (rc != EBUSY) {
             if (rc == 0 || rc == EOWNERDEAD)
-                note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+                note_mutex_acquired(m, ret);
             return rc;
         }
     }
     int rc = REAL(pthread_mutex_clocklock)(m, clk, abstime);
     if (rc == 0 || rc == EOWNERDEAD)
-        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+        note_mutex_acquired(m, ret);
     return rc;
 }
 
-FSAN_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m)
 {
     if (FSAN_UNLIKELY(!watching()))
         return REAL(pthread_mutex_unlock)(m);
-    note_released(m, RET_ADDR);
+    note_released(m);
     if (FSAN_LIKELY(!fsan__proc.in_child))
         return REAL(pthread_mutex_unlock)(m);
     int rc = REAL(pthread_mutex_unlock)(m);
     child_released(m, rc, fsan__mutex_owner(m));
     return rc;
+}
+
+/* fsan__tls_fast is NULL in a fork child whose snapshot holds locks: there
+ * every release goes to the general path, which tells the snapshot.  The
+ * fast path pops without looking at fsan__guard: a hold on top of the
+ * stack was pushed outside the runtime's own calls, and is released all
+ * the same when one of them releases it. */
+FSAN_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    struct fsan__thread *t = fsan__tls_fast;
+    if (FSAN_LIKELY(t != NULL && fsan__held_pop_plain(t, (uintptr_t)m)))
+        return REAL_KNOWN(pthread_mutex_unlock)(m);
+    return mutex_unlock_slow(m);
 }
 
 FSAN_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
@@ -386,7 +467,7 @@ FSAN_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
     if (FSAN_UNLIKELY(!watching()))
         return REAL(pthread_rwlock_unlock)(rw);
-    note_released(rw, RET_ADDR);
+    note_released(rw);
     if (FSAN_LIKELY(!fsan__proc.in_child))
         return REAL(pthread_rwlock_unlock)(rw);
     int rc = REAL(pthread_rwlock_unlock)(rw);
@@ -445,10 +526,11 @@ static void note_py_acquired(sem_t *s, uint32_t pysite)
 
 static uint32_t py_site_for_wait(sem_t *s)
 {
-    uint32_t here = fsan__py_lock_site_here();
-    if (here)
-        return here;
-    return fsan__py_pending_lock == (uintptr_t)s ? fsan__py_pending_site : 0;
+    uint32_t site = fsan__py_wait_site((uintptr_t)s);
+    /* Used: a later wait on s that no try announces must read its own. */
+    if (fsan__py_pending_lock == (uintptr_t)s)
+        fsan__py_pending_lock = 0;
+    return site;
 }
 
 static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timespec *abstime, uintptr_t ret)
@@ -624,7 +706,7 @@ FSAN_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     int held = t && fsan__held_pop(t, (uintptr_t)m);
     int rc = REAL(pthread_cond_wait)(c, m);
     if (held)
-        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+        note_mutex_acquired(m, ret);
     return rc;
 }
 
@@ -637,7 +719,7 @@ FSAN_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, co
     int held = t && fsan__held_pop(t, (uintptr_t)m);
     int rc = REAL(pthread_cond_timedwait)(c, m, abstime);
     if (held)
-        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+        note_mutex_acquired(m, ret);
     return rc;
 }
 
@@ -651,6 +733,6 @@ FSAN_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cl
     int held = t && fsan__held_pop(t, (uintptr_t)m);
     int rc = REAL(pthread_cond_clockwait)(c, m, clk, abstime);
     if (held)
-        note_acquired(m, FSAN_LOCK_MUTEX, FSAN_MODE_EXCL, fsan__mutex_kind(m), ret);
+        note_mutex_acquired(m, ret);
     return rc;
 }

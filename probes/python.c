@@ -16,6 +16,9 @@
  *    plain reads are fine.  A Python site is interned by the code objects
  *    and instruction pointers of its innermost frames (pointer reads only);
  *    strings and line numbers are computed once, when a site is first seen.
+ *    A blocking wait, which runs without the GIL, reuses the stack of the
+ *    failed try CPython makes with the GIL just before (fsan__py_wait_site):
+ *    the lock path makes no system call.
  *  - in a fork child, for threads that vanished: their frames are frozen
  *    but a pointer may still be stale, so every read goes through
  *    process_vm_readv on ourselves, which fails with EFAULT instead of
@@ -403,8 +406,9 @@ static uintptr_t gil_holder_is_me(void)
 }
 
 /* A stack of depth frames: PY_KEY_FRAMES on the lock path, where it is
- * computed at every acquire, PY_MAX_FRAMES elsewhere. */
-static uint32_t site_here(int depth)
+ * computed at every acquire, PY_MAX_FRAMES elsewhere.  waited_lock: the
+ * lock a blocking wait is for (fsan__py_wait_site), else 0. */
+static uint32_t site_here(int depth, uintptr_t waited_lock)
 {
     if (py.state != PY_ACTIVE)
         return 0;
@@ -415,6 +419,10 @@ static uint32_t site_here(int depth)
      * C call: reading it is safe once its thread state is known. */
     int own_frames_only = 0;
     if (!tstate) {
+        /* A wait that a failed try on the same lock announced: that try
+         * read these very frames, with the GIL, a moment ago. */
+        if (waited_lock && fsan__py_pending_lock == waited_lock)
+            return fsan__py_pending_site;
         tstate = tls_own_tstate;
         own_frames_only = 1;
     }
@@ -436,12 +444,25 @@ static uint32_t site_here(int depth)
 
 uint32_t fsan__py_site_here(void)
 {
-    return site_here(PY_MAX_FRAMES);
+    return site_here(PY_MAX_FRAMES, 0);
 }
 
 uint32_t fsan__py_lock_site_here(void)
 {
-    return site_here(PY_KEY_FRAMES);
+    return site_here(PY_KEY_FRAMES, 0);
+}
+
+/* See fsan.h.  CPython's lock.acquire first tries without blocking while
+ * it holds the GIL (sem_trywait: plain reads, and locks.c keeps the stack
+ * of a failed try in fsan__py_pending_*), and only then releases the GIL
+ * and waits.  The wait takes that stack as it is: reading the frames
+ * again without the GIL would need fault-proof reads, two system calls per
+ * word read, on every contended acquire.  Only a wait no try announced
+ * (C code that waits without trying first) reads them, fault-proof.  With
+ * the GIL, the frames are read in place, as for any other lock site. */
+uint32_t fsan__py_wait_site(uintptr_t lock)
+{
+    return site_here(PY_KEY_FRAMES, lock);
 }
 
 /* AS-safe (fork child): walk every interpreter's thread list for the

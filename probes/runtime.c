@@ -8,7 +8,11 @@
  * exist before any other library can create a thread.  Options are parsed
  * here, once; a malformed FORKSAN_OPTIONS stops the program before main
  * with the reason (running with settings the user did not ask for would be
- * a silent failure), an unknown key only warns.
+ * a silent failure), an unknown key only warns.  Every exec'd image runs
+ * the constructor and most never fork, so it does only what must precede
+ * the program: what only a forking process needs waits for its first fork
+ * (fsan__before_first_fork), and the real functions are looked up on first
+ * use (hooks.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -65,10 +69,13 @@ static void absolutize(char *dir, const char *what)
  * the environment comes from the constructor's own arguments. */
 static const char *find_env(char **envp, const char *name)
 {
-    size_t n = strlen(name);
-    for (char **e = envp; e && *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
+    for (char **e = envp; e && *e; e++) {
+        const char *v = *e, *n = name;
+        while (*n && *v == *n)
+            v++, n++;
+        if (!*n && *v == '=')
+            return v + 1;
+    }
     return NULL;
 }
 
@@ -95,7 +102,7 @@ static void check_trace_dir(const char *dir)
         fsan__log("WARNING", msg);
         return;
     }
-    if ((st.st_mode & 002) || (st.st_uid != geteuid() && st.st_uid != 0)) {
+    if ((st.st_mode & 002) || (st.st_uid != 0 && st.st_uid != geteuid())) {
         char msg[FSAN_OPTION_PATH_MAX + 200];
         struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
         fsan__sb_str(&sb, "trace_dir '");
@@ -121,11 +128,9 @@ void fsan__init(void)
      * (our child handler takes the snapshot before theirs change the
      * locks; our prepare handler runs after theirs). */
     fsan__fork_init();
-    /* Every real function now, while this is the only thread: the lazy
-     * lookup in REAL() would otherwise first run in a fork child (for
-     * _exit, say), where dlsym is not async-signal-safe and costs a page
-     * fault per child. */
-    fsan__hooks_resolve();
+    /* Where the real functions are, not yet which they are: REAL()
+     * resolves each on first use, and the first fork all (hooks.c). */
+    fsan__hooks_init();
     fsan__proc.pid = (pid_t)fsan__sys_getpid();
     fsan__options_defaults(&fsan__proc.opts);
     char err[512];
@@ -139,9 +144,10 @@ void fsan__init(void)
     absolutize(fsan__proc.opts.log_path, "log_path is relative and the working directory is unknown; messages go to stderr");
     absolutize(fsan__proc.opts.trace_dir, "trace_dir is relative and the working directory is unknown; no traces");
     check_trace_dir(fsan__proc.opts.trace_dir);
-    fsan__py_init();
-    fsan__stdio_init();
-    fsan__signals_init();
+    /* The CPython bridge looks for the interpreter with dlsym, which costs
+     * more than all the rest of this function: not in images without it. */
+    if (fsan__hooks_defined("PyGILState_Check") != 0)
+        fsan__py_init();
     fsan__threads_init();
     fsan__proc.initialized = 1;
     fsan__trace_open_process(FSAN_PROC_START, 0, 0);
@@ -156,6 +162,20 @@ void fsan__init(void)
         fsan__log("INFO", msg);
     }
     fsan__guard--;
+}
+
+/* The stdio streams (for what a fork child loses when it skips its exit
+ * path) and the cookie that tells this image's fork children from other
+ * processes matter only once the process forks. */
+void fsan__before_first_fork(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    fsan__hooks_resolve();
+    fsan__stdio_init();
+    fsan__signals_init();
 }
 
 __attribute__((constructor)) static void forksan_constructor(int argc, char **argv, char **envp)

@@ -22,6 +22,7 @@ FSAN_HOT _Atomic uint32_t fsan__threads_hwm;
 FSAN_HOT _Atomic uint32_t fsan__thread_overflow;
 
 FSAN_TLS struct fsan__thread *fsan__tls_self;
+FSAN_TLS struct fsan__thread *fsan__tls_fast;
 static FSAN_TLS int tls_no_slot; /* table full, or the thread is ending: never claim */
 static pthread_key_t exit_key;
 static int exit_key_ready;
@@ -42,11 +43,13 @@ struct fsan__thread *fsan__thread_claim(void)
         t->start_routine = 0;
         t->create_site = 0;
         t->last_site = 0;
+        t->lock_site = 0;
+        t->lock_ret = 0;
         t->waiting_on = 0;
         t->child_counted = 0;
         t->name[0] = '\0';
         t->pyname[0] = '\0';
-        fsan__held_reset(t);
+        fsan__held_init(t);
         return t;
     }
     atomic_fetch_add(&fsan__thread_overflow, 1);
@@ -65,6 +68,7 @@ static void thread_ended(void *slot)
     struct fsan__thread *t = slot;
     if (t && t == fsan__tls_self) {
         fsan__tls_self = NULL;
+        fsan__tls_fast = NULL;
         /* Later destructors of this ending thread may still take locks;
          * claiming a new slot then would leave it behind as a ghost thread
          * in every later fork snapshot. */
@@ -73,6 +77,14 @@ static void thread_ended(void *slot)
             atomic_fetch_sub(&fsan__proc.child_live_threads, 1);
         fsan__thread_release(t);
     }
+}
+
+/* The calling thread takes slot t as its own. */
+static void adopt(struct fsan__thread *t)
+{
+    fsan__tls_self = t;
+    if (!fsan__proc.in_child)
+        fsan__tls_fast = t;
 }
 
 /* The calling thread has no slot yet: claim one.  NULL when the table is
@@ -87,7 +99,7 @@ struct fsan__thread *fsan__self_slow(void)
         return NULL;
     }
     atomic_store_explicit(&t->state, FSAN_SLOT_LIVE, memory_order_release);
-    fsan__tls_self = t;
+    adopt(t);
     if (exit_key_ready)
         pthread_setspecific(exit_key, t);
     return t;
@@ -100,9 +112,12 @@ void fsan__threads_init(void)
 }
 
 /* AS-safe: in the fork child, the forking thread keeps its slot (with its new
- * tid) and every other slot is freed: those threads do not exist here. */
+ * tid) and every other slot is freed: those threads do not exist here.
+ * Runs when the snapshot holds something, so the forking thread's mutex
+ * releases leave the fast path, which would not report them. */
 void fsan__threads_after_fork_child(struct fsan__thread *forker)
 {
+    fsan__tls_fast = NULL;
     uint32_t hwm = atomic_load(&fsan__threads_hwm);
     for (uint32_t i = 0; i < hwm; i++) {
         struct fsan__thread *t = &fsan__threads[i];
@@ -132,7 +147,7 @@ static void *trampoline(void *p)
     struct fsan__thread *t = info.slot;
     if (t) {
         t->tid = (pid_t)fsan__sys_gettid();
-        fsan__tls_self = t;
+        adopt(t);
         if (exit_key_ready)
             pthread_setspecific(exit_key, t);
     }

@@ -26,6 +26,17 @@ test_suppress_SRCS  := analyzer/suppress.c common/catalogue.c common/model.c
 test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c common/model.c
 test_supervise_SRCS := analyzer/supervise.c common/catalogue.c common/model.c
 
+# test_hooks runs itself under the runtime, with another preloaded
+# interposer after it and a library whose constructor holds the loader's lock.
+test_hooks_LIBS     := -ldl
+$(TB)/test_hooks: $(TB)/libhooks_next.so $(TB)/libhooks_blocker.so
+$(TB)/libhooks_next.so: tests/unit/hooks_next.c tests/unit/hooks_next.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -Wl,--version-script=tests/unit/hooks_next.map -o $@ $< -ldl
+$(TB)/libhooks_blocker.so: tests/unit/hooks_blocker.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Analyzer-side tests also run under AddressSanitizer and UBSan;
 # runtime-side tests link runtime code that must not be instrumented.
 SAN_TESTS := test_options test_tracefile test_symbolize test_reports test_rules test_sarif
@@ -69,3 +80,24 @@ scenarios: all $(SCEN_BINS)
 	echo "== cli: the forksan command"; \
 	python3 tests/cli/run_cli.py --build $(BUILD) || fail=1; \
 	exit $$fail
+
+# What the runtime adds to every exec'd image's start-up, in instructions
+# (callgrind on /bin/true; deterministic, so asserted): part of make check.
+.PHONY: startup-cost
+startup-cost: all
+	@echo "== startup cost: instructions the runtime adds to an exec'd image"
+	@sh tests/unit/startup_cost.sh $(RUNTIME) $(CLI)
+check: startup-cost
+
+# The lock path's cost, as counts (no timing): the system calls the Python
+# lock path makes, and the instructions an uncontended mutex pair costs
+# (tests/perf/lockpath_*.py; each skips, saying so, without strace or valgrind).
+.PHONY: lockpath-check
+lockpath-check: all
+	@fail=0; \
+	echo "== lockpath: system calls of the Python lock path"; \
+	python3 tests/perf/lockpath_syscalls.py --build $(BUILD) || fail=1; \
+	echo "== lockpath: instructions per uncontended mutex pair"; \
+	python3 tests/perf/lockpath_instructions.py --build $(BUILD) || fail=1; \
+	exit $$fail
+check: lockpath-check
