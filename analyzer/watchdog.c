@@ -635,21 +635,32 @@ static void tick(struct fsan_watchdog *w)
     forget_unseen(w);
 }
 
+/* Waits ms milliseconds or until stopped; the lock is held. */
+static void pause_locked(struct fsan_watchdog *w, long ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
+        ;
+}
+
 static void *watch(void *arg)
 {
     struct fsan_watchdog *w = arg;
     pthread_mutex_lock(&w->lock);
+    /* No child is looked at before it is half the timeout old, so the
+     * first walk of /proc waits that long: a short command never pays
+     * for one. */
+    pause_locked(w, (long)w->timeout_s * 1000L / 2);
     while (!w->stop) {
         pthread_mutex_unlock(&w->lock);
         tick(w);
         pthread_mutex_lock(&w->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += WATCH_PERIOD_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
-            ;
+        pause_locked(w, WATCH_PERIOD_MS);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;

@@ -416,7 +416,8 @@ def reported_counts(report_path):
 
 def analyzer_size(report, build, children, scratch):
     """Makes the traces of `children` children, times forksan report on them
-    (3 times up to 10,000 children, once above) and adds the time, memory
+    3 times (the median counts: a single run of the largest size swung with
+    the machine's load) and adds the time, memory
     and count rows.  Returns (median seconds, whether the report counted
     every child), or (None, False) when it could not run."""
     label = "report {:,} children".format(children)
@@ -428,7 +429,7 @@ def analyzer_size(report, build, children, scratch):
         mib = size / 1048576.0
         print("    %s trace files, %s MiB, made in %.1f s" % ("{:,}".format(count), fmt(mib), made), flush=True)
         report_path = os.path.join(scratch, "report-%d.txt" % children)
-        runs = [timed_report(build, trace_dir, report_path) for _ in range(3 if children <= 10000 else 1)]
+        runs = [timed_report(build, trace_dir, report_path) for _ in range(3)]
     except (BenchError, OSError, subprocess.SubprocessError) as err:
         why = str(err)
         report.measure(label + ": time", "s", "", lambda: failed_row(label + ": time", "s", "", why))
