@@ -40,19 +40,22 @@ RT_LIBS := -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic -Wl,--exclude-libs,libgcc_eh.a -l
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c common/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
            probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c probes/pidcheck.c \
-           probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c
+           probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c probes/safe.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.c \
            analyzer/symbolize.c analyzer/traceset.c common/options.c analyzer/pipeline.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c \
            reports/render_sarif.c reports/render_html.c
 AN_SRCS += analyzer/suppress.c analyzer/baseline.c analyzer/supervise.c
 AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
-           analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c
+           analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c analyzer/rules_remedy.c
 # The hang watchdog (forksan run) stops and unwinds a hung child with
 # libunwind's remote unwinder: a library of the command only, never loaded
 # into the watched program.
 AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c
-AN_LIBS := -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -pthread
+# forksan lint (issue 17) reads ELF files and disassembles fork children
+# with Capstone (analyzer/lint_fork.c says why that disassembler).
+AN_SRCS += analyzer/lint.c analyzer/lint_elf.c analyzer/lint_deps.c analyzer/lint_fork.c
+AN_LIBS := -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -pthread -lcapstone
 
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/rt/%.o)
 AN_OBJS := $(AN_SRCS:%.c=$(BUILD)/an/%.o)

@@ -17,7 +17,7 @@ struct fsan_cli {
     int exitcode;
     const char *trace_dir;     /* --trace-dir */
     int keep_traces;
-    char **argv;               /* run: the command */
+    char **argv;               /* run: the command; lint: the files and directories */
     int argc;
     int root_pid;              /* run: the command's pid, once launched */
     const char *root_exe;      /* run: the resolved command path */
@@ -50,6 +50,10 @@ void fsan_free_filters(struct fsan_cli *cli);
 /* Analyze dir and render (pipeline.c); *worst receives the highest
  * severity found. */
 int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum fsan_severity *worst);
+/* The end every command shares (pipeline.c): baseline, suppressions,
+ * downgrades, rendering; *worst as above.  0, or a negative errno after
+ * printing the problem. */
+int fsan_finish_report(struct fsan_cli *cli, struct fsan_report *report, enum fsan_severity *worst);
 
 #define FSAN_EXIT_USAGE 2
 

@@ -221,7 +221,7 @@ static int set_environment(struct fsan_cli *cli, const char *runtime, const char
      * settings this run depends on. */
     if (asprintf(&opts, "log_path=%s/" FSAN_LOG_PREFIX ":child_report=0%s%s:trace_dir=%s:mode=%s:exitcode=%d:supervisor=%s",
                  dir, old_opts && *old_opts ? ":" : "", old_opts && *old_opts ? old_opts : "", dir,
-                 cli->mode == FSAN_MODE_STRICT ? "strict" : "observe", cli->exitcode, supervisor) < 0) {
+                 cli->mode == FSAN_MODE_STRICT ? "strict" : cli->mode == FSAN_MODE_SAFE ? "safe" : "observe", cli->exitcode, supervisor) < 0) {
         free(preload);
         return -ENOMEM;
     }
@@ -369,7 +369,7 @@ static int launch(struct fsan_cli *cli, const char *path)
     cli->root_exe = path;
     static struct fsan_watchdog watchdog;
     if (cli->hang_timeout > 0) {
-        int rc = fsan_watchdog_start(&watchdog, pid, cli->hang_timeout, cli->mode == FSAN_MODE_STRICT);
+        int rc = fsan_watchdog_start(&watchdog, pid, cli->hang_timeout, cli->mode != FSAN_MODE_OBSERVE);
         if (rc < 0)
             fprintf(stderr, "forksan: warning: cannot start the hang watchdog: %s; a hung child will not be reported\n",
                     strerror(-rc));

@@ -2,6 +2,7 @@
  *
  *   forksan run [OPTIONS] [--] CMD [ARGS...]
  *   forksan report [OPTIONS] DIR
+ *   forksan lint [OPTIONS] FILE|DIR...
  *   forksan explain [RULE]
  *
  * DESIGN
@@ -17,6 +18,7 @@
 
 #include "catalogue.h"
 #include "cli.h"
+#include "lint.h"
 #include "options.h"
 #include "watchdog.h"
 
@@ -25,6 +27,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: forksan run [OPTIONS] [--] CMD [ARGS...]\n"
             "       forksan report [OPTIONS] TRACE_DIR\n"
+            "       forksan lint [OPTIONS] FILE|DIR...\n"
             "       forksan explain [RULE]\n"
             "\n"
             "forksan finds fork hazards: locks held by threads that vanish at fork,\n"
@@ -33,6 +36,8 @@ static void usage(FILE *out)
             "Commands:\n"
             "  run       run CMD with the forksan runtime preloaded, then report\n"
             "  report    report on the traces a run left in TRACE_DIR\n"
+            "  lint      find fork hazards in ELF programs and shared objects without\n"
+            "            running them (directories are searched)\n"
             "  explain   describe a rule (all rules without an argument)\n"
             "\n"
             "Options:\n"
@@ -43,9 +48,12 @@ static void usage(FILE *out)
             "                          exit with --exitcode when a finding is at least this\n"
             "                          severe (default: error)\n"
             "  --exitcode N            that exit status (default: 66)\n"
-            "  --mode observe|strict   observe: never change the program (default);\n"
+            "  --mode observe|strict|safe\n"
+            "                          observe: never change the program (default);\n"
             "                          strict: a child about to deadlock reports and exits,\n"
-            "                          a hung child is ended (--hang-timeout)\n"
+            "                          a hung child is ended (--hang-timeout);\n"
+            "                          safe: remedy what can be remedied (each remedy is a\n"
+            "                          'remedied' note), end the rest like strict\n"
             "  --hang-timeout SECONDS  report a fork child whose threads have all been blocked,\n"
             "                          in waits only it could end, this long (default: 10;\n"
             "                          0: no watchdog)\n"
@@ -66,7 +74,8 @@ static void usage(FILE *out)
             "  --version               print the version\n"
             "\n"
             "Exit status: CMD's own status, or --exitcode when findings reach --fail-on;\n"
-            "2 for usage errors, 127 when CMD cannot be found.\n"
+            "2 for usage errors, 127 when CMD cannot be found.  lint: 0, --exitcode when\n"
+            "findings reach --fail-on, else 74 when a file could not be read.\n"
             "Runtime options go in FORKSAN_OPTIONS (FORKSAN_OPTIONS=help=1 lists them).\n");
 }
 
@@ -153,8 +162,10 @@ static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
             cli->mode = FSAN_MODE_OBSERVE;
         else if (strcmp(arg, "strict") == 0)
             cli->mode = FSAN_MODE_STRICT;
+        else if (strcmp(arg, "safe") == 0)
+            cli->mode = FSAN_MODE_SAFE;
         else
-            return usage_error("unknown --mode '%s' (expected observe or strict)", arg);
+            return usage_error("unknown --mode '%s' (expected observe, strict or safe)", arg);
         return -1;
     case OPT_TRACE_DIR: cli->trace_dir = arg; return -1;
     case OPT_KEEP: cli->keep_traces = 1; return -1;
@@ -290,13 +301,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "explain") == 0)
         return explain(argc - 2, argv + 2);
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "report") != 0)
-        return usage_error("unknown command '%s' (expected run, report or explain)", cmd);
+    int lint = strcmp(cmd, "lint") == 0;
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "report") != 0 && !lint)
+        return usage_error("unknown command '%s' (expected run, report, lint or explain)", cmd);
 
     optind = 2;
     opterr = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+o:h", long_options, NULL)) != -1) {
+    /* lint takes options after its files too; run must not take CMD's. */
+    while ((opt = getopt_long(argc, argv, lint ? "o:h" : "+o:h", long_options, NULL)) != -1) {
         int rc = parse_option(&cli, opt, optarg);
         if (rc >= 0)
             return rc;
@@ -305,6 +318,13 @@ int main(int argc, char **argv)
         if (optind != argc - 1)
             return usage_error("%s", "report needs exactly one TRACE_DIR");
         int status = fsan_cmd_report(&cli, argv[optind]);
+        fsan_free_filters(&cli);
+        return status;
+    }
+    if (lint) {
+        if (optind >= argc)
+            return usage_error("%s", "lint needs at least one FILE or DIR: forksan lint [OPTIONS] FILE|DIR...");
+        int status = fsan_cmd_lint(&cli, argv + optind, argc - optind);
         fsan_free_filters(&cli);
         return status;
     }

@@ -5,7 +5,8 @@
  * run's supervisor FIFO) and the children its watchdog found hung,
  * compare with the --baseline report, remove the suppressed findings and
  * settle the severities that depended on them, and render.  `forksan
- * run` and `forksan report` both end here.
+ * run` and `forksan report` both end here; `forksan lint` (lint.c) builds
+ * its findings from ELF files and joins at fsan_finish_report.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -77,6 +78,53 @@ static int copy_command(struct fsan_cli *cli, struct fsan_report *r)
     return 0;
 }
 
+/* The common end of forksan run, report and lint: compare with the
+ * baseline, suppress, settle the downgrades, render.  *worst receives the
+ * highest severity that can fail the run. */
+int fsan_finish_report(struct fsan_cli *cli, struct fsan_report *report, enum fsan_severity *worst)
+{
+    int rc = 0;
+    /* The baseline is compared before suppressing, so that a baseline
+     * finding which is now only suppressed is not called fixed. */
+    if (rc == 0 && cli->base)
+        rc = fsan_baseline_apply(cli->base, report);
+    if (rc == 0 && cli->supp)
+        rc = fsan_suppressions_apply(cli->supp, report);
+    /* A threads-at-fork whose orphaned-lock findings were all suppressed
+     * (a runtime's internal lock) is a note, not a warning. */
+    if (rc == 0)
+        rc = fsan_apply_downgrades(report);
+    if (rc == 0 && cli->watchdog)
+        rc = fsan_watchdog_annotate(report);
+    struct fsan_text_options text_opts = {.color = 0, .tree = cli->tree};
+    FILE *out = rc == 0 ? open_output(cli->output) : NULL;
+    if (out)
+        text_opts.color = want_color(cli->color, out);
+    if (rc < 0)
+        fprintf(stderr, "forksan: analysis failed: %s\n", strerror(-rc));
+    if (out) {
+        rc = cli->format == FSAN_FORMAT_JSON    ? fsan_render_json(out, report)
+             : cli->format == FSAN_FORMAT_SARIF ? fsan_render_sarif(out, report)
+             : cli->format == FSAN_FORMAT_HTML  ? fsan_render_html(out, report)
+                                                : fsan_render_text_opts(out, report, (int)getpid(), &text_opts);
+        if (fflush(out) != 0 || rc < 0)
+            rc = rc < 0 ? rc : -EIO;
+        if (out != stderr && out != stdout)
+            rc = fclose(out) != 0 && rc == 0 ? -EIO : rc;
+        if (rc < 0)
+            fprintf(stderr, "forksan: writing the report failed: %s\n", strerror(-rc));
+    } else if (rc == 0) {
+        rc = -EIO;
+    }
+    /* With a baseline, only new findings can fail the run: that is what
+     * lets a project adopt forksan without fixing everything first. */
+    for (size_t i = 0; i < report->nfindings; i++)
+        if (report->findings[i].severity > *worst &&
+            (report->findings[i].baseline == NULL || strcmp(report->findings[i].baseline, "new") == 0))
+            *worst = report->findings[i].severity;
+    return rc;
+}
+
 int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum fsan_severity *worst)
 {
     struct fsan_trace_set set = {0};
@@ -106,44 +154,10 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
     /* The children the watchdog found hung. */
     if (rc == 0 && cli->watchdog)
         rc = fsan_watchdog_apply(cli->watchdog, sym, &report);
-    /* The baseline is compared before suppressing, so that a baseline
-     * finding which is now only suppressed is not called fixed. */
-    if (rc == 0 && cli->base)
-        rc = fsan_baseline_apply(cli->base, &report);
-    if (rc == 0 && cli->supp)
-        rc = fsan_suppressions_apply(cli->supp, &report);
-    /* A threads-at-fork whose orphaned-lock findings were all suppressed
-     * (a runtime's internal lock) is a note, not a warning. */
-    if (rc == 0)
-        rc = fsan_apply_downgrades(&report);
-    if (rc == 0 && cli->watchdog)
-        rc = fsan_watchdog_annotate(&report);
-    struct fsan_text_options text_opts = {.color = 0, .tree = cli->tree};
-    FILE *out = rc == 0 ? open_output(cli->output) : NULL;
-    if (out)
-        text_opts.color = want_color(cli->color, out);
     if (rc < 0)
         fprintf(stderr, "forksan: analysis failed: %s\n", strerror(-rc));
-    if (out) {
-        rc = cli->format == FSAN_FORMAT_JSON    ? fsan_render_json(out, &report)
-             : cli->format == FSAN_FORMAT_SARIF ? fsan_render_sarif(out, &report)
-             : cli->format == FSAN_FORMAT_HTML  ? fsan_render_html(out, &report)
-                                                : fsan_render_text_opts(out, &report, (int)getpid(), &text_opts);
-        if (fflush(out) != 0 || rc < 0)
-            rc = rc < 0 ? rc : -EIO;
-        if (out != stderr && out != stdout)
-            rc = fclose(out) != 0 && rc == 0 ? -EIO : rc;
-        if (rc < 0)
-            fprintf(stderr, "forksan: writing the report failed: %s\n", strerror(-rc));
-    } else if (rc == 0) {
-        rc = -EIO;
-    }
-    /* With a baseline, only new findings can fail the run: that is what
-     * lets a project adopt forksan without fixing everything first. */
-    for (size_t i = 0; i < report.nfindings; i++)
-        if (report.findings[i].severity > *worst &&
-            (report.findings[i].baseline == NULL || strcmp(report.findings[i].baseline, "new") == 0))
-            *worst = report.findings[i].severity;
+    else
+        rc = fsan_finish_report(cli, &report, worst);
     fsan_report_free(&report);
     fsan_symbolizer_free(sym);
     fsan_trace_set_free(&set);

@@ -21,6 +21,7 @@ static fsan_rule_family *const rule_families[] = {
     fsan_rules_exit,
     fsan_rules_pidcheck,
     fsan_rules_foreign,
+    fsan_rules_remedy,
 };
 
 static int cmp_traces(const void *a, const void *b)

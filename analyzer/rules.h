@@ -16,5 +16,6 @@ fsan_rule_family fsan_rules_loops;    /* shared-loop, stranded-loop */
 fsan_rule_family fsan_rules_exit;     /* stdio-duplicate, duplicated-cleanup, skipped-cleanup, cow-amplification */
 fsan_rule_family fsan_rules_pidcheck; /* cleared-cache */
 fsan_rule_family fsan_rules_foreign;  /* foreign-handle */
+fsan_rule_family fsan_rules_remedy;   /* remedied */
 
 #endif

@@ -378,6 +378,14 @@ static int check_payload(uint16_t type, void *payload, const char **why)
         }
         return 0;
     }
+    case FSAN_REC_REMEDY: {
+        const struct fsan_rec_remedy *r = payload;
+        if (r->kind < FSAN_REMEDY_FLUSH || r->kind > FSAN_REMEDY_MAX || r->reason > FSAN_RMR_MAX) {
+            *why = "unknown remedy kind or reason";
+            return -EINVAL;
+        }
+        return 0;
+    }
     }
     return 0;
 }

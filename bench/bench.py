@@ -84,10 +84,12 @@ def workload_value(argv):
         raise BenchError("'%s' printed no figure" % " ".join(argv))
 
 
-def under_forksan(build, argv):
-    """argv as `forksan run` runs it; --fail-on never, so the exit status is
-    the command's own whatever the report says."""
-    return [os.path.join(build, "bin", "forksan"), "run", "--fail-on", "never", "--"] + list(argv)
+def under_forksan(build, argv, mode=None):
+    """argv as `forksan run` runs it (in --mode MODE when given); --fail-on
+    never, so the exit status is the command's own whatever the report
+    says."""
+    modes = ["--mode", mode] if mode else []
+    return [os.path.join(build, "bin", "forksan"), "run", "--fail-on", "never"] + modes + ["--"] + list(argv)
 
 
 def launch_ms(argv, launches):
@@ -240,31 +242,32 @@ def alternate(rounds, bare_sample, forksan_sample):
     return bare, fs
 
 
-def ratio_row(build, rounds, name, unit, argv, limit):
+def ratio_row(build, rounds, name, unit, argv, limit, mode=None):
     """argv bare and under forksan run in alternating rounds; the budget
     limits the ratio of the medians."""
     bare, fs = alternate(rounds, lambda: workload_value(argv),
-                         lambda: workload_value(under_forksan(build, argv)))
+                         lambda: workload_value(under_forksan(build, argv, mode)))
     return make_row(name, unit, "<= %gx median" % limit, bare, fs, "ratio", limit)
 
 
 def wall_rows(report, build, rounds):
     lockloop, forkloop, writeloop = (os.path.join(build, "bench", p) for p in ("lockloop", "forkloop", "writeloop"))
     pyqueue = [PYTHON, os.path.join(HERE, "pyqueue.py")]
-    # (name, unit, command, limit of the median ratio)
+    # (name, unit, command, limit of the median ratio, forksan run --mode)
     workloads = [
-        ("mutex lock+unlock pair, uncontended", "ns/pair", [lockloop, "5000000", "3"], 1.5),
-        ("fork + _exit + wait", "us/fork", [forkloop, "1000", "plain", "3"], 1.15),
-        ("fork + exec /bin/true + wait", "us/fork", [forkloop, "300", "exec", "3"], 1.05),
-        ("one-byte write to a pipe", "ns/write", [writeloop, "300000", "3"], 1.02),
-        ("CPython queue.Queue, 200,000 items", "s", pyqueue + ["200000", "3"], 1.05),
+        ("mutex lock+unlock pair, uncontended", "ns/pair", [lockloop, "5000000", "3"], 1.5, None),
+        ("fork + _exit + wait", "us/fork", [forkloop, "1000", "plain", "3"], 1.15, None),
+        ("fork + _exit + wait, safe mode", "us/fork", [forkloop, "1000", "plain", "3"], 1.3, "safe"),
+        ("fork + exec /bin/true + wait", "us/fork", [forkloop, "300", "exec", "3"], 1.05, None),
+        ("one-byte write to a pipe", "ns/write", [writeloop, "300000", "3"], 1.02, None),
+        ("CPython queue.Queue, 200,000 items", "s", pyqueue + ["200000", "3"], 1.05, None),
     ]
-    for name, unit, argv, limit in workloads:
+    for name, unit, argv, limit, mode in workloads:
         budget = "<= %gx median" % limit
         if argv[0] == PYTHON and not os.access(PYTHON, os.X_OK):
             report.skip(name, unit, budget, PYTHON + " is not installed")
         else:
-            report.measure(name, unit, budget, lambda: ratio_row(build, rounds, name, unit, argv, limit))
+            report.measure(name, unit, budget, lambda: ratio_row(build, rounds, name, unit, argv, limit, mode))
 
     # What `forksan run` itself costs: start the runtime in /bin/true, read
     # its (empty) trace directory, print the report.  20 launches a sample.

@@ -117,6 +117,10 @@ struct fsan_report {
     char **notices;     /* reader/analyzer warnings worth printing (e.g. truncated trace) */
     size_t nnotices;
     size_t incomplete;  /* processes whose traces could not be written whole (forksan run) */
+    /* forksan lint: the report is about files, not processes. */
+    int lint;
+    size_t files;       /* files examined */
+    size_t unreadable;  /* files that could not be read (named in the notices) */
     /* --baseline */
     int has_baseline;
     struct fsan_fixed_finding *fixed;

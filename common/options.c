@@ -47,7 +47,7 @@ static const struct opt_desc opt_table[] = {
 
 #define N_OPTS (sizeof opt_table / sizeof opt_table[0])
 
-static const char *const mode_names[] = {"observe", "strict"};
+static const char *const mode_names[] = {"observe", "strict", "safe"};
 
 static int *int_field(struct fsan__options *o, const struct opt_desc *d)
 {
@@ -149,7 +149,7 @@ static void expected_text(const struct opt_desc *d, char *buf, size_t len)
     switch (d->type) {
     case OPT_BOOL: snprintf(buf, len, "0 or 1"); break;
     case OPT_INT: snprintf(buf, len, "an integer from %ld to %ld", d->min, d->max); break;
-    case OPT_MODE: snprintf(buf, len, "observe or strict"); break;
+    case OPT_MODE: snprintf(buf, len, "observe, strict or safe"); break;
     case OPT_PATH: snprintf(buf, len, "a path shorter than %d bytes", FSAN_OPTION_PATH_MAX); break;
     }
 }
@@ -234,7 +234,7 @@ void fsan__options_help(const struct fsan__options *o, void (*emit)(const char *
             snprintf(cur, sizeof cur, "\"%s\"", str_field(mo, d));
         } else if (d->type == OPT_MODE) {
             snprintf(def, sizeof def, "%s", mode_names[d->def_int]);
-            snprintf(cur, sizeof cur, "%s", mode_names[*int_field(mo, d) ? 1 : 0]);
+            snprintf(cur, sizeof cur, "%s", mode_names[*int_field(mo, d) > 2 ? 0 : *int_field(mo, d)]);
         } else {
             snprintf(def, sizeof def, "%ld", d->def_int);
             snprintf(cur, sizeof cur, "%d", *int_field(mo, d));

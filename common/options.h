@@ -6,7 +6,7 @@
 
 #define FSAN_OPTION_PATH_MAX 512
 
-enum fsan_mode { FSAN_MODE_OBSERVE = 0, FSAN_MODE_STRICT = 1 };
+enum fsan_mode { FSAN_MODE_OBSERVE = 0, FSAN_MODE_STRICT = 1, FSAN_MODE_SAFE = 2 };
 
 #define FSAN_OPT_FIELD_BOOL(name) int name;
 #define FSAN_OPT_FIELD_INT(name) int name;

@@ -33,10 +33,10 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 8u
+#define FSAN_TRACE_VERSION 9u
 /* Version 6 grew CLEANUP (py_count, pysite, a name tail) and added FOREIGN
  * and SIGNAL; version 7 added REAPED; version 8 grew PROCESS (start_ticks,
- * image_ns).  A version 5 file is read with its shorter CLEANUP, the
+ * image_ns); version 9 added REMEDY.  A version 5 file is read with its shorter CLEANUP, the
  * missing fields read as 0. */
 #define FSAN_TRACE_VERSION_MIN 5u
 
@@ -102,7 +102,8 @@ enum fsan_rec_type {
     FSAN_REC_FOREIGN = 20,    /* a semaphore this process never created, opened or inherited */
     FSAN_REC_SIGNAL = 21,     /* this process killed a fork child of its own image */
     FSAN_REC_REAPED = 22,     /* this process reaped a child that a signal ended */
-    FSAN_REC_TYPE_MAX = 22,
+    FSAN_REC_REMEDY = 23,     /* safe mode removed a hazard (or says why it could not) */
+    FSAN_REC_TYPE_MAX = 23,
 };
 
 /* How this image came to be. */
@@ -456,6 +457,46 @@ struct fsan_rec_reaped {
     uint32_t signo;
 };
 
+/* REMEDY: safe mode (FORKSAN_OPTIONS=mode=safe, or forksan_safe_fork())
+ * removed a hazard, or says why it could not.  Written by the fork child,
+ * which is where every remedy matters: the ones made before the fork
+ * (FLUSH, QUIESCE) right after the snapshot, the others when the child
+ * reaches the hazard. */
+enum fsan_remedy_kind {
+    FSAN_REMEDY_FLUSH = 1,    /* a stdio stream was flushed before the fork: object = fd, amount = bytes */
+    FSAN_REMEDY_QUIESCE = 2,  /* another thread's lock was taken before the fork (it released it in time)
+                                 and released in parent and child: amount = microseconds waited */
+    FSAN_REMEDY_REINIT = 3,   /* a lock held at fork by a vanished thread was re-initialised when the child took it */
+    FSAN_REMEDY_ADOPT = 4,    /* a recursive/error-checking mutex or write-held rwlock of the forking
+                                 thread now belongs to the child's thread */
+    FSAN_REMEDY_EPOLL = 5,    /* the child got its own copy of an inherited epoll instance: object = epfd,
+                                 amount = registrations copied */
+    FSAN_REMEDY_SKIPPED = 6,  /* a remedy that was not made: why in `reason` */
+    FSAN_REMEDY_MAX = 6,
+};
+enum fsan_remedy_reason {
+    FSAN_RMR_NONE = 0,
+    FSAN_RMR_RESERVED = 1,    /* not written */
+    FSAN_RMR_UNMAPPED = 2,    /* the lock's memory is no longer mapped */
+    FSAN_RMR_STREAM_BUSY = 3, /* a stream with unflushed bytes was locked by a thread (object = fd) */
+    FSAN_RMR_EPOLL_FULL = 4,  /* more registrations than the runtime tracks per instance */
+    FSAN_RMR_EPOLL_FAILED = 5,/* the copy could not be made (amount = errno) */
+    FSAN_RMR_MAX = 5,
+};
+struct fsan_rec_remedy {
+    uint64_t object;      /* the lock's address, the epoll fd, the stream's fd */
+    uint64_t amount;      /* see the kinds */
+    uint32_t kind;        /* enum fsan_remedy_kind */
+    uint32_t reason;      /* enum fsan_remedy_reason (SKIPPED) */
+    uint32_t tid;         /* the child's thread that made it */
+    uint32_t site;        /* where the child met the hazard (0: at the fork) */
+    uint32_t pysite;      /* its Python stack, 0 if none */
+    uint32_t acquire_site;/* where the lock was taken in the parent, or the epoll instance created; 0 if unknown */
+    uint32_t holder_tid;  /* the lock's holder in the parent, 0 if none */
+    uint16_t lock_type;   /* enum fsan_lock_type, for a lock */
+    uint16_t flags;       /* 0 */
+};
+
 /* The sizes every writer and reader rely on (man/forksan-trace.5 lists
  * the same), and the offsets of the fields that follow a change of width,
  * where padding would move them. */
@@ -506,5 +547,8 @@ _Static_assert(sizeof(struct fsan_rec_signal) == 48, "SIGNAL");
 _Static_assert(offsetof(struct fsan_rec_signal, handler) == 24, "SIGNAL handler");
 _Static_assert(offsetof(struct fsan_rec_signal, py_handlers) == 40, "SIGNAL py_handlers");
 _Static_assert(sizeof(struct fsan_rec_reaped) == 8, "REAPED");
+_Static_assert(sizeof(struct fsan_rec_remedy) == 48, "REMEDY");
+_Static_assert(offsetof(struct fsan_rec_remedy, kind) == 16, "REMEDY kind");
+_Static_assert(offsetof(struct fsan_rec_remedy, lock_type) == 44, "REMEDY lock_type");
 
 #endif

@@ -25,6 +25,7 @@
 static const char *const mode_names[] = {
     [FSAN_MODE_OBSERVE] = "observe",
     [FSAN_MODE_STRICT] = "strict",
+    [FSAN_MODE_SAFE] = "safe",
 };
 #define N_MODES ((long)(sizeof mode_names / sizeof mode_names[0]))
 

@@ -696,6 +696,47 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
     return 1;
 }
 
+/* AS-safe.  See fsan.h. */
+void fsan__child_pyref(uint32_t what, uint32_t pysite, uint64_t key)
+{
+    write_pyref(what, pysite, key);
+}
+
+/* AS-safe.  See fsan.h.  The same verdict as a child-deadlock's, and only
+ * its "the holder vanished" forms: a lock the forking thread itself holds
+ * and takes again is the program's own deadlock, which no reset could
+ * make right. */
+int fsan__child_safe_reinit(uintptr_t addr, uint16_t type, uint32_t kind, pid_t owner_hint, uint32_t attempt_site)
+{
+    if (!fsan__proc.in_child || !fsan__proc.safe_fork || (kind & (FSAN_KIND_PSHARED | FSAN_KIND_ROBUST)))
+        return 0;
+    int saved = errno;
+    struct fsan_rec_deadlock d;
+    memset(&d, 0, sizeof d);
+    struct snap_lock *l = snap_find(addr);
+    if (!child_verdict(l, type, owner_hint, &d) || d.form == FSAN_DL_FORKER_REACQUIRE) {
+        errno = saved;
+        return 0;
+    }
+    if (fsan__safe_reset_lock(addr, type) < 0) {
+        struct fsan_rec_remedy skipped = {.object = addr, .kind = FSAN_REMEDY_SKIPPED, .reason = FSAN_RMR_UNMAPPED,
+                                          .tid = (uint32_t)fsan__sys_gettid(), .site = attempt_site,
+                                          .lock_type = type};
+        fsan__safe_record(&skipped, 0);
+        errno = saved;
+        return 0;
+    }
+    uint32_t pysite = fsan__py_pending_lock == addr ? fsan__py_pending_site : fsan__py_site_here();
+    struct fsan_rec_remedy r = {.object = addr, .kind = FSAN_REMEDY_REINIT, .tid = (uint32_t)fsan__sys_gettid(),
+                                .site = attempt_site, .pysite = pysite, .acquire_site = d.acquire_site,
+                                .holder_tid = d.holder_tid, .lock_type = type};
+    fsan__safe_record(&r, 0);
+    /* For the rules it is re-initialised now: not an orphaned lock. */
+    fsan__child_lock_event(addr, FSAN_LOCKEV_REINIT, attempt_site);
+    errno = saved;
+    return 1;
+}
+
 /* AS-safe: strict mode, the grace period is over and the lock never came. */
 void fsan__child_strict_exit(uintptr_t addr)
 {
@@ -707,7 +748,7 @@ void fsan__strict_exit(const char *who, const char *fate, uintptr_t addr)
 {
     char msg[160];
     struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
-    fsan__sb_str(&sb, "strict mode: ending ");
+    fsan__sb_str(&sb, fsan__proc.opts.mode == FSAN_MODE_STRICT || !fsan__proc.safe_fork ? "strict mode: ending " : "safe mode: ending ");
     fsan__sb_str(&sb, who);
     fsan__sb_str(&sb, " with exit code ");
     fsan__sb_dec(&sb, fsan__proc.opts.exitcode);

@@ -179,3 +179,11 @@ void fsan__sem_unknown(const void *sem, uint16_t op, uintptr_t ret)
     if (fsan__proc.opts.mode == FSAN_MODE_STRICT)
         fsan__strict_exit("the process", "crash on semaphore", addr);
 }
+
+/* Is sem a semaphore this image knows alive (made or inherited, not yet
+ * destroyed)?  Safe mode's quiesce asks before each try: a semaphore
+ * destroyed meanwhile is not touched again. */
+int fsan__sem_known(const void *sem)
+{
+    return set_find((uintptr_t)sem, 0) || atomic_load(&set_full); /* a full set cannot tell */
+}

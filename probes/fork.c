@@ -89,6 +89,15 @@ static int own_process(void)
  * Writing here is free; every page the parent writes *after* fork is a
  * copy-on-write fault while the child lives, so the parent writes nothing
  * then. */
+/* Safe mode for this fork: the option, or forksan_safe_fork(). */
+static int safe_fork_wanted(void)
+{
+    int safe = fsan__proc.opts.mode == FSAN_MODE_SAFE || fsan__safe_once;
+    if (fsan__proc.safe_fork != safe)
+        fsan__proc.safe_fork = safe;
+    return safe;
+}
+
 static void atfork_prepare(void)
 {
     end_prepare_guard();
@@ -97,28 +106,46 @@ static void atfork_prepare(void)
         fsan__proc.fork_site = site;
     if (fsan__proc.fork_pysite != tls_fork_pysite)
         fsan__proc.fork_pysite = tls_fork_pysite;
+    if (FSAN_UNLIKELY(fsan__active() && safe_fork_wanted())) {
+        fsan__guard++; /* the remedies' own lock calls are not the program's */
+        fsan__safe_prepare(fsan__self_peek());
+        fsan__guard--;
+    }
+}
+
+static void atfork_parent(void)
+{
+    if (FSAN_UNLIKELY(fsan__proc.safe_fork))
+        fsan__safe_parent();
 }
 
 static void atfork_child(void)
 {
-    if (fsan__active())
-        fsan__child_snapshot(fsan__self_peek());
+    if (!fsan__active())
+        return;
+    struct fsan__thread *self = fsan__self_peek();
+    pid_t parent_tid = self ? self->tid : 0; /* before the snapshot renames it */
+    fsan__child_snapshot(self);
+    if (FSAN_UNLIKELY(fsan__proc.safe_fork))
+        fsan__safe_child(parent_tid);
 }
 
 void fsan__fork_init(void)
 {
-    pthread_atfork(atfork_prepare, NULL, atfork_child);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-FSAN_EXPORT pid_t fork(void)
+/* fork() and forksan_safe_fork(): ret is the program's call site. */
+static inline __attribute__((always_inline)) pid_t fork_at(uintptr_t ret)
 {
     if (!fsan__active())
         return REAL(fork)();
     int saved = errno;
     struct fsan__thread *self = fsan__self();
-    before_fork(self, RET_ADDR);
+    before_fork(self, ret);
     if (errno != saved)
         errno = saved;
+    pid_t parent_tid = self ? self->tid : 0;
     guard_prepare_handlers();
     pid_t pid = REAL(fork)();
     if (pid != 0)
@@ -126,8 +153,25 @@ FSAN_EXPORT pid_t fork(void)
     /* No errno save here: the child's path keeps errno itself (the trace
      * writer saves it), and even reading errno is a call into a libc page
      * the child would otherwise never touch: a page fault per fork. */
-    if (pid == 0)
+    if (pid == 0) {
         fsan__child_resumed(self);
+        if (FSAN_UNLIKELY(fsan__proc.safe_fork))
+            fsan__safe_adopt(self, parent_tid);
+    }
+    return pid;
+}
+
+FSAN_EXPORT pid_t fork(void)
+{
+    return fork_at(RET_ADDR);
+}
+
+/* forksan.h: one fork in safe mode, whatever the mode. */
+FSAN_EXPORT pid_t forksan_safe_fork(void)
+{
+    fsan__safe_once = 1;
+    pid_t pid = fork_at(RET_ADDR);
+    fsan__safe_once = 0;
     return pid;
 }
 
@@ -140,6 +184,8 @@ FSAN_EXPORT pid_t _Fork(void)
     before_fork(self, RET_ADDR);
     fsan__proc.fork_site = tls_fork_site; /* _Fork runs no handlers */
     fsan__proc.fork_pysite = tls_fork_pysite;
+    safe_fork_wanted();
+    pid_t parent_tid = self ? self->tid : 0;
     if (errno != saved)
         errno = saved;
     pid_t pid = REAL(_Fork)();
@@ -147,6 +193,8 @@ FSAN_EXPORT pid_t _Fork(void)
     if (pid == 0) {
         fsan__child_snapshot(self);
         fsan__child_resumed(self);
+        if (fsan__proc.safe_fork)
+            fsan__safe_adopt(self, parent_tid); /* no prepare handler ran: nothing was quiesced */
     }
     tls_fork_site = 0;
     if (errno != saved)

@@ -11,6 +11,8 @@
 #ifndef FORKSAN_H
 #define FORKSAN_H
 
+#include <sys/types.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,6 +37,17 @@ void forksan_cache_dropped(const char *what) __attribute__((weak));
  *     if (forksan_cache_declare) forksan_cache_declare("connection pool");
  * Names are compared in full; the first 47 bytes are kept. */
 void forksan_cache_declare(const char *what) __attribute__((weak));
+
+/* fork() in safe mode, whatever FORKSAN_OPTIONS says: before the fork,
+ * C stdio output is flushed and other threads' locks are quiesced (taken,
+ * within safe_quiesce_ms, as they are released, and released again in
+ * both processes); in the child, locks a vanished thread held are
+ * re-initialised when taken, the forking thread's recursive mutexes are
+ * handed to the child's thread, and inherited epoll instances are copied
+ * before first use.  Each remedy is reported as a `remedied` note.
+ * Without the runtime it does not exist: call it as
+ *     pid_t pid = forksan_safe_fork ? forksan_safe_fork() : fork(); */
+pid_t forksan_safe_fork(void) __attribute__((weak));
 
 #ifdef __cplusplus
 }

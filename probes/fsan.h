@@ -52,6 +52,7 @@ struct fsan__process {
     uint32_t fork_site;     /* site of the fork in progress, set by the prepare handler */
     uint32_t fork_pysite;   /* its Python stack, 0 if none */
     int io_watch;           /* FSAN_IO_* bits: write-like calls need a look (one branch when 0) */
+    int safe_fork;          /* the fork in progress (or that made this child) is a safe one (safe.c) */
     struct fsan__options opts;
 };
 extern struct fsan__process fsan__proc;
@@ -507,5 +508,32 @@ void fsan__child_note_finding(void); /* AS-safe: make sure the child's trace nam
 void fsan__pysite_describe(struct fsan__sbuf *sb, const char *title, uint32_t id); /* AS-safe */
 extern FSAN_TLS uint32_t fsan__py_pending_site; /* site of a failed try, for the blocking wait */
 extern FSAN_TLS uintptr_t fsan__py_pending_lock;
+
+/* ---- safe.c: safe mode's remedies ----------------------------------------- */
+/* Set by forksan_safe_fork() around its fork: safe mode for that fork. */
+extern FSAN_TLS int fsan__safe_once;
+/* Forking thread, parent, before the fork (the runtime's prepare handler):
+ * flush stdio, quiesce other threads' locks. */
+void fsan__safe_prepare(const struct fsan__thread *self);
+void fsan__safe_parent(void);   /* the parent's handler: release what was quiesced */
+/* AS-safe, child, after the snapshot: release what was quiesced, record
+ * the pre-fork remedies.  parent_tid: the forking thread's tid in the parent. */
+void fsan__safe_child(pid_t parent_tid);
+/* AS-safe, child, once fork() returns: adopt the forking thread's
+ * recursive and error-checking mutexes and write-held rwlocks. */
+void fsan__safe_adopt(struct fsan__thread *forker, pid_t parent_tid);
+/* AS-safe: a REMEDY record (and the Python stack of the lock's acquisition). */
+void fsan__safe_record(const struct fsan_rec_remedy *r, uint32_t acquire_pysite);
+int fsan__safe_reset_lock(uintptr_t addr, uint16_t type); /* AS-safe */
+/* AS-safe, child of a safe fork, about to block on a lock nobody can
+ * release because its holder vanished: reset it and record the remedy.
+ * 1 when reset (the caller tries again), 0 when not remedied. */
+int fsan__child_safe_reinit(uintptr_t addr, uint16_t type, uint32_t kind, pid_t owner_hint, uint32_t attempt_site);
+void fsan__child_pyref(uint32_t what, uint32_t pysite, uint64_t key); /* AS-safe: a PYREF record */
+int fsan__sem_known(const void *sem);                  /* foreign.c */
+void fsan__stdio_safe_flush(void (*found)(int fd, uint64_t bytes, int flushed)); /* stdio.c */
+int fsan__py_lifelong_lock(uint32_t pysite);           /* python.c */
+void *fsan__py_pause(void);                            /* python.c: let the GIL go */
+void fsan__py_resume(void *tstate);
 
 #endif

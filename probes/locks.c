@@ -166,9 +166,11 @@ static struct timespec grace_deadline(void)
     return ts;
 }
 
+/* A doomed child ends rather than hangs: strict mode, and safe mode for
+ * what it cannot remedy. */
 static int strict(void)
 {
-    return fsan__proc.opts.mode == FSAN_MODE_STRICT;
+    return fsan__proc.opts.mode == FSAN_MODE_STRICT || fsan__proc.safe_fork;
 }
 
 /* ---- mutexes ------------------------------------------------------------- */
@@ -189,7 +191,13 @@ static int child_mutex_try(pthread_mutex_t *m, uint16_t op, uintptr_t ret, int *
         return EBUSY; /* the child's own relock: not a fork hazard */
     if (op != FSAN_OP_LOCK)
         return EBUSY; /* a timed wait ends by itself: not "blocks forever" */
-    *hazard = fsan__child_blocked((uintptr_t)m, FSAN_LOCK_MUTEX, op, kind, owner, fsan__site_of_obj(ret, (uintptr_t)m));
+    uint32_t site = fsan__site_of_obj(ret, (uintptr_t)m);
+    if (fsan__proc.safe_fork && fsan__child_safe_reinit((uintptr_t)m, FSAN_LOCK_MUTEX, kind, owner, site)) {
+        rc = REAL(pthread_mutex_trylock)(m);
+        if (rc != EBUSY)
+            return rc;
+    }
+    *hazard = fsan__child_blocked((uintptr_t)m, FSAN_LOCK_MUTEX, op, kind, owner, site);
     return EBUSY;
 }
 
@@ -368,6 +376,12 @@ static int child_rwlock_try(pthread_rwlock_t *rw, int write, uint16_t op, uintpt
         return EBUSY;
     if (op != FSAN_OP_RDLOCK && op != FSAN_OP_WRLOCK)
         return EBUSY; /* a timed wait ends by itself */
+    if (fsan__proc.safe_fork &&
+        fsan__child_safe_reinit((uintptr_t)rw, FSAN_LOCK_RWLOCK, kind, writer, fsan__site_of_obj(ret, (uintptr_t)rw))) {
+        rc = write ? REAL(pthread_rwlock_trywrlock)(rw) : REAL(pthread_rwlock_tryrdlock)(rw);
+        if (rc != EBUSY)
+            return rc;
+    }
     *hazard = fsan__child_blocked((uintptr_t)rw, FSAN_LOCK_RWLOCK, op, kind, writer, fsan__site_of_obj(ret, (uintptr_t)rw));
     return EBUSY;
 }
@@ -506,6 +520,13 @@ static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
     errno = saved;
     if (err != EAGAIN || op != FSAN_OP_SEM_WAIT)
         return -1; /* its own error, or a timed wait that ends by itself */
+    if (fsan__proc.safe_fork &&
+        fsan__child_safe_reinit((uintptr_t)s, FSAN_LOCK_SEM, kind, 0, fsan__site_of_obj(ret, (uintptr_t)s)) &&
+        REAL(sem_trywait)(s) == 0) {
+        errno = saved;
+        return 0;
+    }
+    errno = saved;
     *hazard = fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, fsan__site_of_obj(ret, (uintptr_t)s));
     return -1;
 }

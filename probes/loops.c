@@ -22,6 +22,7 @@
  * handler) and reset in the child, where its holder may have vanished.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -44,8 +45,11 @@ struct loop {
     uint32_t create_site, create_pysite;
     uint32_t driver_vanished;
     uint32_t reported;    /* bit per use kind already recorded */
+    int remedied;         /* safe mode gave the child its own copy (not "re-created": a stranded loop stays stranded) */
+    int untracked;        /* registrations not in fds[] (full, or a descriptor tracked in another loop) */
     int nfds;
     int fds[FSAN_LOOP_FDS];
+    struct epoll_event events[FSAN_LOOP_FDS]; /* each fd's registration, as epoll_ctl last set it */
 };
 
 static struct loop loops[FSAN_MAX_LOOPS];
@@ -97,8 +101,11 @@ static void forget_fd(int fd)
     if (loop_of_fd[fd]) {
         struct loop *l = &loops[loop_of_fd[fd] - 1];
         for (int i = 0; i < l->nfds; i++)
-            if (l->fds[i] == fd)
-                l->fds[i] = l->fds[--l->nfds];
+            if (l->fds[i] == fd) {
+                l->nfds--;
+                l->fds[i] = l->fds[l->nfds];
+                l->events[i] = l->events[l->nfds];
+            }
         loop_of_fd[fd] = 0;
     }
     if (peer_of_fd[fd]) {
@@ -195,7 +202,54 @@ static void record_use(struct loop *l, uint32_t kind, int fd, uintptr_t ret)
 static struct loop *inherited_loop(int epfd)
 {
     struct loop *l = loop_for_epfd(epfd);
-    return l && l->inherited && !l->recreated ? l : NULL;
+    return l && l->inherited && !l->recreated && !l->remedied ? l : NULL;
+}
+
+/* AS-safe, fork child of a safe fork, before its first epoll_ctl or wait
+ * on an inherited instance: a new epoll instance with the same
+ * registrations (events and data as the parent last set them) takes the
+ * inherited one's descriptor number (dup3 is atomic: the number never
+ * means anything else), so from now on the child edits and waits on its
+ * own kernel object and the parent's interest list is the parent's alone.
+ * Registrations the table does not hold make the copy unfaithful: then
+ * nothing is done, and the use is reported as before.  1 when the copy
+ * was made. */
+static int remedy_loop(struct loop *l, uintptr_t ret)
+{
+    int saved = errno;
+    struct fsan_rec_remedy r = {.object = (uint64_t)(int64_t)l->epfd, .kind = FSAN_REMEDY_EPOLL,
+                                .tid = (uint32_t)fsan__sys_gettid(), .site = fsan__site_of(ret),
+                                .pysite = fsan__py_active() ? fsan__py_site_here() : 0,
+                                .acquire_site = l->create_site};
+    int done = 0;
+    if (l->untracked) {
+        r.kind = FSAN_REMEDY_SKIPPED;
+        r.reason = FSAN_RMR_EPOLL_FULL;
+    } else {
+        int fd_flags = fcntl(l->epfd, F_GETFD);
+        int copy = REAL(epoll_create1)(EPOLL_CLOEXEC);
+        int err = copy < 0 || fd_flags < 0 ? errno : 0;
+        for (int i = 0; !err && i < l->nfds; i++)
+            if (REAL(epoll_ctl)(copy, EPOLL_CTL_ADD, l->fds[i], &l->events[i]) < 0 && errno != EBADF)
+                err = errno; /* EBADF: the child closed it without telling the runtime */
+        if (!err && dup3(copy, l->epfd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+            err = errno;
+        if (copy >= 0)
+            REAL(close)(copy);
+        if (err) {
+            r.kind = FSAN_REMEDY_SKIPPED;
+            r.reason = FSAN_RMR_EPOLL_FAILED;
+            r.amount = (uint64_t)err;
+        } else {
+            r.amount = (uint64_t)l->nfds;
+            l->remedied = 1;
+            done = 1;
+        }
+    }
+    fsan__site_write(l->create_site);
+    fsan__safe_record(&r, 0);
+    errno = saved;
+    return done;
 }
 
 /* AS-safe: fork child, first thing (from child.c).  Every loop alive now
@@ -216,6 +270,8 @@ void fsan__loops_after_fork_child(pid_t forker_parent_tid)
         l->recreated = 0;
         l->written = 0;
         l->reported = 0;
+        if (l->remedied)
+            l->remedied = 0; /* the parent's copy, inherited again */
         l->driver_vanished = l->driver_tid != 0 && l->driver_tid != forker_parent_tid;
         stranded |= (int)l->driver_vanished;
     }
@@ -255,27 +311,45 @@ FSAN_EXPORT int epoll_create1(int flags)
     return fd;
 }
 
+/* A registration epoll_ctl made (the table lock held).  Safe mode copies
+ * them; every registration the table cannot hold is counted. */
+static void note_registration(struct loop *l, int epfd, int op, int fd, const struct epoll_event *event)
+{
+    int i = 0;
+    while (tracked(fd) && i < l->nfds && l->fds[i] != fd)
+        i++;
+    int known = tracked(fd) && i < l->nfds;
+    if (op == EPOLL_CTL_ADD && tracked(fd) && l->nfds < FSAN_LOOP_FDS && !loop_of_fd[fd]) {
+        l->events[l->nfds] = event ? *event : (struct epoll_event){0};
+        l->fds[l->nfds++] = fd;
+        loop_of_fd[fd] = loop_of_epfd[epfd];
+    } else if (op == EPOLL_CTL_ADD) {
+        l->untracked++;
+    } else if (op == EPOLL_CTL_MOD && known && event) {
+        l->events[i] = *event;
+    } else if (op == EPOLL_CTL_DEL && known && loop_of_fd[fd] == loop_of_epfd[epfd]) {
+        l->fds[i] = l->fds[l->nfds - 1];
+        l->events[i] = l->events[l->nfds - 1];
+        l->nfds--;
+        loop_of_fd[fd] = 0;
+    } else if (op == EPOLL_CTL_DEL && l->untracked) {
+        l->untracked--;
+    }
+}
+
 FSAN_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
     if (!watching())
         return REAL(epoll_ctl)(epfd, op, fd, event);
     if (FSAN_UNLIKELY(fsan__proc.in_child)) {
         struct loop *l = inherited_loop(epfd);
-        if (l)
+        if (l && !(fsan__proc.safe_fork && remedy_loop(l, RET_ADDR)))
             record_use(l, FSAN_LOOPUSE_CTL, fd, RET_ADDR);
     }
     int rc = REAL(epoll_ctl)(epfd, op, fd, event);
     struct loop *l = loop_for_epfd(epfd);
-    if (rc == 0 && l && tracked(fd) && lock_loops() == 0) {
-        if (op == EPOLL_CTL_ADD && l->nfds < FSAN_LOOP_FDS && !loop_of_fd[fd]) {
-            l->fds[l->nfds++] = fd;
-            loop_of_fd[fd] = loop_of_epfd[epfd];
-        } else if (op == EPOLL_CTL_DEL && loop_of_fd[fd] == loop_of_epfd[epfd]) {
-            for (int i = 0; i < l->nfds; i++)
-                if (l->fds[i] == fd)
-                    l->fds[i] = l->fds[--l->nfds];
-            loop_of_fd[fd] = 0;
-        }
+    if (rc == 0 && l && lock_loops() == 0) {
+        note_registration(l, epfd, op, fd, event);
         unlock_loops();
     }
     return rc;
@@ -287,7 +361,8 @@ static void note_wait(int epfd, uintptr_t ret)
     struct loop *l = loop_for_epfd(epfd);
     if (!l)
         return;
-    if (FSAN_UNLIKELY(fsan__proc.in_child) && l->inherited && !l->recreated)
+    if (FSAN_UNLIKELY(fsan__proc.in_child) && l->inherited && !l->recreated && !l->remedied &&
+        !(fsan__proc.safe_fork && remedy_loop(l, ret)))
         record_use(l, FSAN_LOOPUSE_WAIT, -1, ret);
     struct fsan__thread *self = fsan__self_peek();
     pid_t tid = self ? self->tid : 0;

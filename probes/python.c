@@ -657,3 +657,47 @@ const char *fsan__py_atexit_name(int i)
     uint32_t joined = intern_string(full, mlen + 1 + nlen);
     return joined ? py_pool + joined - 1 : py_pool + name - 1;
 }
+
+/* ---- safe mode (safe.c) ------------------------------------------------------ */
+
+/* AS-safe: was the lock whose acquisition has the Python stack pysite
+ * taken by CPython for its own bookkeeping, to be held for a thread's
+ * whole life (Thread._set_tstate_lock: the lock join() waits on)?  Safe
+ * mode does not wait for those before a fork: they are released only when
+ * their thread ends, and CPython's own after-fork code replaces them. */
+int fsan__py_lifelong_lock(uint32_t pysite)
+{
+    if (pysite == 0 || pysite > PY_MAX_SITES)
+        return 0;
+    const struct py_site *s = &py_sites[pysite - 1];
+    if (atomic_load_explicit(&s->nframes, memory_order_acquire) == 0 || !s->frames[0].function)
+        return 0;
+    return strcmp(py_pool + s->frames[0].function - 1, "Thread._set_tstate_lock") == 0;
+}
+
+/* Safe mode's quiesce waits for other threads to release their locks:
+ * a Python thread needs the GIL to get there, and os.fork() calls fork()
+ * with the GIL held.  So the wait lets the GIL go (PyEval_SaveThread) and
+ * takes it back (PyEval_RestoreThread) before the fork, which then sees
+ * the interpreter exactly as os.fork() left it.  Returns what to pass to
+ * fsan__py_resume, NULL when the calling thread does not hold the GIL. */
+void *fsan__py_pause(void)
+{
+    static void *(*save)(void);
+    if (py.state != PY_ACTIVE || !py.gil_check || !py.gil_check())
+        return NULL;
+    if (!save)
+        save = (void *(*)(void))dlsym(RTLD_DEFAULT, "PyEval_SaveThread");
+    return save ? save() : NULL;
+}
+
+void fsan__py_resume(void *tstate)
+{
+    static void (*restore)(void *);
+    if (!tstate)
+        return;
+    if (!restore)
+        restore = (void (*)(void *))dlsym(RTLD_DEFAULT, "PyEval_RestoreThread");
+    if (restore)
+        restore(tstate);
+}

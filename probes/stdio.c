@@ -300,3 +300,44 @@ FSAN_EXPORT int on_exit(void (*fn)(int, void *), void *arg)
 {
     return fsan__cleanup_on_exit(fn, arg, handler_registered((uintptr_t)fn));
 }
+
+/* ---- safe mode (safe.c) ------------------------------------------------------ */
+
+#define GLIBC_IO_USER_LOCK 0x8000 /* _flags: the caller locks (FSETLOCKING_BYCALLER) */
+
+/* Is the stream's lock held by a thread (this one included: a fork from a
+ * signal handler that interrupted a printf)?  glibc's lock is
+ * { int lock; int cnt; void *owner; }.  A stream whose caller does its own
+ * locking cannot be told, so it counts as held. */
+static int stream_busy(FILE *f)
+{
+    if (f->_flags & GLIBC_IO_USER_LOCK)
+        return 1;
+    const _Atomic int *lock = (const _Atomic int *)f->_lock;
+    return lock && atomic_load_explicit(lock, memory_order_acquire) != 0;
+}
+
+/* Safe mode, in the forking thread before the fork: every C stdio stream
+ * that holds unflushed output is flushed, unless a thread holds its lock,
+ * which is tried, never waited for.  found() hears of each such stream:
+ * its descriptor, the bytes it held, and whether they were flushed.  The
+ * list is walked without glibc's list lock (only a blocking lock exists),
+ * as the fork child's own walk does. */
+void fsan__stdio_safe_flush(void (*found)(int fd, uint64_t bytes, int flushed))
+{
+    if (!io_list_all)
+        return;
+    int n = 0;
+    for (FILE *f = *io_list_all; f && n < 4 * FSAN_MAX_STREAMS; f = f->_chain, n++) {
+        size_t pending = pending_bytes(f);
+        if (pending == 0)
+            continue;
+        if (stream_busy(f) || ftrylockfile(f) != 0) {
+            found(f->_fileno, pending, 0);
+            continue;
+        }
+        int rc = fflush_unlocked(f);
+        funlockfile(f);
+        found(f->_fileno, pending, rc == 0);
+    }
+}

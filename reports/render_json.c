@@ -18,7 +18,8 @@
  *   notices     [string, …]
  *   summary     {"error": n, "warning": n, "note": n}  (findings, not processes),
  *               and "incomplete_traces": n, processes whose traces could not
- *               be written whole (a full disk): then findings may be missing
+ *               be written whole (a full disk): then findings may be missing;
+ *               forksan lint adds "files": n examined and "unreadable_files": n
  *   findings[].baseline  "new" | "unchanged", or null without --baseline
  *   fixed       [{rule, severity, message, fingerprint}, …] baseline findings
  *               this run no longer has, or null without --baseline
@@ -224,6 +225,10 @@ static void write_summary(struct fsan_json *w, const struct fsan_report *r)
     fsan_json_member_int(w, "warning", (long long)count[FSAN_SEV_WARNING]);
     fsan_json_member_int(w, "note", (long long)count[FSAN_SEV_NOTE]);
     fsan_json_member_int(w, "incomplete_traces", (long long)r->incomplete);
+    if (r->lint) {
+        fsan_json_member_int(w, "files", (long long)r->files);
+        fsan_json_member_int(w, "unreadable_files", (long long)r->unreadable);
+    }
     fsan_json_end_object(w);
 }
 

@@ -11,7 +11,9 @@
  *                    shortDescription (title), fullDescription (explanation),
  *                    help {text, markdown} (explanation, both fixes, the
  *                    example), defaultConfiguration.level]}
- *     invocations   [{executionSuccessful, exitCode (the watched command's
+ *     invocations   [{executionSuccessful (false when a trace or, for
+ *                    forksan lint, a file could not be read whole),
+ *                    exitCode (the watched command's
  *                    status, when known), toolExecutionNotifications (the
  *                    report's notices), properties.command (its argv)}]
  *     originalUriBaseIds {"%SRCROOT%": file URI of the working directory}
@@ -26,7 +28,8 @@
  * DESIGN
  * A result's primary location is the place a person must edit, so it is
  * the innermost frame that has a source file in the location that tells
- * the story of the rule: the child's attempt for child-deadlock, else where
+ * the story of the rule: the child's attempt for child-deadlock, the
+ * unsafe call for unsafe-after-fork (forksan lint), else where
  * the lock was acquired, else the fork site, else the first location with
  * frames.  Viewers show relatedLocations as clickable secondary sites and
  * stacks as full call stacks, so every location appears in both: the first
@@ -202,6 +205,9 @@ static const struct fsan_location *primary_location(const struct fsan_finding *f
 
     if (f->rule && strcmp(f->rule, "child-deadlock") == 0)
         l = find_role(f, fsan_role_name(FSAN_ROLE_ATTEMPT));
+    /* forksan lint: the unsafe call in the child is what to edit. */
+    if (f->rule && strcmp(f->rule, "unsafe-after-fork") == 0)
+        l = find_role(f, fsan_role_name(FSAN_ROLE_USE));
     if (!l)
         l = find_role(f, fsan_role_name(FSAN_ROLE_ACQUIRED));
     if (!l)
@@ -562,7 +568,7 @@ static void write_invocation(struct sarif_ctx *c, const struct fsan_report *r)
     fsan_json_begin_array(w);
     fsan_json_begin_object(w);
     fsan_json_key(w, "executionSuccessful");
-    fsan_json_bool(w, r->incomplete == 0);
+    fsan_json_bool(w, r->incomplete == 0 && r->unreadable == 0);
     if (r->exit_status >= 0)
         fsan_json_member_int(w, "exitCode", r->exit_status);
     if (r->nnotices > 0) {

@@ -487,13 +487,16 @@ static void write_notices(FILE *out, const struct fsan_report *r, int forksan_pi
 static void write_summary(FILE *out, const struct fsan_report *r)
 {
     size_t count[FSAN_SEV_ERROR + 1] = {0};
-    size_t np = r->nprocesses;
+    /* forksan lint reports on files, the other commands on processes. */
+    size_t np = r->lint ? r->files : r->nprocesses;
+    const char *one = r->lint ? "file" : "process", *many = r->lint ? "files" : "processes";
 
     if (r->nfindings == 0) {
-        fprintf(out, "SUMMARY: forksan: no fork hazards found in %zu %s", np,
-                plural(np, "process", "processes"));
+        fprintf(out, "SUMMARY: forksan: no fork hazards found in %zu %s", np, plural(np, one, many));
         if (r->incomplete)
             fprintf(out, ", but %zu %s incomplete", r->incomplete, plural(r->incomplete, "trace is", "traces are"));
+        if (r->unreadable)
+            fprintf(out, ", but %zu %s not be read", r->unreadable, plural(r->unreadable, "file could", "files could"));
         fputc('\n', out);
         return;
     }
@@ -504,9 +507,11 @@ static void write_summary(FILE *out, const struct fsan_report *r)
             count[FSAN_SEV_ERROR], plural(count[FSAN_SEV_ERROR], "error", "errors"),
             count[FSAN_SEV_WARNING], plural(count[FSAN_SEV_WARNING], "warning", "warnings"),
             count[FSAN_SEV_NOTE], plural(count[FSAN_SEV_NOTE], "note", "notes"),
-            np, plural(np, "process", "processes"));
+            np, plural(np, one, many));
     if (r->incomplete)
         fprintf(out, ", %zu incomplete %s", r->incomplete, plural(r->incomplete, "trace", "traces"));
+    if (r->unreadable)
+        fprintf(out, ", %zu unreadable %s", r->unreadable, plural(r->unreadable, "file", "files"));
     fputc('\n', out);
 }
 

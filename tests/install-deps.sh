@@ -9,7 +9,7 @@
 #              nginx (make check runs it too, for the quick subset)
 # Run as root, or with sudo available; `apt-get update` comes first.
 set -e
-BUILD_PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev libcmocka-dev python3 libpython3.11-dev"
+BUILD_PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev libcmocka-dev python3 libpython3.11-dev libcapstone-dev"
 # Only the tests need these (SARIF schema validation, the HTML report in a
 # real browser, the libuv/libevent scenarios, a program on jemalloc, the
 # fuzz targets: clang with libFuzzer).

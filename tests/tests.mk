@@ -16,7 +16,7 @@ test_symbolize_LIBS := -ldw -lelf
 test_reports_SRCS   := reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c common/model.c
 test_sarif_SRCS     := reports/render_sarif.c reports/jsonw.c common/catalogue.c common/model.c
 test_rules_SRCS     := analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
-                       analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c \
+                       analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c analyzer/rules_remedy.c \
                        analyzer/traceset.c analyzer/tracefile.c analyzer/symbolize.c common/model.c
 # ... and the renderers, to see Python frames come out as such.
 test_rules_SRCS     += reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c
@@ -101,3 +101,11 @@ lockpath-check: all
 	python3 tests/perf/lockpath_instructions.py --build $(BUILD) || fail=1; \
 	exit $$fail
 check: lockpath-check
+
+# forksan lint on programs built by the test and on broken files
+# (tests/lint/run_lint.py): findings, clean controls, bad input, SARIF.
+.PHONY: lint-check
+lint-check: all
+	@echo "== lint: forksan lint on built programs and bad input"
+	@python3 tests/lint/run_lint.py --build $(BUILD)
+check: lint-check

@@ -1156,6 +1156,43 @@ def check_bad_hang_timeout(c):
     return None
 
 
+def check_bad_safe_quiesce_ms(c):
+    """safe_quiesce_ms not a number, or out of range: the error names the
+    option and the value, and the command does not run."""
+    for value in ("ten", "-1", "10001"):
+        proc = c.run(["run", "--mode", "safe", "--", "echo", "the-command-ran"],
+                     env_extra={"FORKSAN_OPTIONS": "safe_quiesce_ms=" + value})
+        if proc.returncode != USAGE:
+            return "safe_quiesce_ms=%s: exit %d, expected %d\n%s" % (value, proc.returncode, USAGE, show(proc))
+        if "safe_quiesce_ms" not in proc.stderr or ("'%s'" % value) not in proc.stderr:
+            return "safe_quiesce_ms=%s: the error does not name the option and the value\n%s" % (value, show(proc))
+        if "the-command-ran" in proc.stdout:
+            return "safe_quiesce_ms=%s: the command ran despite the bad option\n%s" % (value, show(proc))
+    return None
+
+
+def check_bad_mode(c):
+    proc = c.run(["run", "--mode", "careful", "--", "echo", "the-command-ran"])
+    if proc.returncode != USAGE or "careful" not in proc.stderr or "safe" not in proc.stderr:
+        return "--mode careful: expected a usage error naming the value and the modes\n%s" % show(proc)
+    return None
+
+
+def check_safe_mode_bare_preload(c):
+    """FORKSAN_OPTIONS=mode=safe with a bare LD_PRELOAD, no forksan run: the
+    child takes the mutex its parent's vanished thread held, and ends with 0
+    (observe mode: it is killed after 1.5 s, "child ended: -1")."""
+    env = {"LD_PRELOAD": os.path.join(c.build, "lib", "libforksan.so")}
+    program = c.program("safe_locks")
+    for mode, want in (("safe", "child ended: 0"), ("observe", "child ended: -1")):
+        env["FORKSAN_OPTIONS"] = "mode=%s:child_report=0" % mode
+        proc = subprocess.run([program, "mutex", "keep"], capture_output=True, text=True, timeout=TIMEOUT,
+                              cwd=c.work, env=dict(os.environ, **env))
+        if want not in proc.stdout:
+            return "mode=%s: expected %r\n%s" % (mode, want, show(proc))
+    return None
+
+
 def check_hang_text_report(c):
     """The watchdog says at once on stderr that a child hangs (a parent
     waiting for it could keep the run from ever ending), and the text
@@ -1209,6 +1246,9 @@ CHECKS = [
     ("report-native-frames", check_native_frames),
     ("run-bad-hang-timeout", check_bad_hang_timeout),
     ("run-hang-text-report", check_hang_text_report),
+    ("run-bad-safe_quiesce_ms", check_bad_safe_quiesce_ms),
+    ("run-bad-mode", check_bad_mode),
+    ("safe-mode-bare-preload", check_safe_mode_bare_preload),
 ]
 
 CHECKS += REPORT_POLISH_CHECKS

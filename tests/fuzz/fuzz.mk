@@ -25,7 +25,7 @@ FUZZ_CFLAGS := $(BASEFLAGS) -Icommon -Ianalyzer -Ireports -I$(BUILD)/gen -fsanit
 
 fuzz_trace_SRCS    := tests/fuzz/stub_symbolize.c analyzer/tracefile.c analyzer/traceset.c \
                       analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
-                      analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c \
+                      analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c analyzer/rules_remedy.c \
                       analyzer/suppress.c common/model.c common/catalogue.c
 fuzz_options_SRCS  := common/options.c
 fuzz_suppress_SRCS := analyzer/suppress.c common/model.c common/catalogue.c

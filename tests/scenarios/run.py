@@ -98,7 +98,8 @@ class Expect:
 class Scenario:
     def __init__(self, name, program, expect=(), clean=False, absent=(), args=(), forksan_args=(),
                  interpreter=None, exit_status=None, stdout_has=None, timeout=60, notice_has=None, same_as_bare=False,
-                 at_most=None, quiet=False, notes_ok=(), absent_notice=None):
+                 at_most=None, quiet=False, notes_ok=(), absent_notice=None, stdout_is=None):
+        self.stdout_is = stdout_is  # the program's whole output, exactly
         self.absent_notice = absent_notice  # no report notice may contain this
         # quiet: no finding at all, at any severity, but notes of the rules
         # in notes_ok (a control whose remaining note is a true fact).
@@ -186,6 +187,8 @@ def run_scenario(s, build, keep=None):
         problems.append("a notice contains %r (notices: %r)" % (s.absent_notice, data.get("notices")))
     if s.stdout_has is not None and s.stdout_has not in proc.stdout:
         problems.append("program output %r lacks %r" % (proc.stdout, s.stdout_has))
+    if s.stdout_is is not None and proc.stdout != s.stdout_is:
+        problems.append("program output %r, expected exactly %r" % (proc.stdout, s.stdout_is))
     if s.same_as_bare:
         problems += compare_with_bare(s, build, proc)
     # Under forksan run the runtime speaks into the trace directory: the

@@ -542,6 +542,79 @@ SCENARIOS = [
     for how in ("sleep", "grandchild", "shared-futex", "parent-pipe")
 ]
 
+# ---- safe mode (--mode safe): each remedy, with the program's own outcome --
+SAFE = ["--mode", "safe"]
+
+
+def safe_lock(kind, how, take_mark):
+    """safe_locks.c: another thread holds a lock at fork; quiesce (release)
+    or the child's re-initialisation (keep) lets the child take it."""
+    words = "waited" if how == "release" else "re-initialised"
+    expect = [Expect("remedied", "note", "acquired", "safe_locks.c", take_mark, message_has=words),
+              Expect("remedied", "note", "fork", "safe_locks.c", "fork", message_has=words)]
+    if how == "keep":
+        expect.append(Expect("remedied", "note", "attempt", "safe_locks.c", take_mark, message_has=words))
+    return Scenario("safe-c-%s-%s" % (kind, how), "safe_locks", args=[kind, how], forksan_args=SAFE,
+                    expect=expect, absent=["child-deadlock", "orphaned-lock"], stdout_is="child ended: 0\n")
+
+
+SCENARIOS += [
+    safe_lock(kind, how, mark)
+    for kind, mark in (("mutex", "take"), ("rwlock", "take_rw"), ("sem", "take_sem"))
+    for how in ("release", "keep")
+] + [
+    *both_pythons("safe-py-lock-quiesced", "py_lock_quiesce.py", args=["release"], forksan_args=SAFE,
+                  expect=[Expect("remedied", "note", "acquired", "py_lock_quiesce.py", "acquire", message_has="waited"),
+                          Expect("remedied", "note", "fork", "py_lock_quiesce.py", "fork")],
+                  absent=["child-deadlock"], stdout_is="child ended: 0\n"),
+    *both_pythons("safe-py-lock-reinit", "py_lock_quiesce.py", args=["keep"], forksan_args=SAFE,
+                  expect=[Expect("remedied", "note", "acquired", "py_lock_quiesce.py", "acquire",
+                                 message_has="re-initialised"),
+                          Expect("remedied", "note", "fork", "py_lock_quiesce.py", "fork")],
+                  absent=["child-deadlock", "orphaned-lock"], stdout_is="child ended: 0\n"),
+    Scenario("safe-c-recursive-mutex-held-by-forker", "mutex_forker_recursive", forksan_args=SAFE,
+             expect=[Expect("remedied", "note", "acquired", "mutex_forker_recursive.c", "acquire",
+                            message_has="owner"),
+                     Expect("remedied", "note", "fork", "mutex_forker_recursive.c", "fork")],
+             absent=["child-deadlock"], stdout_is="child ended: 0\n"),
+    # What cannot be remedied ends like strict mode, with the report.
+    Scenario("safe-c-normal-mutex-held-by-forker-ends", "mutex_forker_normal", forksan_args=SAFE,
+             expect=[Expect("child-deadlock", "error", "attempt", "mutex_forker_normal.c", "attempt")],
+             absent=["remedied"], stdout_is="child ended: 66\n"),
+    # The 16 bytes appear once: flushed before the fork.
+    Scenario("safe-c-stdio-flushed-before-fork", "stdio_bytes", forksan_args=SAFE,
+             expect=[Expect("remedied", "note", message_has="flushed 16")],
+             absent=["stdio-duplicate"], stdout_is="line one\npartial"),
+    # The child adds a descriptor to its copy: the parent's loop never sees it.
+    Scenario("safe-c-epoll-child-ctl", "loop_epoll_child_ctl", forksan_args=SAFE,
+             expect=[Expect("remedied", "note", "use", "loop_epoll_child_ctl.c", "use", message_has="own epoll"),
+                     Expect("remedied", "note", "created", "loop_epoll_child_ctl.c", "created")],
+             absent=["shared-loop"], stdout_has="parent saw child's fd: no"),
+    Scenario("safe-c-libuv-without-loop-fork", "loop_uv_fork", forksan_args=SAFE,
+             expect=[Expect("remedied", "note", message_has="own epoll")], absent=["shared-loop"],
+             stdout_has="child ended: 0"),
+    Scenario("safe-c-libuv-loop-fork-nothing-twice", "loop_uv_fork", args=["reinit"], forksan_args=SAFE,
+             absent=["remedied", "shared-loop"], stdout_has="child ended: 0"),
+    Scenario("safe-c-libevent-without-reinit", "loop_event_fork", forksan_args=SAFE,
+             expect=[Expect("remedied", "note", message_has="own epoll")], absent=["shared-loop"],
+             stdout_has="child ended: 0"),
+    Scenario("safe-c-libevent-reinit-nothing-twice", "loop_event_fork", args=["reinit"], forksan_args=SAFE,
+             absent=["remedied", "shared-loop"], stdout_has="child ended: 0"),
+    # Two threads deadlocked on each other's lock while a third forks: the
+    # fork returns after the budget (50 ms), the child takes both locks.
+    Scenario("safe-c-crossed-locks-fork-completes", "safe_cross", forksan_args=SAFE,
+             expect=[Expect("remedied", "note", "attempt", "safe_cross.c", "attempt", message_has="re-initialised")],
+             absent=["child-deadlock"], stdout_is="fork took under 100 ms\nchild ended: 0\n"),
+] + [
+    # Every clean control: the same output and exit status as a bare run,
+    # and no remedy (there is nothing to remedy).
+    Scenario("safe-" + s.name, s.program, args=s.args, interpreter=s.interpreter, forksan_args=SAFE,
+             clean=s.clean, quiet=s.quiet, notes_ok=s.notes_ok, absent=s.absent + ["remedied"],
+             stdout_has=s.stdout_has, same_as_bare=True, timeout=s.timeout)
+    for s in list(SCENARIOS)
+    if s.same_as_bare and (s.clean or s.quiet) and not s.forksan_args and not s.expect
+]
+
 # Scenarios that fail today because of a bug in the tool (not in the test),
 # left out of the table above so `make scenarios` stays meaningful.  Run one
 # by name: python3 tests/scenarios/run.py --build build NAME.  Move it into

@@ -65,7 +65,13 @@ static void test_options_bad_value_is_fatal(void **state)
     char err[256];
     assert_int_equal(parse(&o, "mode=loud", err), -EINVAL);
     assert_non_null(strstr(err, "invalid value 'loud' for 'mode'"));
-    assert_non_null(strstr(err, "observe or strict"));
+    assert_non_null(strstr(err, "observe, strict or safe"));
+    assert_int_equal(parse(&o, "mode=safe", err), 0);
+    assert_int_equal(o.mode, FSAN_MODE_SAFE);
+    assert_int_equal(parse(&o, "safe_quiesce_ms=ten", err), -EINVAL);
+    assert_non_null(strstr(err, "invalid value 'ten' for 'safe_quiesce_ms'"));
+    assert_int_equal(parse(&o, "safe_quiesce_ms=10001", err), -EINVAL);
+    assert_non_null(strstr(err, "0 to 10000"));
     assert_int_equal(parse(&o, "exitcode=300", err), -EINVAL);
     assert_non_null(strstr(err, "0 to 255"));
     assert_int_equal(parse(&o, "exitcode=12x", err), -EINVAL);
