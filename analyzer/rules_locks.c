@@ -53,6 +53,21 @@ static int child_cleared(const struct fsan_trace *t, uint64_t addr)
     return 0;
 }
 
+/* Safe mode took care of this lock (quiesced it before the fork, gave it
+ * to the child's thread, or re-initialised it when the child took it):
+ * the remedied note says what was done and what risk remains, and a
+ * held-lock finding would say a hang that no longer happens. */
+static int child_remedied(const struct fsan_trace *t, uint64_t addr)
+{
+    for (size_t i = 0; i < t->nremedies; i++) {
+        const struct fsan_rec_remedy *r = &t->remedies[i];
+        if (r->object == addr && (r->kind == FSAN_REMEDY_QUIESCE || r->kind == FSAN_REMEDY_ADOPT ||
+                                  r->kind == FSAN_REMEDY_REINIT))
+            return 1;
+    }
+    return 0;
+}
+
 static int child_deadlocked_on(const struct fsan_trace *t, uint64_t addr)
 {
     for (size_t i = 0; i < t->ndeadlocks; i++)
@@ -145,7 +160,7 @@ static void rule_held(struct fsan_builder *c, const struct fsan_trace_set *set, 
                       const struct fsan_rec_held *h, struct left_locks *left)
 {
     if ((h->kind & FSAN_KIND_PSHARED) || (h->flags & (FSAN_HELD_SELF_WAIT | FSAN_HELD_FORK_CALL | FSAN_HELD_AVAILABLE)) ||
-        runtime_abandons(t, h->lock_addr) || child_cleared(t, h->lock_addr) ||
+        runtime_abandons(t, h->lock_addr) || child_cleared(t, h->lock_addr) || child_remedied(t, h->lock_addr) ||
         child_deadlocked_on(t, h->lock_addr) || child_execed(set, t))
         return;
     const struct fsan_rec_thread *holder = thread_by_tid(t, h->holder_tid);
