@@ -242,11 +242,56 @@ void fsan__safe_parent(void)
 
 /* ---- in the child ------------------------------------------------------------ */
 
+/* AS-safe: without a trace directory (a bare LD_PRELOAD) no report will
+ * say what safe mode did, so the child says it in one line, as it does a
+ * deadlock it sees coming: nothing is remedied silently. */
+static void say_remedy(const struct fsan_rec_remedy *r)
+{
+    if (fsan__proc.opts.trace_dir[0] || !fsan__proc.opts.child_report)
+        return;
+    char msg[256];
+    struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
+    fsan__sb_str(&sb, "remedied (safe mode): ");
+    switch (r->kind) {
+    case FSAN_REMEDY_FLUSH:
+        fsan__sb_str(&sb, "flushed the output buffered for descriptor ");
+        fsan__sb_dec(&sb, (int64_t)r->object);
+        fsan__sb_str(&sb, " before the fork, so it is written once");
+        break;
+    case FSAN_REMEDY_QUIESCE:
+        fsan__sb_str(&sb, "waited for another thread to release lock ");
+        fsan__sb_hex(&sb, r->object);
+        fsan__sb_str(&sb, " before the fork");
+        break;
+    case FSAN_REMEDY_REINIT:
+        fsan__sb_str(&sb, "re-initialised lock ");
+        fsan__sb_hex(&sb, r->object);
+        fsan__sb_str(&sb, ", held at fork by a thread the child does not have; the data it protected may be inconsistent");
+        break;
+    case FSAN_REMEDY_ADOPT:
+        fsan__sb_str(&sb, "lock ");
+        fsan__sb_hex(&sb, r->object);
+        fsan__sb_str(&sb, ", held by the forking thread, now belongs to the child's thread");
+        break;
+    case FSAN_REMEDY_EPOLL:
+        fsan__sb_str(&sb, "the child got its own copy of the epoll instance on descriptor ");
+        fsan__sb_dec(&sb, (int64_t)r->object);
+        break;
+    default:
+        fsan__sb_str(&sb, "a hazard could not be remedied");
+        break;
+    }
+    fsan__sb_str(&sb, " (set FORKSAN_OPTIONS=trace_dir=DIR, or use forksan run, for where)");
+    msg[sb.len] = '\0';
+    fsan__log("NOTE", msg);
+}
+
 /* AS-safe: one REMEDY record, with the sites it names, written at once (a
  * child is often ended by a signal). */
 void fsan__safe_record(const struct fsan_rec_remedy *r, uint32_t acquire_pysite)
 {
     int saved = errno;
+    say_remedy(r);
     fsan__trace_mark_needed();
     fsan__child_note_finding();
     fsan__site_write(r->site);

@@ -1190,6 +1190,14 @@ def check_safe_mode_bare_preload(c):
                               cwd=c.work, env=dict(os.environ, **env))
         if want not in proc.stdout:
             return "mode=%s: expected %r\n%s" % (mode, want, show(proc))
+    # With child reports on and no trace directory, no report will tell
+    # what was done: the child says it in one line.
+    env["FORKSAN_OPTIONS"] = "mode=safe"
+    proc = subprocess.run([program, "mutex", "keep"], capture_output=True, text=True, timeout=TIMEOUT,
+                          cwd=c.work, env=dict(os.environ, **env))
+    if not re.search(r"^==\d+==NOTE: forksan: remedied \(safe mode\): re-initialised lock 0x[0-9a-f]+, held at fork",
+                     proc.stderr, re.M):
+        return "no one-line remedied note on stderr without a trace directory\n%s" % show(proc)
     return None
 
 
