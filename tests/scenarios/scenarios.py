@@ -299,6 +299,10 @@ SCENARIOS = [
                      Expect("shared-loop", "error", "use", "loop_uv_fork.c", "use"),
                      Expect("shared-loop", "error", "created", "loop_uv_fork.c", "created")],
              absent=["stranded-loop"], stdout_has="child ended: 0"),
+    # ... and what that costs the parent: its own event is lost.
+    Scenario("c-loop-uv-child-drops-parent-registration", "loop_uv_parent_events",
+             expect=[Expect("shared-loop", "error", "use", "loop_uv_parent_events.c", "use")],
+             stdout_has="parent saw its event: no\n"),
     Scenario("c-clean-loop-uv-loop-fork", "loop_uv_fork", args=["reinit"], clean=True,
              absent=["shared-loop", "stranded-loop", "threads-at-fork"], stdout_has="child ended: 0",
              same_as_bare=True),
@@ -593,6 +597,12 @@ SCENARIOS += [
     Scenario("safe-c-libuv-without-loop-fork", "loop_uv_fork", forksan_args=SAFE,
              expect=[Expect("remedied", "note", message_has="own epoll")], absent=["shared-loop"],
              stdout_has="child ended: 0"),
+    # The harm itself: the child's libuv drops the parent's registration
+    # from the shared instance; safe mode's copy keeps the parent's loop
+    # whole.
+    Scenario("safe-c-libuv-parent-keeps-its-events", "loop_uv_parent_events", forksan_args=SAFE,
+             expect=[Expect("remedied", "note", "use", "loop_uv_parent_events.c", "use", message_has="epoll")],
+             absent=["shared-loop"], stdout_has="parent saw its event: yes\n"),
     Scenario("safe-c-libuv-loop-fork-nothing-twice", "loop_uv_fork", args=["reinit"], forksan_args=SAFE,
              absent=["remedied", "shared-loop"], stdout_has="child ended: 0"),
     Scenario("safe-c-libevent-without-reinit", "loop_event_fork", forksan_args=SAFE,
