@@ -708,7 +708,8 @@ void fsan__child_pyref(uint32_t what, uint32_t pysite, uint64_t key)
  * make right. */
 int fsan__child_safe_reinit(uintptr_t addr, uint16_t type, uint32_t kind, pid_t owner_hint, uint32_t attempt_site)
 {
-    if (!fsan__proc.in_child || !fsan__proc.safe_fork || (kind & (FSAN_KIND_PSHARED | FSAN_KIND_ROBUST)))
+    if (!fsan__proc.in_child || !fsan__proc.safe_fork || fsan__safe_in_handler ||
+        (kind & (FSAN_KIND_PSHARED | FSAN_KIND_ROBUST)))
         return 0;
     int saved = errno;
     struct fsan_rec_deadlock d;

@@ -184,7 +184,8 @@ FSAN_EXPORT pid_t _Fork(void)
     before_fork(self, RET_ADDR);
     fsan__proc.fork_site = tls_fork_site; /* _Fork runs no handlers */
     fsan__proc.fork_pysite = tls_fork_pysite;
-    safe_fork_wanted();
+    if (safe_fork_wanted()) /* _Fork is async-signal-safe: often called in a handler */
+        fsan__safe_in_handler = fsan__in_signal_handler();
     pid_t parent_tid = self ? self->tid : 0;
     if (errno != saved)
         errno = saved;

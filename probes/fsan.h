@@ -192,6 +192,7 @@ extern struct fsan__site fsan__sites[FSAN_MAX_SITES];
 extern _Atomic uint32_t fsan__site_overflow;
 extern _Atomic int fsan__unwinding; /* threads inside the unwinder right now */
 uint32_t fsan__site_intern(uintptr_t return_address, uintptr_t object); /* slow path */
+int fsan__in_signal_handler(void); /* AS-safe; x86_64 only, 0 elsewhere */
 
 static inline uint32_t fsan__site_hash(uintptr_t key)
 {
@@ -515,6 +516,9 @@ extern FSAN_TLS int fsan__safe_once;
 /* Forking thread, parent, before the fork (the runtime's prepare handler):
  * flush stdio, quiesce other threads' locks. */
 void fsan__safe_prepare(const struct fsan__thread *self);
+/* Set by fsan__safe_prepare when the fork is made in a signal handler:
+ * the child remedies nothing (a note says why). */
+extern int fsan__safe_in_handler;
 void fsan__safe_parent(void);   /* the parent's handler: release what was quiesced */
 /* AS-safe, child, after the snapshot: release what was quiesced, record
  * the pre-fork remedies.  parent_tid: the forking thread's tid in the parent. */

@@ -343,7 +343,7 @@ FSAN_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
         return REAL(epoll_ctl)(epfd, op, fd, event);
     if (FSAN_UNLIKELY(fsan__proc.in_child)) {
         struct loop *l = inherited_loop(epfd);
-        if (l && !(fsan__proc.safe_fork && remedy_loop(l, RET_ADDR)))
+        if (l && !(fsan__proc.safe_fork && !fsan__safe_in_handler && remedy_loop(l, RET_ADDR)))
             record_use(l, FSAN_LOOPUSE_CTL, fd, RET_ADDR);
     }
     int rc = REAL(epoll_ctl)(epfd, op, fd, event);
@@ -362,7 +362,7 @@ static void note_wait(int epfd, uintptr_t ret)
     if (!l)
         return;
     if (FSAN_UNLIKELY(fsan__proc.in_child) && l->inherited && !l->recreated && !l->remedied &&
-        !(fsan__proc.safe_fork && remedy_loop(l, ret)))
+        !(fsan__proc.safe_fork && !fsan__safe_in_handler && remedy_loop(l, ret)))
         record_use(l, FSAN_LOOPUSE_WAIT, -1, ret);
     struct fsan__thread *self = fsan__self_peek();
     pid_t tid = self ? self->tid : 0;

@@ -51,6 +51,7 @@ struct taken_lock {
 
 /* What the prepare handler did, read by the child (and by the parent's
  * handler, for the releases).  Written before the fork only. */
+int fsan__safe_in_handler; /* this fork was made in a signal handler: no remedy */
 static struct taken_lock taken[SAFE_MAX_TAKEN];
 static uint32_t ntaken;
 static struct {
@@ -229,6 +230,12 @@ void fsan__safe_prepare(const struct fsan__thread *self)
 {
     ntaken = nflushed = unmapped = 0;
     busy_fd = -1;
+    /* A handler may have stopped the program anywhere, holding a stream
+     * or a lock: flushing or waiting there is not safe.  The child is
+     * told why nothing was done, and does nothing either. */
+    fsan__safe_in_handler = fsan__in_signal_handler();
+    if (fsan__safe_in_handler)
+        return;
     fsan__stdio_safe_flush(stream_found);
     quiesce(self);
 }
@@ -361,6 +368,10 @@ static void record_skipped(uint32_t reason, uint64_t object, uint64_t amount)
 void fsan__safe_child(pid_t parent_tid)
 {
     pid_t me = (pid_t)fsan__sys_gettid();
+    if (fsan__safe_in_handler) {
+        record_skipped(FSAN_RMR_SIGNAL_HANDLER, 0, 0);
+        return;
+    }
     for (uint32_t i = 0; i < ntaken; i++) {
         adopt_owner(taken[i].addr, taken[i].type, parent_tid, me);
         release(&taken[i]);
@@ -388,7 +399,7 @@ void fsan__safe_child(pid_t parent_tid)
  * re-initialised has no owner any more and is left alone. */
 void fsan__safe_adopt(struct fsan__thread *forker, pid_t parent_tid)
 {
-    if (forker)
+    if (forker && !fsan__safe_in_handler)
         adopt_forker_locks(forker, parent_tid, (pid_t)fsan__sys_gettid());
 }
 

@@ -111,6 +111,26 @@ static int walk(void **out, int max)
     return w.n;
 }
 
+/* AS-safe: is the calling thread running a signal handler?  The kernel
+ * makes a handler return into its sa_restorer, glibc's __restore_rt,
+ * whose code on x86_64 is "mov $15,%rax; syscall" (rt_sigreturn): one of
+ * the frames of this call returns there.  0 where it cannot tell. */
+int fsan__in_signal_handler(void)
+{
+#if defined(__x86_64__)
+    static const unsigned char rt_sigreturn[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+    void *frames[FSAN_MAX_FRAMES];
+    int n = walk(frames, FSAN_MAX_FRAMES);
+    for (int i = 0; i < n; i++) {
+        uintptr_t ip = (uintptr_t)frames[i];
+        if (in_executable_mapping(ip) && in_executable_mapping(ip + sizeof rt_sigreturn - 1) &&
+            memcmp((const void *)ip, rt_sigreturn, sizeof rt_sigreturn) == 0)
+            return 1;
+    }
+#endif
+    return 0;
+}
+
 static void capture(struct fsan__site *s, uintptr_t return_address)
 {
     void *raw[FSAN_MAX_FRAMES + 8];

@@ -588,6 +588,12 @@ SCENARIOS += [
     Scenario("safe-c-normal-mutex-held-by-forker-ends", "mutex_forker_normal", forksan_args=SAFE,
              expect=[Expect("child-deadlock", "error", "attempt", "mutex_forker_normal.c", "attempt")],
              absent=["remedied"], stdout_is="child ended: 66\n"),
+    # A fork in a signal handler: nothing remedied (a note says why), and
+    # the child still ends instead of hanging.
+    Scenario("safe-c-fork-in-signal-handler-no-remedy", "safe_fork_in_handler", forksan_args=SAFE,
+             expect=[Expect("child-deadlock", "error", "attempt", "safe_fork_in_handler.c", "attempt"),
+                     Expect("remedied", "note", message_has="signal handler")],
+             stdout_is="child ended: 66\n"),
     # The 16 bytes appear once: flushed before the fork.
     Scenario("safe-c-stdio-flushed-before-fork", "stdio_bytes", forksan_args=SAFE,
              expect=[Expect("remedied", "note", message_has="flushed 16")],
