@@ -32,6 +32,7 @@ static const char *skip_words(uint32_t reason)
     case FSAN_RMR_STREAM_BUSY: return "a stdio stream with unflushed output was locked by a thread at the fork, so it was not flushed (its bytes may be written twice)";
     case FSAN_RMR_EPOLL_FULL: return "the epoll instance had more registrations than the runtime tracks, so the child still shares the parent's";
     case FSAN_RMR_EPOLL_FAILED: return "the child's own copy of the epoll instance could not be made, so the child still shares the parent's";
+    case FSAN_RMR_DESTROYED: return "a semaphore another thread held was destroyed while safe mode waited for it before the fork, so it was left alone";
     case FSAN_RMR_SIGNAL_HANDLER: return "the fork was made in a signal handler, where the program may have been stopped holding any lock or buffer: safe mode remedied nothing for this child (it still ends rather than hang on a lock it cannot get)";
     default: return "no reason recorded";
     }

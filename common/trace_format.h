@@ -482,7 +482,8 @@ enum fsan_remedy_reason {
     FSAN_RMR_EPOLL_FULL = 4,  /* more registrations than the runtime tracks per instance */
     FSAN_RMR_EPOLL_FAILED = 5,/* the copy could not be made (amount = errno) */
     FSAN_RMR_SIGNAL_HANDLER = 6, /* the fork was made in a signal handler: nothing was remedied */
-    FSAN_RMR_MAX = 6,
+    FSAN_RMR_DESTROYED = 7,   /* a semaphore was destroyed while the quiesce waited for it (amount = how many) */
+    FSAN_RMR_MAX = 7,
 };
 struct fsan_rec_remedy {
     uint64_t object;      /* the lock's address, the epoll fd, the stream's fd */

@@ -600,7 +600,18 @@ static int child_single_threaded(void)
  *    fork (a semaphore used as a lock, like every CPython lock) and the
  *    child has no other thread that could post it.  A read-held rwlock
  *    records no owner either: the snapshot must say who held it. */
-static int child_verdict(const struct snap_lock *l, uint16_t type, pid_t owner, struct fsan_rec_deadlock *d)
+/* The owner a mutex or rwlock names right now (0 for a semaphore). */
+static pid_t owner_now(uintptr_t addr, uint16_t type)
+{
+    if (type == FSAN_LOCK_MUTEX)
+        return fsan__mutex_owner((const pthread_mutex_t *)addr);
+    if (type == FSAN_LOCK_RWLOCK)
+        return fsan__rwlock_writer((const pthread_rwlock_t *)addr);
+    return 0;
+}
+
+static int child_verdict(uintptr_t addr, const struct snap_lock *l, uint16_t type, pid_t owner,
+                         struct fsan_rec_deadlock *d)
 {
     if (owner != 0 && thread_lives_here(owner))
         return 0;
@@ -615,7 +626,12 @@ static int child_verdict(const struct snap_lock *l, uint16_t type, pid_t owner, 
     if (type == FSAN_LOCK_SEM || owner == 0)
         return 0;
     /* Not in the snapshot (taken before the runtime saw it, or a hold a
-     * few instructions old): the lock itself names its owner. */
+     * few instructions old): the lock itself names its owner.  The owner
+     * was read before its thread was looked for, so a thread of the child
+     * that released the lock and ended in between looks gone: only a lock
+     * that still names it now is abandoned. */
+    if (owner_now(addr, type) != owner || thread_lives_here(owner))
+        return 0;
     const struct snap_thread *st = snap_thread_by_tid(owner);
     if (owner == snap_forker_tid || (st && (st->flags & FSAN_THREAD_FORKER)))
         d->form = FSAN_DL_FORKER_REACQUIRE;
@@ -667,7 +683,7 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
     d.tid = (uint32_t)fsan__sys_gettid();
     d.attempt_site = attempt_site;
     const struct snap_lock *l = snap_find(addr);
-    if (!child_verdict(l, type, owner_hint, &d)) {
+    if (!child_verdict(addr, l, type, owner_hint, &d)) {
         errno = saved;
         return 0;
     }
@@ -715,7 +731,7 @@ int fsan__child_safe_reinit(uintptr_t addr, uint16_t type, uint32_t kind, pid_t 
     struct fsan_rec_deadlock d;
     memset(&d, 0, sizeof d);
     struct snap_lock *l = snap_find(addr);
-    if (!child_verdict(l, type, owner_hint, &d) || d.form == FSAN_DL_FORKER_REACQUIRE) {
+    if (!child_verdict(addr, l, type, owner_hint, &d) || d.form == FSAN_DL_FORKER_REACQUIRE) {
         errno = saved;
         return 0;
     }

@@ -519,6 +519,9 @@ void fsan__safe_prepare(const struct fsan__thread *self);
 /* Set by fsan__safe_prepare when the fork is made in a signal handler:
  * the child remedies nothing (a note says why). */
 extern int fsan__safe_in_handler;
+/* The last semaphore destroyed while still held (its value 0): safe
+ * mode's quiesce tells it from one released and then destroyed. */
+extern _Atomic uintptr_t fsan__sem_destroyed_held;
 void fsan__safe_parent(void);   /* the parent's handler: release what was quiesced */
 /* AS-safe, child, after the snapshot: release what was quiesced, record
  * the pre-fork remedies.  parent_tid: the forking thread's tid in the parent. */

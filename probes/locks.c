@@ -677,6 +677,9 @@ FSAN_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value)
 
 FSAN_EXPORT int sem_destroy(sem_t *s)
 {
+    int value;
+    if (sem_getvalue(s, &value) == 0 && value == 0)
+        atomic_store_explicit(&fsan__sem_destroyed_held, (uintptr_t)s, memory_order_relaxed);
     int rc = REAL(sem_destroy)(s);
     if (rc == 0)
         fsan__sem_gone(s);

@@ -22,7 +22,8 @@
  * The quiesce runs with the parent's other threads still going, so it
  * reads their held-lock stacks as the snapshot does (published entries
  * only) and checks a lock's memory is still mapped (a fault-proof read)
- * before each try; a semaphore destroyed meanwhile is left alone.  A
+ * before each try; a semaphore destroyed meanwhile is left alone (a note
+ * says so when it was destroyed while still held).  A
  * Python thread needs the GIL to reach its release, and os.fork() holds
  * the GIL, so the wait lets it go (python.c).  Nothing here runs in the
  * parent after the fork but the releases; everything the child runs is
@@ -52,6 +53,7 @@ struct taken_lock {
 /* What the prepare handler did, read by the child (and by the parent's
  * handler, for the releases).  Written before the fork only. */
 int fsan__safe_in_handler; /* this fork was made in a signal handler: no remedy */
+_Atomic uintptr_t fsan__sem_destroyed_held;
 static struct taken_lock taken[SAFE_MAX_TAKEN];
 static uint32_t ntaken;
 static struct {
@@ -63,6 +65,8 @@ static int busy_fd = -1;       /* a stream left unflushed: it was locked */
 static uint64_t busy_bytes;
 static uint32_t unmapped;      /* locks whose memory was gone */
 static uintptr_t unmapped_addr;
+static uint32_t destroyed;     /* semaphores destroyed while waited for */
+static uintptr_t destroyed_addr;
 
 FSAN_TLS int fsan__safe_once;
 
@@ -116,8 +120,16 @@ static int try_take(const struct taken_lock *c)
     case FSAN_LOCK_RWLOCK:
         return REAL(pthread_rwlock_trywrlock)((pthread_rwlock_t *)c->addr) == 0;
     default:
-        if (!fsan__sem_known((const void *)c->addr))
-            return -1; /* destroyed meanwhile */
+        if (!fsan__sem_known((const void *)c->addr)) { /* destroyed meanwhile */
+            /* Released, then destroyed (CPython frees a finished thread's
+             * lock so): nothing was left behind.  Destroyed while still
+             * held: the note says why it was not quiesced. */
+            if (atomic_load_explicit(&fsan__sem_destroyed_held, memory_order_relaxed) == c->addr) {
+                destroyed++;
+                destroyed_addr = c->addr;
+            }
+            return -1;
+        }
         return REAL(sem_trywait)((sem_t *)c->addr) == 0;
     }
 }
@@ -228,7 +240,7 @@ static void quiesce(const struct fsan__thread *self)
 /* See fsan.h. */
 void fsan__safe_prepare(const struct fsan__thread *self)
 {
-    ntaken = nflushed = unmapped = 0;
+    ntaken = nflushed = unmapped = destroyed = 0;
     busy_fd = -1;
     /* A handler may have stopped the program anywhere, holding a stream
      * or a lock: flushing or waiting there is not safe.  The child is
@@ -392,6 +404,8 @@ void fsan__safe_child(pid_t parent_tid)
         record_skipped(FSAN_RMR_STREAM_BUSY, (uint64_t)(int64_t)busy_fd, busy_bytes);
     if (unmapped)
         record_skipped(FSAN_RMR_UNMAPPED, unmapped_addr, unmapped);
+    if (destroyed)
+        record_skipped(FSAN_RMR_DESTROYED, destroyed_addr, destroyed);
 }
 
 /* AS-safe: fork() returned in the child of a safe fork, after every

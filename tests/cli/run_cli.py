@@ -1201,6 +1201,26 @@ def check_safe_mode_bare_preload(c):
     return None
 
 
+def check_safe_mode_semaphore_destroyed(c):
+    """Safe mode waits (quiesce, 3 s budget) for a semaphore another thread
+    holds; that thread destroys it 20 ms later instead of posting it.  The
+    fork goes on, the semaphore is left alone, and the report has a
+    remedied note saying it was destroyed."""
+    tdir = os.path.join(c.work, "sem-destroyed")
+    os.mkdir(tdir, 0o700)
+    env = {"LD_PRELOAD": os.path.join(c.build, "lib", "libforksan.so"),
+           "FORKSAN_OPTIONS": "mode=safe:safe_quiesce_ms=3000:child_report=0:trace_dir=" + tdir}
+    proc = subprocess.run([c.program("safe_sem_destroyed")], capture_output=True, text=True, timeout=TIMEOUT,
+                          cwd=c.work, env=dict(os.environ, **env))
+    if "child ended: 0" not in proc.stdout:
+        return "the child did not end on its own\n%s" % show(proc)
+    _, rep = load_json_report(c, tdir)
+    notes = [f["message"] for f in rep["findings"] if f["rule"] == "remedied"]
+    if not any("destroyed while safe mode waited" in m for m in notes):
+        return "no remedied note says the semaphore was destroyed: %r" % notes
+    return None
+
+
 def check_hang_text_report(c):
     """The watchdog says at once on stderr that a child hangs (a parent
     waiting for it could keep the run from ever ending), and the text
@@ -1257,6 +1277,7 @@ CHECKS = [
     ("run-bad-safe_quiesce_ms", check_bad_safe_quiesce_ms),
     ("run-bad-mode", check_bad_mode),
     ("safe-mode-bare-preload", check_safe_mode_bare_preload),
+    ("safe-mode-semaphore-destroyed", check_safe_mode_semaphore_destroyed),
 ]
 
 CHECKS += REPORT_POLISH_CHECKS
