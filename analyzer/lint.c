@@ -522,6 +522,11 @@ int fsan_cmd_lint(struct fsan_cli *cli, char **paths, int npaths)
 {
     if (!cli->supp && fsan_load_filters(cli) != 0)
         return FSAN_EXIT_USAGE;
+    char err[512];
+    if (fsan_lint_disassembler(err, sizeof err) < 0) {
+        fprintf(stderr, "forksan: lint: %s\n", err);
+        return 1;
+    }
     elf_version(EV_CURRENT);
     struct lint_run run = {.cli = cli};
     run.report.tool_version = FORKSAN_VERSION;

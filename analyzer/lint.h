@@ -159,5 +159,8 @@ struct fsan_lint_unsafe {
  * not async-signal-safe reachable in the child before exec or _exit.
  * *out is a malloc'd array of *n entries.  0, or -ENOMEM. */
 int fsan_lint_fork_sites(const struct fsan_lint_elf *e, struct fsan_lint_unsafe **out, size_t *n);
+/* Loads the disassembler (Capstone) if not done yet: 0, or -1 with err
+ * saying what is missing and how to install it. */
+int fsan_lint_disassembler(char *err, size_t errlen);
 
 #endif

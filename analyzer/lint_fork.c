@@ -38,11 +38,65 @@
  * text only, and elfutils' disassembler has no operand details.
  */
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lint.h"
+
+/* Capstone is loaded by the first lint, not linked into the command: its
+ * ~80,000 relocations cost every `forksan run` and `forksan report` more
+ * than a millisecond at start-up for a library only lint uses.  The
+ * functions are called through this table, under their own names. */
+static struct {
+    cs_err (*open)(cs_arch, cs_mode, csh *);
+    cs_err (*option)(csh, cs_opt_type, size_t);
+    bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+    cs_insn *(*malloc)(csh);
+    void (*free)(cs_insn *, size_t);
+    cs_err (*close)(csh *);
+    cs_err (*regs_access)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *);
+} capstone;
+
+int fsan_lint_disassembler(char *err, size_t errlen)
+{
+    if (capstone.open)
+        return 0;
+    void *lib = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        lib = dlopen("libcapstone.so", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(err, errlen, "cannot load the Capstone disassembler (Debian: apt-get install libcapstone4): %s",
+                 dlerror());
+        return -1;
+    }
+#define CAPSTONE_FN(field, name) *(void **)&capstone.field = dlsym(lib, name)
+    CAPSTONE_FN(option, "cs_option");
+    CAPSTONE_FN(disasm_iter, "cs_disasm_iter");
+    CAPSTONE_FN(malloc, "cs_malloc");
+    CAPSTONE_FN(free, "cs_free");
+    CAPSTONE_FN(close, "cs_close");
+    CAPSTONE_FN(regs_access, "cs_regs_access");
+    CAPSTONE_FN(open, "cs_open");
+#undef CAPSTONE_FN
+    if (!capstone.open || !capstone.option || !capstone.disasm_iter || !capstone.malloc || !capstone.free ||
+        !capstone.close || !capstone.regs_access) {
+        snprintf(err, errlen, "the Capstone library found lacks a function forksan lint needs (version 4 or later is)");
+        capstone.open = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+#define cs_open capstone.open
+#define cs_option capstone.option
+#define cs_disasm_iter capstone.disasm_iter
+#define cs_malloc capstone.malloc
+#define cs_free capstone.free
+#define cs_close capstone.close
+#define cs_regs_access capstone.regs_access
 
 /* ---- what calls mean (lintcalls.def) -------------------------------------- */
 
