@@ -95,6 +95,9 @@ const struct fsan_lint_sym *fsan_lint_elf_symbol(const struct fsan_lint_elf *e, 
 const struct fsan_lint_code *fsan_lint_elf_code_at(const struct fsan_lint_elf *e, uint64_t addr);
 /* The next function start after addr (UINT64_MAX when none). */
 uint64_t fsan_lint_elf_next_function(const struct fsan_lint_elf *e, uint64_t addr);
+/* The start of the function that contains addr: the last start at or
+ * below it (0 when none). */
+uint64_t fsan_lint_elf_function_start(const struct fsan_lint_elf *e, uint64_t addr);
 /* 1 when addr is the start of a function. */
 int fsan_lint_elf_is_function_start(const struct fsan_lint_elf *e, uint64_t addr);
 

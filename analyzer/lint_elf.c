@@ -505,7 +505,8 @@ const struct fsan_lint_code *fsan_lint_elf_code_at(const struct fsan_lint_elf *e
     return NULL;
 }
 
-uint64_t fsan_lint_elf_next_function(const struct fsan_lint_elf *e, uint64_t addr)
+/* How many function starts are at or below addr. */
+static size_t starts_at_or_below(const struct fsan_lint_elf *e, uint64_t addr)
 {
     size_t lo = 0, hi = e->nfunc_starts;
     while (lo < hi) {
@@ -515,7 +516,19 @@ uint64_t fsan_lint_elf_next_function(const struct fsan_lint_elf *e, uint64_t add
         else
             hi = mid;
     }
-    return lo < e->nfunc_starts ? e->func_starts[lo] : UINT64_MAX;
+    return lo;
+}
+
+uint64_t fsan_lint_elf_next_function(const struct fsan_lint_elf *e, uint64_t addr)
+{
+    size_t n = starts_at_or_below(e, addr);
+    return n < e->nfunc_starts ? e->func_starts[n] : UINT64_MAX;
+}
+
+uint64_t fsan_lint_elf_function_start(const struct fsan_lint_elf *e, uint64_t addr)
+{
+    size_t n = starts_at_or_below(e, addr);
+    return n > 0 ? e->func_starts[n - 1] : 0;
 }
 
 int fsan_lint_elf_is_function_start(const struct fsan_lint_elf *e, uint64_t addr)

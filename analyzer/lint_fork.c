@@ -486,24 +486,11 @@ static int is_cond_jump(unsigned id)
            id != X86_INS_JECXZ && id != X86_INS_JCXZ;
 }
 
-/* The start of the function that contains addr: the last start at or below. */
-static uint64_t function_start(const struct fsan_lint_elf *e, uint64_t addr)
-{
-    size_t lo = 0, hi = e->nfunc_starts;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->func_starts[mid] <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo > 0 ? e->func_starts[lo - 1] : 0;
-}
 
 /* Records every direct branch target of the function around addr, once. */
 static void learn_targets(struct walker *w, uint64_t addr)
 {
-    uint64_t start = function_start(w->e, addr);
+    uint64_t start = fsan_lint_elf_function_start(w->e, addr);
     if (!start || fsan_keymap_get(&w->region_targets, start, NULL))
         return;
     fsan_keymap_put(&w->region_targets, start, 1);

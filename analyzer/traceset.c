@@ -300,21 +300,13 @@ static int bad_notices(struct fsan_trace_set *set, const struct bad_trace *bad, 
     return 0;
 }
 
-static uint64_t hash_text(const char *s, size_t n)
-{
-    uint64_t h = FSAN_FNV_SEED;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* Makes t use the set's copy of its address space text, the set keeping
  * t's own when it is the first of its kind.  0 or -ENOMEM. */
 static int share_maps(struct fsan_trace_set *set, struct fsan_trace *t)
 {
     if (!t->maps)
         return 0;
-    uint64_t h = hash_text(t->maps, t->maps_len), at;
+    uint64_t h = fsan_fnv1a_bytes(FSAN_FNV_SEED, t->maps, t->maps_len), at;
     if (fsan_keymap_get(&set->maps_index, h, &at)) {
         const char *known = set->maps[at];
         if (strlen(known) == t->maps_len && memcmp(known, t->maps, t->maps_len) == 0) {

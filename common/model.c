@@ -201,8 +201,14 @@ int fsan_finding_cmp(const void *a, const void *b)
 
 uint64_t fsan_fnv1a(uint64_t h, const char *s)
 {
-    for (; s && *s; s++) {
-        h ^= (unsigned char)*s;
+    return s ? fsan_fnv1a_bytes(h, s, strlen(s)) : h;
+}
+
+uint64_t fsan_fnv1a_bytes(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
         h *= 0x100000001b3ull;
     }
     return h;

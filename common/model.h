@@ -157,6 +157,8 @@ void fsan_finding_free(struct fsan_finding *f);
  * continuing from h; start from FSAN_FNV_SEED. */
 #define FSAN_FNV_SEED 0xcbf29ce484222325ull
 uint64_t fsan_fnv1a(uint64_t h, const char *s);
+/* The same over n bytes (which may hold NULs). */
+uint64_t fsan_fnv1a_bytes(uint64_t h, const void *data, size_t n);
 /* The report's order (qsort): severity descending, then rule, then first pid. */
 int fsan_finding_cmp(const void *a, const void *b);
 
