@@ -42,7 +42,7 @@ RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c common/options.c \
            probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c probes/pidcheck.c \
            probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c probes/safe.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.c \
-           analyzer/symbolize.c analyzer/traceset.c common/options.c analyzer/pipeline.c \
+           analyzer/symbolize.c analyzer/dwlib.c analyzer/traceset.c common/options.c analyzer/pipeline.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c \
            reports/render_sarif.c reports/render_html.c
 AN_SRCS += analyzer/suppress.c analyzer/baseline.c analyzer/supervise.c
@@ -50,12 +50,17 @@ AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rul
            analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c analyzer/rules_remedy.c
 # The hang watchdog (forksan run) stops and unwinds a hung child with
 # libunwind's remote unwinder: a library of the command only, never loaded
-# into the watched program.
+# into the watched program, and loaded by the command (dlopen) only when a
+# child hangs.
 AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c
 # forksan lint (issue 17) reads ELF files and disassembles fork children
 # with Capstone (analyzer/lint_fork.c says why that disassembler).
 AN_SRCS += analyzer/lint.c analyzer/lint_elf.c analyzer/lint_deps.c analyzer/lint_fork.c
-AN_LIBS := -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -pthread
+# The command links no library but libc: libdw/libelf (dwlib.c), libunwind
+# (remote_stack.c) and Capstone (lint_fork.c) are loaded on first use, so
+# that every start of the command (forksan run, report, --version) does not
+# map and relocate them.
+AN_LIBS := -pthread
 
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/rt/%.o)
 AN_OBJS := $(AN_SRCS:%.c=$(BUILD)/an/%.o)

@@ -16,10 +16,14 @@
  * when it is detached, so nothing is lost.
  *
  * libunwind lives in the forksan command only: the watched program never
- * loads it.  The addresses are kept raw and symbolized afterwards with
+ * loads it.  The command loads it too only when a child is found hung
+ * (dlopen, through the table below), so no other run pays for mapping
+ * and relocating it at start-up; when it is missing, the hang report says
+ * which package to install instead of the stacks.  The addresses are kept raw and symbolized afterwards with
  * the analyzer's libdw symbolizer against the maps text taken at the
  * hang, like every other stack in the report.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <libunwind-ptrace.h>
 #include <signal.h>
@@ -116,32 +120,83 @@ static size_t await_stops(struct fsan_hang_thread *threads, struct traced *t, si
     return stopped;
 }
 
+/* The remote unwinder, called through this table.  libunwind's names are macros for the architecture's symbols
+ * (unw_step is _Ux86_64_step): UNWIND_SYMBOL spells what they expand to. */
+static struct {
+    unw_accessors_t *upt_accessors;
+    void *(*upt_create)(pid_t);
+    void (*upt_destroy)(void *);
+    unw_addr_space_t (*create_addr_space)(unw_accessors_t *, int);
+    void (*destroy_addr_space)(unw_addr_space_t);
+    int (*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
+    int (*get_reg)(unw_cursor_t *, int, unw_word_t *);
+    int (*step)(unw_cursor_t *);
+} libunwind;
+
+#define UNWIND_SYMBOL_(name) #name
+#define UNWIND_SYMBOL(name) UNWIND_SYMBOL_(name)
+#define UNWIND_PACKAGE "libunwind8"
+
+/* Loads libunwind once: the architecture's unwinder, global because the
+ * ptrace accessors library calls into it without naming it as a
+ * dependency, then the accessors.  0, or -1 with the reason in why. */
+static int load_libunwind(char *why, size_t whylen)
+{
+    if (libunwind.step)
+        return 0;
+    void *unwinder = dlopen("libunwind-" UNWIND_SYMBOL(UNW_TARGET) ".so.8", RTLD_NOW | RTLD_GLOBAL);
+    void *accessors = unwinder ? dlopen("libunwind-ptrace.so.0", RTLD_NOW | RTLD_GLOBAL) : NULL;
+    if (!accessors) {
+        snprintf(why, whylen, "its stacks need libunwind, which could not be loaded (Debian: apt-get install %s): %s",
+                 UNWIND_PACKAGE, dlerror());
+        return -1;
+    }
+#define UNWIND_RESOLVE(field, lib, name) (*(void **)&libunwind.field = dlsym(lib, name))
+    if (!UNWIND_RESOLVE(upt_accessors, accessors, "_UPT_accessors") ||
+        !UNWIND_RESOLVE(upt_create, accessors, "_UPT_create") ||
+        !UNWIND_RESOLVE(upt_destroy, accessors, "_UPT_destroy") ||
+        !UNWIND_RESOLVE(create_addr_space, unwinder, UNWIND_SYMBOL(unw_create_addr_space)) ||
+        !UNWIND_RESOLVE(destroy_addr_space, unwinder, UNWIND_SYMBOL(unw_destroy_addr_space)) ||
+        !UNWIND_RESOLVE(init_remote, unwinder, UNWIND_SYMBOL(unw_init_remote)) ||
+        !UNWIND_RESOLVE(get_reg, unwinder, UNWIND_SYMBOL(unw_get_reg)) ||
+        !UNWIND_RESOLVE(step, unwinder, UNWIND_SYMBOL(unw_step))) {
+        libunwind.step = NULL;
+        snprintf(why, whylen, "its stacks need libunwind, and the one found lacks a function of its remote unwinder "
+                 "(Debian: apt-get install %s)", UNWIND_PACKAGE);
+        return -1;
+    }
+#undef UNWIND_RESOLVE
+    return 0;
+}
+
 static int unwind_thread(struct fsan_hang_thread *th)
 {
-    unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
+    unw_addr_space_t as = libunwind.create_addr_space(libunwind.upt_accessors, 0);
     if (!as)
         return -ENOMEM;
-    void *upt = _UPT_create(th->tid);
+    void *upt = libunwind.upt_create(th->tid);
     int rc = -ENOMEM;
     unw_cursor_t cursor;
-    if (upt && (rc = unw_init_remote(&cursor, as, upt)) == 0) {
+    if (upt && (rc = libunwind.init_remote(&cursor, as, upt)) == 0) {
         do {
             unw_word_t ip;
-            if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+            if (libunwind.get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
                 break;
             th->ips[th->nips++] = (uint64_t)ip;
-        } while (th->nips < FSAN_HANG_FRAMES && unw_step(&cursor) > 0);
+        } while (th->nips < FSAN_HANG_FRAMES && libunwind.step(&cursor) > 0);
     } else if (upt) {
         rc = -EIO;
     }
     if (upt)
-        _UPT_destroy(upt);
-    unw_destroy_addr_space(as);
+        libunwind.upt_destroy(upt);
+    libunwind.destroy_addr_space(as);
     return rc;
 }
 
 int fsan_remote_stacks(pid_t pid, struct fsan_hang_thread *threads, size_t n, char *why, size_t whylen)
 {
+    if (load_libunwind(why, whylen) < 0)
+        return -ENOENT;
     struct traced *t = calloc(n ? n : 1, sizeof *t);
     if (!t) {
         snprintf(why, whylen, "out of memory");

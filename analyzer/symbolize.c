@@ -48,10 +48,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "dwlib.h"
 
 /* ---- hashing ------------------------------------------------------------ */
 
@@ -237,6 +240,7 @@ struct fsan_symbolizer {
     struct chain_table layouts;
     struct chain_table spaces;
     struct space *last; /* checked first: runs of identical texts are common */
+    int libdw;          /* 1 loaded, -1 missing (said once), 0 not tried yet */
 };
 
 /* ---- interning -------------------------------------------------------- */
@@ -528,10 +532,30 @@ static void layout_destroy(struct chain_node *n)
     free(l);
 }
 
+/* Whether libdw can name symbols: it is loaded by the first address space
+ * that has a file to look in (dwlib.c says why), and when it is missing
+ * the report still comes out, its frames as module+offset, with one line
+ * saying what to install. */
+static bool libdw_ready(struct fsan_symbolizer *s)
+{
+    if (s->libdw == 0) {
+        char err[512];
+        s->libdw = fsan_dwlib_load(err, sizeof err) == 0 ? 1 : -1;
+        if (s->libdw > 0)
+            /* libelf refuses to work until a version has been agreed on;
+             * libdwfl does this for the files it opens itself, but our
+             * find_elf calls elf_begin first. */
+            elf_version(EV_CURRENT);
+        else
+            fprintf(stderr, "forksan: %s; stack frames are shown as module+offset\n", err);
+    }
+    return s->libdw > 0;
+}
+
 /* Groups the mappings into modules and reports the file modules to a new
  * Dwfl.  Takes ownership of `v`.  libdwfl opens nothing yet: each ELF is
  * read on the first lookup that lands in it. */
-static int layout_create(struct mapping *v, size_t n, uint64_t hash,
+static int layout_create(struct fsan_symbolizer *s, struct mapping *v, size_t n, uint64_t hash,
                          struct layout **out)
 {
     struct layout *l = calloc(1, sizeof *l);
@@ -568,7 +592,7 @@ static int layout_create(struct mapping *v, size_t n, uint64_t hash,
         v[i].module = l->nmodules - 1;
     }
 
-    if (any_file) {
+    if (any_file && libdw_ready(s)) {
         l->dwfl = dwfl_begin(&dwfl_callbacks);
         if (l->dwfl == NULL)
             goto nomem;
@@ -609,7 +633,7 @@ static int layout_get(struct fsan_symbolizer *s, struct mapping *v, size_t n,
         }
     }
     struct layout *l;
-    int rc = layout_create(v, n, h, &l);
+    int rc = layout_create(s, v, n, h, &l);
     if (rc < 0)
         return rc;
     if (chain_insert(&s->layouts, &l->node) < 0) {
@@ -796,10 +820,6 @@ static int resolve(struct fsan_symbolizer *s, const struct layout *l,
 
 struct fsan_symbolizer *fsan_symbolizer_new(void)
 {
-    /* libelf refuses to work until a version has been agreed on; libdwfl
-     * does this for the files it opens itself, but our find_elf calls
-     * elf_begin first. */
-    elf_version(EV_CURRENT);
     return calloc(1, sizeof(struct fsan_symbolizer));
 }
 
