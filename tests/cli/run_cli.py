@@ -153,6 +153,20 @@ def check_version(c):
     return None
 
 
+def check_command_needs_only_libc(c):
+    """libdw, libelf, libunwind and Capstone are loaded when first needed
+    (analyzer/dwlib.c, remote_stack.c, lint_fork.c): a library the command
+    links is mapped and relocated at every start of it."""
+    if not shutil.which("readelf"):
+        raise Skip("readelf is not installed (binutils)")
+    out = subprocess.run(["readelf", "-d", c.forksan], capture_output=True, text=True, timeout=TIMEOUT).stdout
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", out)
+    extra = [n for n in needed if not n.startswith(("libc.so", "ld-linux"))]
+    if not needed or extra:
+        return "the command links %s besides libc (NEEDED: %s)" % (", ".join(extra) or "nothing", ", ".join(needed))
+    return None
+
+
 def check_command_not_found(c):
     proc = c.run(["run", "--", "no-such-command-xyz"])
     lines = proc.stderr.splitlines()
@@ -1244,6 +1258,7 @@ def check_hang_text_report(c):
 CHECKS = [
     ("help", check_help),
     ("version", check_version),
+    ("command-needs-only-libc", check_command_needs_only_libc),
     ("run-command-not-found", check_command_not_found),
     ("run-bad-format", check_bad_format),
     ("run-bad-FORKSAN_OPTIONS-value", check_bad_runtime_option),
