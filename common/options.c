@@ -12,7 +12,10 @@
  * for a newer forksan still runs.  No allocation: the runtime parses before
  * the program's main, possibly before malloc is safe to interpose.  No libc
  * call either on the way of a well-formed string: in the runtime each
- * distinct libc function costs every exec'd image a lazy binding.
+ * distinct libc function costs every exec'd image a lazy binding.  Every
+ * exec'd image parses, so the work is kept small too: a key is compared
+ * with a name only when their lengths agree, a value is scanned once (and
+ * copied as it is scanned), and only what the table names is written.
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +29,7 @@ enum opt_type { OPT_BOOL, OPT_INT, OPT_MODE, OPT_PATH };
 
 struct opt_desc {
     const char *name;
+    size_t name_len;
     enum opt_type type;
     long def_int;
     const char *def_str;
@@ -35,10 +39,10 @@ struct opt_desc {
 };
 
 #define FSAN_OPT_DEF_INT(def) (long)(def)
-#define FSAN_OPT_DESC_BOOL(name, def, min, max, help) {#name, OPT_BOOL, def, NULL, min, max, offsetof(struct fsan__options, name), help},
-#define FSAN_OPT_DESC_INT(name, def, min, max, help) {#name, OPT_INT, def, NULL, min, max, offsetof(struct fsan__options, name), help},
-#define FSAN_OPT_DESC_MODE(name, def, min, max, help) {#name, OPT_MODE, def, NULL, min, max, offsetof(struct fsan__options, name), help},
-#define FSAN_OPT_DESC_PATH(name, def, min, max, help) {#name, OPT_PATH, 0, def, min, max, offsetof(struct fsan__options, name), help},
+#define FSAN_OPT_DESC_BOOL(name, def, min, max, help) {#name, sizeof #name - 1, OPT_BOOL, def, NULL, min, max, offsetof(struct fsan__options, name), help},
+#define FSAN_OPT_DESC_INT(name, def, min, max, help) {#name, sizeof #name - 1, OPT_INT, def, NULL, min, max, offsetof(struct fsan__options, name), help},
+#define FSAN_OPT_DESC_MODE(name, def, min, max, help) {#name, sizeof #name - 1, OPT_MODE, def, NULL, min, max, offsetof(struct fsan__options, name), help},
+#define FSAN_OPT_DESC_PATH(name, def, min, max, help) {#name, sizeof #name - 1, OPT_PATH, 0, def, min, max, offsetof(struct fsan__options, name), help},
 #define FSAN_OPTION(type, name, def, min, max, help) FSAN_OPT_DESC_##type(name, def, min, max, help)
 static const struct opt_desc opt_table[] = {
 #include "options.def"
@@ -67,9 +71,10 @@ static void copy_text(char *dst, const char *src, size_t n)
     dst[n] = '\0';
 }
 
+/* Every field of the struct is an option of the table: each is set here
+ * (a path up to its NUL), so nothing is cleared first. */
 void fsan__options_defaults(struct fsan__options *o)
 {
-    *o = (struct fsan__options){0};
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt_desc *d = &opt_table[i];
         if (d->type == OPT_PATH) { /* no snprintf: its code pages are faults in every exec'd image */
@@ -95,6 +100,15 @@ static int match_word(const char *v, size_t n, const char *word)
     while (i < n && word[i] && word[i] == v[i])
         i++;
     return i == n && word[i] == '\0';
+}
+
+/* The n bytes at v are the n bytes of word. */
+static int same_bytes(const char *v, const char *word, size_t n)
+{
+    size_t i = 0;
+    while (i < n && word[i] == v[i])
+        i++;
+    return i == n;
 }
 
 static int parse_bool(const char *v, size_t n, int *out)
@@ -172,7 +186,7 @@ static int set_value(struct fsan__options *o, const struct opt_desc *d, const ch
 static const struct opt_desc *find_option(const char *key, size_t n)
 {
     for (size_t i = 0; i < N_OPTS; i++)
-        if (match_word(key, n, opt_table[i].name))
+        if (opt_table[i].name_len == n && same_bytes(key, opt_table[i].name, n))
             return &opt_table[i];
     return NULL;
 }

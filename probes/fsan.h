@@ -103,7 +103,13 @@ void fsan__fork_fini(void);
 long fsan__sys_gettid(void);
 long fsan__sys_getpid(void);
 long fsan__sys_getppid(void);
+uint64_t fsan__sys_clock_ns(int clock);
+void fsan__clock_init(void); /* before the first fork: fsan__now_ns reads the vDSO */
 uint64_t fsan__cpu_ns(void);
+struct stat;
+int fsan__sys_stat(const char *path, struct stat *st, int flags); /* AS-safe; flags 0 or AT_SYMLINK_NOFOLLOW */
+int fsan__sys_fstat(int fd, struct stat *st);                     /* AS-safe */
+int fsan__sys_dup3(int oldfd, int newfd, int flags);              /* AS-safe */
 int fsan__write_all(int fd, const void *buf, size_t len);
 int fsan__sys_close(int fd);
 int fsan__sys_exists(const char *path); /* 1 when path exists */
@@ -401,7 +407,6 @@ static inline int fsan__held_pop_fast(struct fsan__thread *t, uintptr_t addr)
 }
 struct fsan__thread *fsan__thread_claim(void);
 void fsan__thread_release(struct fsan__thread *t);
-void fsan__threads_init(void);
 void fsan__threads_after_fork_child(struct fsan__thread *forker);
 
 /* ---- locks.c: glibc lock introspection -------------------------------- */

@@ -337,6 +337,13 @@ int fsan__hooks_defined(const char *name)
     return objects_truncated ? -1 : 0;
 }
 
+/* AS-safe when the lookup decides.  See hooks.h. */
+void *fsan__hooks_symbol(const char *name)
+{
+    void *fn = objects_recorded ? lookup(name, NULL, 0) : NULL;
+    return fn || fsan__hooks_defined(name) == 0 ? fn : dlsym(RTLD_DEFAULT, name);
+}
+
 /* ---- the hooks -------------------------------------------------------------- */
 
 /* AS-safe whenever the lookup decides (see DESIGN). */

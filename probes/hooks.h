@@ -136,6 +136,13 @@ void fsan__hooks_resolve(void);
  * version)?  1 yes, 0 no, -1 when only the loader can tell. */
 int fsan__hooks_defined(const char *name);
 
+/* AS-safe: the default version of name from the objects loaded at start-up
+ * (dlsym(RTLD_DEFAULT) when only the loader can tell), or NULL.  For the
+ * libc functions the runtime calls rarely and that carry a newer symbol
+ * version than the rest: linked, each such version is checked at every
+ * exec of every image (about 300 instructions). */
+void *fsan__hooks_symbol(const char *name);
+
 /* The real function: one load and one predictable branch once resolved. */
 static inline void *fsan__real_get(int index)
 {

@@ -51,7 +51,7 @@ static int make_uid_dir(const char *path, uid_t uid)
     if (mkdir(path, 0700) < 0 && errno != EEXIST)
         return -errno;
     struct stat st;
-    if (lstat(path, &st) < 0)
+    if (fsan__sys_stat(path, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return -errno;
     if (!S_ISDIR(st.st_mode))
         return -ENOTDIR;
@@ -74,7 +74,7 @@ static void before_user_change(uid_t uid)
     int saved = errno;
     struct stat st;
     char sub[FSAN_OPTION_PATH_MAX];
-    if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 0711) != 0711)
+    if (fsan__sys_stat(dir, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 0711) != 0711)
         (void)chmod(dir, (st.st_mode & 07777) | 0711);
     if (join_uid_dir(sub, sizeof sub, dir, uid) == 0 && make_uid_dir(sub, uid) == 0) {
         give_file(fsan__trace_file(), uid);

@@ -232,7 +232,7 @@ static int remedy_loop(struct loop *l, uintptr_t ret)
         for (int i = 0; !err && i < l->nfds; i++)
             if (REAL(epoll_ctl)(copy, EPOLL_CTL_ADD, l->fds[i], &l->events[i]) < 0 && errno != EBADF)
                 err = errno; /* EBADF: the child closed it without telling the runtime */
-        if (!err && dup3(copy, l->epfd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+        if (!err && fsan__sys_dup3(copy, l->epfd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
             err = errno;
         if (copy >= 0)
             REAL(close)(copy);

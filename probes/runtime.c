@@ -90,9 +90,9 @@ static void check_trace_dir(const char *dir)
     if (!dir[0])
         return;
     struct stat st;
-    if (stat(dir, &st) < 0 && errno == ENOENT && mkdir(dir, 0700) == 0)
+    if (fsan__sys_stat(dir, &st, 0) < 0 && errno == ENOENT && mkdir(dir, 0700) == 0)
         return;
-    if (stat(dir, &st) < 0) {
+    if (fsan__sys_stat(dir, &st, 0) < 0) {
         char msg[FSAN_OPTION_PATH_MAX + 128];
         struct fsan__sbuf sb = {msg, sizeof msg - 1, 0};
         fsan__sb_str(&sb, "trace_dir '");
@@ -148,7 +148,6 @@ void fsan__init(void)
      * more than all the rest of this function: not in images without it. */
     if (fsan__hooks_defined("PyGILState_Check") != 0)
         fsan__py_init();
-    fsan__threads_init();
     fsan__proc.initialized = 1;
     fsan__trace_open_process(FSAN_PROC_START, 0, 0);
     if (fsan__proc.opts.trace_all)
@@ -174,9 +173,17 @@ void fsan__before_first_fork(void)
         return;
     done = 1;
     fsan__hooks_resolve();
+    fsan__clock_init();
     fsan__stdio_init();
     fsan__signals_init();
 }
+
+/* The handle that names this library to libc's pthread_atfork (fork.c)
+ * and __cxa_atexit: crtbegin defines it in every shared object, and the
+ * runtime is linked without crtbegin (the Makefile says why).  Its address
+ * is all that matters: libc unregisters the atfork handlers of a handle
+ * when its object is unloaded, which a preloaded runtime never is. */
+void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
 
 __attribute__((constructor)) static void forksan_constructor(int argc, char **argv, char **envp)
 {

@@ -19,38 +19,59 @@
 #include "fsan.h"
 #include "textesc.h"
 
-/* A system call without libc: no errno write, no call into a libc code
- * page.  In a fork child both matter: every page the child touches for the
- * first time is a fault, and the runtime runs there on every fork. */
-static inline long raw_syscall0(long nr)
+/* A system call without libc: -errno on failure, no errno write, no call
+ * into a libc code page.  In a fork child both matter: every page the
+ * child touches for the first time is a fault, and the runtime runs there
+ * on every fork.  Not syscall(3) either: the runtime interposes it
+ * (pidcheck.c), so its own calls would pass through that hook. */
+static inline long raw_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 #if defined(__x86_64__)
     long ret;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"(nr) : "rcx", "r11", "memory");
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
     return ret;
 #else
-    return syscall(nr);
+    long ret = syscall(nr, a1, a2, a3, a4, a5, a6);
+    return ret == -1 ? -errno : ret;
 #endif
 }
 
-/* AS-safe: CPU time of this process, by a raw system call (no libc or
- * vDSO code page to fault in when a fork child calls it once at its end). */
-uint64_t fsan__cpu_ns(void)
+static inline long raw_syscall0(long nr)
+{
+    return raw_syscall6(nr, 0, 0, 0, 0, 0, 0);
+}
+
+/* A raw system call's result as libc gives it: -1 with errno set. */
+static long libc_result(long ret)
+{
+    if (ret < 0 && ret > -4096) {
+        errno = (int)-ret;
+        return -1;
+    }
+    return ret;
+}
+
+/* AS-safe: the time on `clock` by a raw system call: no libc or vDSO code
+ * page to fault in when a fork child calls it once at its end, and no
+ * lazy binding of clock_gettime in every exec'd image's constructor. */
+uint64_t fsan__sys_clock_ns(int clock)
 {
     struct timespec ts = {0, 0};
-#if defined(__x86_64__)
-    long ret;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"((long)SYS_clock_gettime), "D"((long)CLOCK_PROCESS_CPUTIME_ID), "S"(&ts)
-                     : "rcx", "r11", "memory");
-    if (ret != 0)
+    if (raw_syscall6(SYS_clock_gettime, clock, (long)&ts, 0, 0, 0, 0) != 0)
         return 0;
-#else
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
-        return 0;
-#endif
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* AS-safe: CPU time of this process. */
+uint64_t fsan__cpu_ns(void)
+{
+    return fsan__sys_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* AS-safe */
@@ -76,7 +97,28 @@ long fsan__sys_getppid(void)
  * never pass through its own write()/close() interposers (loops.c). */
 int fsan__sys_close(int fd)
 {
-    return (int)syscall(SYS_close, fd);
+    return (int)libc_result(raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0));
+}
+
+/* AS-safe.  stat(2) (flags 0) or lstat(2) (AT_SYMLINK_NOFOLLOW), and
+ * fstat(2), and dup3(2) by system call: -1 with errno set, as libc's.
+ * Not libc's: their symbols carry newer versions (GLIBC_2.33, 2.9) than
+ * the runtime otherwise needs, and each version a preloaded library needs
+ * is checked at every exec (about 300 instructions); process_vm_readv
+ * (fsan__read_mem) likewise. */
+int fsan__sys_stat(const char *path, struct stat *st, int flags)
+{
+    return (int)libc_result(raw_syscall6(SYS_newfstatat, AT_FDCWD, (long)path, (long)st, flags, 0, 0));
+}
+
+int fsan__sys_fstat(int fd, struct stat *st)
+{
+    return (int)libc_result(raw_syscall6(SYS_fstat, fd, (long)st, 0, 0, 0, 0));
+}
+
+int fsan__sys_dup3(int oldfd, int newfd, int flags)
+{
+    return (int)libc_result(raw_syscall6(SYS_dup3, oldfd, newfd, flags, 0, 0, 0));
 }
 
 /* AS-safe: is fd a regular file (not a FIFO, device or socket)? */
@@ -84,7 +126,7 @@ int fsan__is_regular(int fd)
 {
     struct stat st;
     int saved = errno;
-    int regular = syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode);
+    int regular = fsan__sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     errno = saved;
     return regular;
 }
@@ -92,10 +134,7 @@ int fsan__is_regular(int fd)
 /* AS-safe */
 int fsan__sys_exists(const char *path)
 {
-    int saved = errno;
-    int found = syscall(SYS_faccessat, AT_FDCWD, path, F_OK, 0) == 0;
-    errno = saved;
-    return found;
+    return raw_syscall6(SYS_faccessat, AT_FDCWD, (long)path, F_OK, 0, 0, 0) == 0;
 }
 
 /* AS-safe */
@@ -103,7 +142,7 @@ int fsan__write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
-        ssize_t n = syscall(SYS_write, fd, p, len);
+        ssize_t n = libc_result(raw_syscall6(SYS_write, fd, (long)p, (long)len, 0, 0, 0));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -246,7 +285,7 @@ int fsan__tell_supervisor(uint32_t kind, const char *text, size_t len)
         /* One writev of at most PIPE_BUF bytes reaches a pipe whole, and
          * nothing here is shared with another thread. */
         struct iovec iov[2] = {{&h, sizeof h}, {(void *)text, len}};
-        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+        if (fsan__sys_fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
             rc = writev(fd, iov, 2) == (ssize_t)(sizeof h + len) ? 0 : -1;
         fsan__sys_close(fd);
     }
@@ -263,11 +302,26 @@ void fsan__announce(const char *text, size_t len)
         (void)fsan__tell_supervisor(FSAN_SUP_FINDING, text, len);
 }
 
+/* libc's clock_gettime (the vDSO: no system call), found by the runtime's
+ * own lookup before the first fork (fsan__clock_init), so that fork
+ * children inherit it resolved.  Not linked: its symbol version (GLIBC_2.17)
+ * would cost every exec'd image a check (see fsan__sys_stat), and the
+ * image's first reading (the trace's start time, in the constructor) is
+ * cheaper as a system call than as a lookup. */
+static int (*libc_clock_gettime)(clockid_t, struct timespec *);
+
+void fsan__clock_init(void)
+{
+    libc_clock_gettime = (int (*)(clockid_t, struct timespec *))fsan__hooks_symbol("clock_gettime");
+}
+
 /* AS-safe (clock_gettime is on the POSIX list). */
 uint64_t fsan__now_ns(int clock)
 {
     struct timespec ts;
-    if (clock_gettime(clock, &ts) != 0)
+    if (!libc_clock_gettime)
+        return fsan__sys_clock_ns(clock);
+    if (libc_clock_gettime(clock, &ts) != 0)
         return 0;
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
@@ -339,7 +393,8 @@ int fsan__read_mem(void *dst, uintptr_t src, size_t n)
     struct iovec local = {dst, n};
     struct iovec remote = {(void *)src, n};
     pid_t pid = fsan__read_pid ? fsan__read_pid : (pid_t)fsan__sys_getpid();
-    ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    /* Not process_vm_readv(): see fsan__sys_stat for why. */
+    long got = raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
     return got == (ssize_t)n ? 0 : -EFAULT;
 }
 

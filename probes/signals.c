@@ -38,7 +38,9 @@ uint64_t fsan__image_cookie;
 
 void fsan__signals_init(void)
 {
-    const unsigned char *random = (const unsigned char *)getauxval(AT_RANDOM);
+    /* getauxval through the runtime's lookup: see fsan__hooks_symbol. */
+    unsigned long (*auxval)(unsigned long) = (unsigned long (*)(unsigned long))fsan__hooks_symbol("getauxval");
+    const unsigned char *random = auxval ? (const unsigned char *)auxval(AT_RANDOM) : NULL;
     if (random)
         memcpy(&fsan__image_cookie, random + 8, sizeof fsan__image_cookie);
     fsan__image_cookie |= 1; /* never 0, the value of an unreadable word */

@@ -30,6 +30,7 @@
  * matters most.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unwind.h>
 
@@ -89,6 +90,35 @@ static uint32_t frame_pointer_walk(uintptr_t return_address, uintptr_t *out, uin
  * 17 more mappings to set up at every exec and to copy at every fork
  * (measured: fork+exec 1.46x -> 1.26x, fork+_exit 1.32x -> 1.15x), and
  * its unw_backtrace keeps a 256 KiB cache per thread. */
+/* libgcc's unwinder asks whether the process may be threaded (to take
+ * its locks) by testing the address of __pthread_key_create, a weak
+ * reference.  Left to the loader, that reference is a symbol lookup at
+ * every exec of every image (about 700 instructions); defined here, the
+ * link resolves it.  The answer is the same as libc's (threaded: yes),
+ * and a call goes to pthread_key_create. */
+int __pthread_key_create(pthread_key_t *key, void (*destructor)(void *)) __attribute__((visibility("hidden")));
+int __pthread_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+    return pthread_key_create(key, destructor);
+}
+
+/* The unwinder finds the unwind tables of a pc with glibc's
+ * _dl_find_object, the one function of its symbol version (GLIBC_2.35)
+ * the runtime calls: linked to libc's, that version would be checked at
+ * every exec of every image (about 300 instructions).  Defined here, it
+ * calls libc's through the runtime's own lookup, on first use, AS-safe
+ * (fsan__hooks_symbol); -1 (not found) sends the unwinder to
+ * dl_iterate_phdr, as on a glibc without it. */
+struct dl_find_object;
+int _dl_find_object(void *pc, struct dl_find_object *result) __attribute__((visibility("hidden")));
+int _dl_find_object(void *pc, struct dl_find_object *result)
+{
+    static int (*find)(void *, struct dl_find_object *);
+    if (!find)
+        find = (int (*)(void *, struct dl_find_object *))fsan__hooks_symbol("_dl_find_object");
+    return find ? find(pc, result) : -1;
+}
+
 struct walk_state {
     void **out;
     int n, max;

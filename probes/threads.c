@@ -26,6 +26,7 @@ FSAN_TLS struct fsan__thread *fsan__tls_fast;
 static FSAN_TLS int tls_no_slot; /* table full, or the thread is ending: never claim */
 static pthread_key_t exit_key;
 static int exit_key_ready;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 /* AS-safe */
 struct fsan__thread *fsan__thread_claim(void)
@@ -79,6 +80,26 @@ static void thread_ended(void *slot)
     }
 }
 
+static void make_exit_key(void)
+{
+    exit_key_ready = pthread_key_create(&exit_key, thread_ended) == 0;
+}
+
+/* Slot t is released when the calling thread, its owner, ends
+ * (thread_ended).  The key is made by the first thread that takes a slot,
+ * not by the constructor: an image that never locks (most exec'd tools)
+ * is spared the lazy binding of pthread_key_create (~800 instructions).
+ * The caller has adopted t already, so a signal handler that takes a lock
+ * on this thread does not come here again while pthread_once runs; and
+ * glibc's pthread_once starts over in a fork child whose parent was in
+ * the middle of it. */
+static void release_at_exit(struct fsan__thread *t)
+{
+    pthread_once(&exit_key_once, make_exit_key);
+    if (exit_key_ready)
+        pthread_setspecific(exit_key, t);
+}
+
 /* The calling thread takes slot t as its own. */
 static void adopt(struct fsan__thread *t)
 {
@@ -100,15 +121,8 @@ struct fsan__thread *fsan__self_slow(void)
     }
     atomic_store_explicit(&t->state, FSAN_SLOT_LIVE, memory_order_release);
     adopt(t);
-    if (exit_key_ready)
-        pthread_setspecific(exit_key, t);
+    release_at_exit(t);
     return t;
-}
-
-void fsan__threads_init(void)
-{
-    if (pthread_key_create(&exit_key, thread_ended) == 0)
-        exit_key_ready = 1;
 }
 
 /* AS-safe: in the fork child, the forking thread keeps its slot (with its new
@@ -148,8 +162,7 @@ static void *trampoline(void *p)
     if (t) {
         t->tid = (pid_t)fsan__sys_gettid();
         adopt(t);
-        if (exit_key_ready)
-            pthread_setspecific(exit_key, t);
+        release_at_exit(t);
     }
     else
         tls_no_slot = 1; /* counted once, by its creator's failed claim */

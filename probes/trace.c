@@ -104,7 +104,10 @@ static void say_lost(int err)
     fsan__sb_str(&sb, "cannot write trace file '");
     fsan__sb_str(&sb, trace_path);
     fsan__sb_str(&sb, "': ");
-    { const char *desc = strerrordesc_np(err); fsan__sb_str(&sb, desc ? desc : "error"); } /* strerrordesc_np reads a constant table: no locale, no malloc */
+    /* strerrordesc_np reads a constant table: no locale, no malloc. */
+    const char *(*describe)(int) = (const char *(*)(int))fsan__hooks_symbol("strerrordesc_np");
+    const char *desc = describe ? describe(err) : NULL;
+    fsan__sb_str(&sb, desc ? desc : "error");
     fsan__sb_str(&sb, "; events of this process are lost (the program is not affected)");
     msg[sb.len] = '\0';
     fsan__log("WARNING", msg);

@@ -2,6 +2,7 @@
  * (analyzer/tracefile.c): round trip, lazy creation and permissions, and
  * every way a trace can be bad: truncated, foreign, from another version,
  * damaged — a clear error naming file and offset, never a crash. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,12 @@ struct fsan__thread fsan__threads[FSAN_MAX_THREADS];
 _Atomic uint32_t fsan__threads_hwm;
 _Atomic uint32_t fsan__thread_overflow;
 _Atomic uint32_t fsan__site_overflow;
+
+/* The runtime's own symbol lookup (hooks.c), as the loader does it. */
+void *fsan__hooks_symbol(const char *name)
+{
+    return dlsym(RTLD_DEFAULT, name);
+}
 
 static char dir[256];
 
