@@ -251,7 +251,10 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, uintptr
 #define REAL_KNOWN(name) \
     ((fsan__real_##name##_fn)__atomic_load_n(&fsan__real[FSAN_HOOK_##name], __ATOMIC_RELAXED))
 
-FSAN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* No frame of its own (the runtime is built with frame pointers): the
+ * slow path is a tail call, so its frame stands for this one (see
+ * mutex_lock_slow), and the fast path calls only the real function. */
+__attribute__((optimize("omit-frame-pointer"))) FSAN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     struct fsan__thread *t = fsan__self_peek(); /* set only once the runtime is active */
     uintptr_t ret = RET_ADDR;
