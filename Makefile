@@ -54,7 +54,7 @@ AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rul
 AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c
 # forksan lint (issue 17) reads ELF files and disassembles fork children
 # with Capstone (analyzer/lint_fork.c says why that disassembler).
-AN_SRCS += analyzer/lint.c analyzer/lint_elf.c analyzer/lint_deps.c analyzer/lint_fork.c
+AN_SRCS += analyzer/lint.c analyzer/lint_elf.c analyzer/lint_deps.c analyzer/lint_fork.c analyzer/lint_python.c
 AN_LIBS := -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -pthread
 
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/rt/%.o)

@@ -13,6 +13,12 @@ register forms of the fork test are walked):
   mt_spawn          threads, posix_spawn and vfork+execv: clean
   stripped copy     of mt_child_unsafe -O2: the same finding, module+offset
                     at the same addresses, no file:line
+--python: `forksan lint --python /usr/bin/python3` over Debian's python3-zmq
+(libzmq imports pthread_create), python3-grpcio (cygrpc carries gRPC core and
+imports pthread_create itself) and python3-numpy (reference BLAS: quiet),
+plus modules built here on PYTHONPATH: one that creates threads, one linking
+libgomp (fork-unsafe-library), and quiet ones — plain, linking libpython,
+shadowed by an earlier entry of the path, named so import cannot find it.
 Then the bad input (one line each naming the file and the reason, the run
 goes on, the exit status tells), the SARIF output against the vendored
 schemas (tests/sarif), a JSON report as --baseline, --suppressions,
@@ -179,24 +185,132 @@ def check_bad_input(c, cli, out, good):
                 "rc %d: %s" % (p.returncode, p.stderr[-300:]))
 
 
-def check_sarif(c, cli, binary, src):
+PY_MODULES = {
+    # name: (C source, extra cc flags)
+    "creates": ("#include <pthread.h>\n"
+                "static void *run(void *arg) { return arg; }\n"
+                "int start(void) { pthread_t t; return pthread_create(&t, 0, run, 0); }\n", []),
+    "quiet": ("int quiet(void) { return 0; }\n", []),
+    "omp": ("int sum(int n) { int s = 0;\n#pragma omp parallel for reduction(+:s)\n"
+            "for (int i = 0; i < n; i++) s += i; return s; }\n", ["-fopenmp"]),
+    "withpy": ("int withpy(void) { return 0; }\n", ["-Wl,--no-as-needed", "-lpython3.11"]),
+}
+
+
+def build_py_modules(out, suffix):
+    """Two import path entries: first/ with the package fsanpkg and a quiet
+    module 'shadow', second/ with a 'shadow' that creates threads (import
+    finds the first one) and a module whose name import cannot spell."""
+    first, second = os.path.join(out, "py", "first"), os.path.join(out, "py", "second")
+    shutil.rmtree(os.path.join(out, "py"), ignore_errors=True)
+    os.makedirs(os.path.join(first, "fsanpkg"))
+    os.makedirs(second)
+    def cc(name, body, flags, where):
+        src = os.path.join(out, "py", name + ".c")
+        with open(src, "w") as f:
+            f.write(body)
+        subprocess.run(["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-o", os.path.join(where, name + suffix), src,
+                        *flags], check=True)
+    for name, (body, flags) in PY_MODULES.items():
+        cc(name, body, flags, os.path.join(first, "fsanpkg"))
+    cc("shadow", PY_MODULES["quiet"][0], [], first)
+    cc("shadow", PY_MODULES["creates"][0], [], second)
+    cc("bad-name", PY_MODULES["creates"][0], [], second)
+    return first, second
+
+
+def check_python(c, cli, out):
+    python = "/usr/bin/python3"
+    suffix = subprocess.run([python, "-c", "import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0])"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    first, second = build_py_modules(out, suffix)
+    env = dict(os.environ, PYTHONPATH=first + ":" + second)
+    p = subprocess.run([cli, "lint", "--python", python, "--format", "json", "-o", "-"], capture_output=True,
+                       text=True, env=env)
+    try:
+        report = json.loads(p.stdout)
+    except ValueError:
+        c.check("--python: a JSON report", False, "rc %d: %s" % (p.returncode, p.stderr.strip()))
+        return
+    by_module = {}
+    for f in report["findings"]:
+        module = frames(f, "use")[-1]["function"] if frames(f, "use") else None
+        by_module.setdefault(module, []).append(f)
+    c.check("--python: exit status 0 (notes do not fail the run)", p.returncode == 0,
+            "rc %d: %s" % (p.returncode, p.stderr[-300:]))
+    c.check("--python: the summary notice names the interpreter and counts its modules",
+            any(n.startswith(python + ": Python 3.") and "extension modules" in n for n in report["notices"]),
+            json.dumps(report["notices"]))
+
+    def listed(module, rule, words, label):
+        found = by_module.get(module, [])
+        ok = len(found) == 1 and found[0]["rule"] == rule and all(w in found[0]["message"] for w in words)
+        c.check("--python: %s: %s %s" % (label, module, rule), ok, json.dumps(found)[:400])
+        return found[0] if ok else None
+
+    installed = {m: subprocess.run([python, "-c", "import " + m], capture_output=True).returncode == 0
+                 for m in ("zmq", "grpc", "numpy")}
+    if not c.check("--python: python3-zmq, python3-grpcio and python3-numpy are installed", all(installed.values()),
+                   "run `make deps` (tests/install-deps.sh): %s" % installed):
+        return
+    f = listed("zmq.backend.cython.socket", "thread-capable-extension",
+               ["links code that creates threads", "libzmq.so", "imports pthread_create"], "libzmq's I/O threads")
+    if f:
+        c.check("--python: the finding is a note whose frames are libzmq, then the module's file",
+                f["severity"] == "note" and frames(f, "use")[0]["function"].startswith("libzmq.so")
+                and frames(f, "use")[-1]["file"].endswith("/zmq/backend/cython/socket" + suffix),
+                json.dumps(f)[:400])
+    listed("grpc._cython.cygrpc", "thread-capable-extension", ["the module itself imports pthread_create"],
+           "gRPC core built into the module")
+    listed("fsanpkg.creates", "thread-capable-extension", ["the module itself imports pthread_create"],
+           "a module that creates threads")
+    listed("fsanpkg.omp", "fork-unsafe-library", ["extension module fsanpkg.omp links GNU OpenMP"],
+           "a module linking libgomp")
+    quiet = ["fsanpkg.quiet", "fsanpkg.withpy", "shadow", "bad-name", "numpy.core._multiarray_umath",
+             "numpy.linalg._umath_linalg"]
+    c.check("--python: quiet: plain, libpython, shadowed, unimportable name, numpy on reference BLAS",
+            not any(m in by_module for m in quiet), json.dumps(sorted(m for m in by_module if m in quiet)))
+    # CPython's own modules: libpython and the interpreter's libraries are
+    # not what an import brings in.
+    own = [m for m, fs in by_module.items() if any("libpython" in json.dumps(f) for f in fs)]
+    c.check("--python: no finding blames libpython", not own, json.dumps(own))
+    for bad, words in (("/bin/false", "exited with status 1"), ("/bin/true", "did not answer as a Python 3"),
+                       (os.path.join(out, "no-such-python"), "cannot run it")):
+        p = subprocess.run([cli, "lint", "--python", bad], capture_output=True, text=True)
+        lines = p.stderr.strip().splitlines()
+        c.check("--python %s: one line saying '%s', exit status 2" % (os.path.basename(bad), words),
+                p.returncode == 2 and len(lines) == 1 and bad in lines[0] and words in lines[0], p.stderr)
+    p = subprocess.run([cli, "lint", "--python", python, "--format", "sarif", "-o", "-"], capture_output=True,
+                       text=True, env=env)
+    check_sarif_doc(c, "--python sarif", p.stdout, p.stderr)
+
+
+def check_sarif_doc(c, label, text, err):
+    """Validates a SARIF document against the vendored schemas; the document, or None."""
     import check_sarif
 
-    p = subprocess.run([cli, "lint", "--format", "sarif", "-o", "-", binary], capture_output=True, text=True)
     try:
-        doc = json.loads(p.stdout)
+        doc = json.loads(text)
     except ValueError:
-        c.check("sarif: a JSON document", False, p.stderr)
-        return
+        c.check("%s: a JSON document" % label, False, err)
+        return None
     try:
         import jsonschema  # noqa: F401
     except ImportError:
-        c.check("sarif: the jsonschema validator is installed", False, "run `make deps` (python3-jsonschema)")
-        return
+        c.check("%s: the jsonschema validator is installed" % label, False, "run `make deps` (python3-jsonschema)")
+        return None
     for schema in check_sarif.SCHEMAS:
-        validator, label = check_sarif.load_validator(schema)
+        validator, schema_label = check_sarif.load_validator(schema)
         errors, count = check_sarif.schema_errors(validator, doc)
-        c.check("sarif: valid against %s" % label, count == 0, "; ".join(errors))
+        c.check("%s: valid against %s" % (label, schema_label), count == 0, "; ".join(errors))
+    return doc
+
+
+def check_sarif(c, cli, binary, src):
+    p = subprocess.run([cli, "lint", "--format", "sarif", "-o", "-", binary], capture_output=True, text=True)
+    doc = check_sarif_doc(c, "sarif", p.stdout, p.stderr)
+    if doc is None:
+        return
     results = doc["runs"][0]["results"]
     ok = len(results) == 1 and results[0]["ruleId"] == "unsafe-after-fork"
     if c.check("sarif: one unsafe-after-fork result", ok, json.dumps(results)[:300]):
@@ -221,7 +335,7 @@ def check_filters(c, cli, binary, out):
                        text=True)
     c.check("--suppressions: the finding is suppressed",
             p.returncode == 0 and "suppressed: 1 finding" in p.stderr, "rc %d: %s" % (p.returncode, p.stderr[-300:]))
-    for rule in ("unsafe-after-fork", "fork-unsafe-library"):
+    for rule in ("unsafe-after-fork", "fork-unsafe-library", "thread-capable-extension"):
         p = subprocess.run([cli, "explain", rule], capture_output=True, text=True)
         c.check("explain %s" % rule, p.returncode == 0 and "What happens" in p.stdout, p.stderr)
 
@@ -262,6 +376,7 @@ def main():
     check_bad_input(c, cli, out, os.path.join(out, "mt_child_unsafe-O2"))
     check_sarif(c, cli, os.path.join(out, "mt_child_unsafe-O0"), src["mt_child_unsafe"])
     check_filters(c, cli, os.path.join(out, "mt_child_unsafe-O0"), out)
+    check_python(c, cli, out)
     print("%d passed, %d failed" % (c.passed, c.failed))
     return 1 if c.failed else 0
 
