@@ -19,6 +19,7 @@ imports pthread_create itself) and python3-numpy (reference BLAS: quiet),
 plus modules built here on PYTHONPATH: one that creates threads, one linking
 libgomp (fork-unsafe-library), and quiet ones — plain, linking libpython,
 shadowed by an earlier entry of the path, named so import cannot find it.
+-j 1 and -j 3 over the whole build directory: the same report.
 Then the bad input (one line each naming the file and the reason, the run
 goes on, the exit status tells), the SARIF output against the vendored
 schemas (tests/sarif), a JSON report as --baseline, --suppressions,
@@ -319,6 +320,19 @@ def check_sarif(c, cli, binary, src):
                 region.get("startLine") == marker_line(src, "unsafe"), json.dumps(results[0]["locations"]))
 
 
+def check_jobs(c, cli, out):
+    """-j: the same report, byte for byte, whatever the number of workers."""
+    reports = {}
+    for jobs in ("1", "3"):
+        p = subprocess.run([cli, "lint", "-j", jobs, "--format", "json", "-o", "-", out], capture_output=True,
+                           text=True)
+        reports[jobs] = p.stdout if p.returncode in (0, EXIT_UNREADABLE) else "rc %d: %s" % (p.returncode, p.stderr)
+    same = reports["1"] == reports["3"] and reports["1"].startswith("{")
+    c.check("-j 1 and -j 3: the same report", same, "%s / %s" % (reports["1"][:200], reports["3"][:200]))
+    p = subprocess.run([cli, "lint", "-j", "0", out], capture_output=True, text=True)
+    c.check("-j 0: a usage error naming it", p.returncode == 2 and "bad --jobs '0'" in p.stderr, p.stderr)
+
+
 def check_filters(c, cli, binary, out):
     base = os.path.join(out, "baseline.json")
     subprocess.run([cli, "lint", "--format", "json", "-o", base, binary], check=True)
@@ -377,6 +391,7 @@ def main():
     check_sarif(c, cli, os.path.join(out, "mt_child_unsafe-O0"), src["mt_child_unsafe"])
     check_filters(c, cli, os.path.join(out, "mt_child_unsafe-O0"), out)
     check_python(c, cli, out)
+    check_jobs(c, cli, out)
     print("%d passed, %d failed" % (c.passed, c.failed))
     return 1 if c.failed else 0
 
