@@ -305,18 +305,28 @@ static char *dup_or_oom(struct lint_result *out, const char *s)
     return copy;
 }
 
+/* The name of the function at addr: libdw's, else the symbol table's, or
+ * NULL. */
+static const char *function_name(const struct fsan_lint_elf *e, struct lint_symbols *sym, uint64_t addr)
+{
+    const char *function = sym->mod ? dwfl_module_addrname(sym->mod, addr + sym->shift) : NULL;
+    if (!function) {
+        const struct fsan_lint_sym *s = fsan_lint_elf_symbol(e, addr);
+        function = s ? s->name : NULL;
+    }
+    return function;
+}
+
 /* A frame for the instruction at addr of e. */
-static void site_frame(struct lint_result *out, const struct fsan_lint_elf *e, struct lint_symbols *sym, uint64_t addr,
-                       struct fsan_frame *f)
+static void site_frame(struct lint_result *out, const struct fsan_lint_elf *e, struct lint_symbols *sym,
+                       uint64_t addr, struct fsan_frame *f)
 {
     memset(f, 0, sizeof *f);
     f->address = addr;
     f->module_offset = addr;
     f->language = "c";
     f->module = dup_or_oom(out, e->path);
-    const char *function = NULL;
     if (sym->mod) {
-        function = dwfl_module_addrname(sym->mod, addr + sym->shift);
         Dwfl_Line *line = dwfl_module_getsrc(sym->mod, addr + sym->shift);
         int lineno = 0;
         const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
@@ -325,11 +335,7 @@ static void site_frame(struct lint_result *out, const struct fsan_lint_elf *e, s
             f->line = lineno;
         }
     }
-    if (!function) {
-        const struct fsan_lint_sym *s = fsan_lint_elf_symbol(e, addr);
-        function = s ? s->name : NULL;
-    }
-    f->function = dup_or_oom(out, function);
+    f->function = dup_or_oom(out, function_name(e, sym, addr));
 }
 
 /* ---- findings ----------------------------------------------------------- */
@@ -426,9 +432,18 @@ static char *text(const char *fmt, ...)
 static void unsafe_finding(struct lint_result *out, const struct fsan_lint_elf *e, struct lint_symbols *sym,
                            const struct fsan_lint_closure *closure, const struct fsan_lint_unsafe *u)
 {
-    char *message = text("the child of %s() calls %s (%s) before exec or _exit, in a program that can have "
+    char through[128] = "";
+    if (u->wrapper) {
+        const char *name = function_name(e, sym, u->wrapper);
+        if (name)
+            snprintf(through, sizeof through, " (called through %s)", name);
+        else
+            snprintf(through, sizeof through, " (called through the function at +0x%llx)",
+                     (unsigned long long)u->wrapper);
+    }
+    char *message = text("the child of %s()%s calls %s (%s) before exec or _exit, in a program that can have "
                          "other threads at the fork (%s starts threads)",
-                         u->fork_name, u->callee, u->why ? u->why : "not async-signal-safe",
+                         u->fork_name, through, u->callee, u->why ? u->why : "not async-signal-safe",
                          base_name(closure->threads_object));
     struct fsan_finding *f = new_finding(out, FSAN_RULE_UNSAFE_AFTER_FORK, message);
     if (!f)
@@ -438,8 +453,11 @@ static void unsafe_finding(struct lint_result *out, const struct fsan_lint_elf *
     /* Innermost first: the unsafe call, then the calls that lead to it. */
     for (size_t i = u->ncalls; use && use->frames && i-- > 0;)
         site_frame(out, e, sym, u->calls[i], &use->frames[use->nframes++]);
+    /* Through a wrapper: the fork call in it, then the call of the wrapper. */
     struct fsan_location *fork_at =
-        new_location(out, f, FSAN_ROLE_FORK, text("%s() called at:", u->fork_name), 1);
+        new_location(out, f, FSAN_ROLE_FORK, text("%s() called at:", u->fork_name), u->wrapper ? 2 : 1);
+    if (fork_at && fork_at->frames && u->wrapper)
+        site_frame(out, e, sym, u->wrapper_fork_site, &fork_at->frames[fork_at->nframes++]);
     if (fork_at && fork_at->frames)
         site_frame(out, e, sym, u->fork_site, &fork_at->frames[fork_at->nframes++]);
     fingerprint(f, e->path, u->callee);

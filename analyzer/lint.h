@@ -163,8 +163,10 @@ void fsan_lint_closure_free(struct fsan_lint_closure *c);
  * forking function, calls[ncalls-1] calls the unsafe function). */
 #define FSAN_LINT_MAX_DEPTH 4
 struct fsan_lint_unsafe {
-    uint64_t fork_site;
+    uint64_t fork_site;      /* the call of fork, or of the wrapper */
     const char *fork_name;   /* "fork" or "_Fork" */
+    uint64_t wrapper_fork_site; /* through a wrapper: the fork call in it, else 0 */
+    uint64_t wrapper;        /* through a wrapper: its address, else 0 */
     uint64_t calls[FSAN_LINT_MAX_DEPTH + 1];
     size_t ncalls;
     const char *callee;      /* the unsafe function */

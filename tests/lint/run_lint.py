@@ -11,6 +11,11 @@ register forms of the fork test are walked):
                     only: clean
   st_child_unsafe   no thread anywhere in the closure, the same printf: clean
   mt_spawn          threads, posix_spawn and vfork+execv: clean
+  mt_wrapper        threads, the child of xfork() (a wrapper that returns
+                    fork's value) calls printf: one unsafe-after-fork, its
+                    fork location the fork in xfork (@mark:wrapped) called
+                    from main (@mark:fork); a function whose child execs is
+                    no wrapper, so the printf after it is quiet
   stripped copy     of mt_child_unsafe -O2: the same finding, module+offset
                     at the same addresses, no file:line
 --python: `forksan lint --python /usr/bin/python3` over Debian's python3-zmq
@@ -90,6 +95,24 @@ def check_unsafe(c, cli, binary, src, label):
             bool(fork) and fork[0].get("line") == want_fork and fork[0].get("function") == "main",
             json.dumps(fork)[:300])
     return f
+
+
+def check_wrapper(c, cli, binary, src, label):
+    rc, report, err = lint(cli, binary)
+    found = report["findings"] if report else []
+    if not c.check("%s: exactly one unsafe-after-fork" % label,
+                   len(found) == 1 and found[0]["rule"] == "unsafe-after-fork", json.dumps(found)[:400] or err):
+        return
+    f = found[0]
+    use, fork = frames(f, "use"), frames(f, "fork")
+    c.check("%s: the child of fork() called through xfork calls printf" % label,
+            "the child of fork() (called through xfork) calls printf " in f["message"], f["message"])
+    c.check("%s: printf at the @mark:unsafe line" % label,
+            bool(use) and use[0].get("line") == marker_line(src, "unsafe"), json.dumps(use)[:300])
+    c.check("%s: fork frames: xfork's fork call, then main's call of xfork" % label,
+            len(fork) == 2 and fork[0].get("function") == "xfork" and fork[0].get("line") == marker_line(src, "wrapped")
+            and fork[1].get("function") == "main" and fork[1].get("line") == marker_line(src, "fork"),
+            json.dumps(fork)[:400])
 
 
 def check_clean(c, cli, binary, label):
@@ -363,7 +386,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     c = Checks()
     src = {name: os.path.join(HERE, name + ".c")
-           for name in ("mt_child_unsafe", "mt_child_safe", "st_child_unsafe", "mt_spawn")}
+           for name in ("mt_child_unsafe", "mt_child_safe", "st_child_unsafe", "mt_spawn", "mt_wrapper")}
     for name, path in src.items():
         for opt in ("-O0", "-O2"):
             build(path, os.path.join(out, name + opt), opt)
@@ -373,6 +396,7 @@ def main():
                                   "mt_child_unsafe" + opt)
         for name in ("mt_child_safe", "st_child_unsafe", "mt_spawn"):
             check_clean(c, cli, os.path.join(out, name + opt), name + opt)
+        check_wrapper(c, cli, os.path.join(out, "mt_wrapper" + opt), src["mt_wrapper"], "mt_wrapper" + opt)
     stripped = os.path.join(out, "mt_child_unsafe-stripped")
     shutil.copy(os.path.join(out, "mt_child_unsafe-O2"), stripped)
     subprocess.run(["strip", stripped], check=True)

@@ -1,0 +1,55 @@
+/* A multi-threaded program that forks through a wrapper: xfork() calls
+ * fork, handles the error and returns the pid, and main tests what it
+ * returned.  The child calls printf before _exit: one unsafe-after-fork
+ * at the printf line (marked "unsafe"), its fork location the fork call
+ * in xfork (marked "wrapped") called from main (marked "fork").
+ * run_and_wait() also calls fork but is not a wrapper (its child execs
+ * and never returns), so main's printf after it is not a child's: quiet. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void *worker(void *arg)
+{
+    return arg;
+}
+
+__attribute__((noinline)) static pid_t xfork(void)
+{
+    pid_t pid = fork(); /* @mark:wrapped */
+    if (pid < 0) {
+        perror("fork");
+        exit(1);
+    }
+    return pid;
+}
+
+__attribute__((noinline)) static int run_and_wait(char **argv)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv("/bin/true", argv);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, worker, NULL);
+    pid_t pid = xfork(); /* @mark:fork */
+    if (pid == 0) {
+        printf("child %d of %s\n", (int)getpid(), argv[0]); /* @mark:unsafe */
+        _exit(argc);
+    }
+    waitpid(pid, NULL, 0);
+    if (run_and_wait(argv) == 0)
+        printf("ran\n");
+    pthread_join(t, NULL);
+    return 0;
+}
