@@ -764,13 +764,15 @@ static uint64_t child_branch(struct walker *w, uint64_t after_call, struct fork_
 
 /* 1 when every path from after_call (the instruction after a fork call)
  * that the child or the parent can take returns with the fork value in
- * rax: the function hands fork's result to its caller. */
+ * rax, and the child does return: the function hands fork's result to
+ * its caller.  (A function whose child always execs or exits returns only
+ * in the parent: its caller's test of 0 is no child's branch.) */
 static int returns_fork_value(struct walker *w, uint64_t after_call)
 {
     struct item queue[WRAPPER_QUEUE];
     struct fsan_keymap seen = {0};
     size_t head = 0, tail = 0, budget = WRAPPER_BUDGET;
-    int wrapper = 1;
+    int wrapper = 1, child_returns = 0;
     memset(&queue[0], 0, sizeof queue[0]);
     queue[tail].addr = after_call;
     queue[tail].v.regs = 1u << 0;
@@ -793,6 +795,7 @@ static int returns_fork_value(struct walker *w, uint64_t after_call)
             uint64_t local;
             if (id == X86_INS_RET) {
                 wrapper = (it.v.regs & 1u) != 0;
+                child_returns |= wrapper && (it.v.may & MAY_CHILD);
                 break;
             } else if (is_cond_jump(id)) {
                 unsigned to_target = it.v.may, to_next = it.v.may;
@@ -826,7 +829,7 @@ static int returns_fork_value(struct walker *w, uint64_t after_call)
         }
     }
     fsan_keymap_free(&seen);
-    return wrapper;
+    return wrapper && child_returns;
 }
 
 /* ---- the fork calls --------------------------------------------------- */

@@ -3,8 +3,9 @@
  * returned.  The child calls printf before _exit: one unsafe-after-fork
  * at the printf line (marked "unsafe"), its fork location the fork call
  * in xfork (marked "wrapped") called from main (marked "fork").
- * run_and_wait() also calls fork but is not a wrapper (its child execs
- * and never returns), so main's printf after it is not a child's: quiet. */
+ * run_and_wait() and spawn() also call fork but are no wrappers: their
+ * children exec and never return (spawn returns the pid, in the parent
+ * only), so main's printf calls after them are not a child's: quiet. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,16 @@ __attribute__((noinline)) static int run_and_wait(char **argv)
     return status;
 }
 
+__attribute__((noinline)) static pid_t spawn(char **argv)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv("/bin/true", argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 int main(int argc, char **argv)
 {
     pthread_t t;
@@ -50,6 +61,11 @@ int main(int argc, char **argv)
     waitpid(pid, NULL, 0);
     if (run_and_wait(argv) == 0)
         printf("ran\n");
+    pid = spawn(argv);
+    if (pid <= 0)
+        printf("spawn failed\n");
+    else
+        waitpid(pid, NULL, 0);
     pthread_join(t, NULL);
     return 0;
 }
