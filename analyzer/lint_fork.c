@@ -767,6 +767,20 @@ static uint64_t child_branch(struct walker *w, uint64_t after_call, struct fork_
  * rax, and the child does return: the function hands fork's result to
  * its caller.  (A function whose child always execs or exits returns only
  * in the parent: its caller's test of 0 is no child's branch.) */
+/* The register an instruction sets to 0 (xor r, r; mov r, 0) at 32 bits
+ * or more, else -1. */
+static int zeroes(const cs_insn *in)
+{
+    const cs_x86 *x = &in->detail->x86;
+    if (x->op_count != 2 || x->operands[0].type != X86_OP_REG || x->operands[0].size < 4)
+        return -1;
+    if (in->id == X86_INS_XOR && x->operands[1].type == X86_OP_REG && x->operands[1].reg == x->operands[0].reg)
+        return gpr(x->operands[0].reg);
+    if (in->id == X86_INS_MOV && x->operands[1].type == X86_OP_IMM && x->operands[1].imm == 0)
+        return gpr(x->operands[0].reg);
+    return -1;
+}
+
 static int returns_fork_value(struct walker *w, uint64_t after_call)
 {
     struct item queue[WRAPPER_QUEUE];
@@ -780,9 +794,11 @@ static int returns_fork_value(struct walker *w, uint64_t after_call)
     while (head < tail && wrapper) {
         struct item it = queue[head++];
         uint64_t addr = it.addr;
-        /* Paths only a failed fork takes do not matter. */
-        while (wrapper && (it.v.may & (MAY_CHILD | MAY_PARENT)) && !fsan_keymap_get(&seen, addr, NULL)) {
-            if (budget-- == 0 || fsan_keymap_put(&seen, addr, 1) < 0 || !decode(w, addr, 0) ||
+        /* Paths only a failed fork takes do not matter.  Paths that meet
+         * (the child's and the parent's at a shared `return pid`) are
+         * walked once for each set of values they carry. */
+        while (wrapper && (it.v.may & (MAY_CHILD | MAY_PARENT)) && !fsan_keymap_get(&seen, addr * 8 + it.v.may, NULL)) {
+            if (budget-- == 0 || fsan_keymap_put(&seen, addr * 8 + it.v.may, 1) < 0 || !decode(w, addr, 0) ||
                 (addr != after_call && fsan_lint_elf_is_function_start(w->e, addr))) {
                 wrapper = 0;
                 break;
@@ -822,6 +838,10 @@ static int returns_fork_value(struct walker *w, uint64_t after_call)
                 if (kind == CALL_END || kind == CALL_STOP)
                     break;
                 forget_call(&it.v);
+            } else if (it.v.may == MAY_CHILD && zeroes(in) >= 0) {
+                /* Where only the child goes, the value is 0: a compiler
+                 * returns it as `xor eax, eax`. */
+                it.v.regs |= 1u << zeroes(in);
             } else {
                 track(w->cs, in, &it.v);
                 wrapper = !it.v.escaped;
