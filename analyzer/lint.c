@@ -20,7 +20,7 @@
  * not ELF) make the exit status FSAN_EXIT_INCOMPLETE unless findings
  * already fail the run: a clean report with holes must not read as clean.
  * Files lint has nothing to say about (32-bit, another architecture,
- * statically linked) are named and do not change the status; files that
+ * statically linked and stripped) are named and do not change the status; files that
  * are not ELF at all inside a directory (scripts) are only counted.
  * Directory walks do not follow symbolic links to directories (a loop
  * cannot start), and a file reached twice (a link and its target) is
@@ -528,7 +528,7 @@ static const char *forks_with(const struct fsan_lint_elf *e)
 {
     static const char *const names[] = {"fork", "_Fork", "daemon"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (fsan_lint_elf_imports(e, names[i]))
+        if (e->is_static ? fsan_lint_elf_defines(e, names[i]) : fsan_lint_elf_imports(e, names[i]))
             return names[i];
     return NULL;
 }

@@ -51,6 +51,8 @@ struct fsan_lint_elf {
     Elf *elf;
     uint64_t file_size;
     int is_exec;             /* ET_EXEC or a PIE with an interpreter (a program), else a shared object */
+    int is_static;           /* no dynamic segment: its fork and printf are its own functions, known by
+                              * their symbols (fsan_lint_elf_open only) */
     /* The dynamic section. */
     const char *soname;      /* NULL when none */
     const char **needed;     /* DT_NEEDED names, in order */
@@ -95,6 +97,12 @@ int fsan_lint_elf_imports(const struct fsan_lint_elf *e, const char *name);
 int fsan_lint_elf_imports_strong(const struct fsan_lint_elf *e, const char *name);
 /* 1 when it imports a symbol whose name starts with prefix. */
 int fsan_lint_elf_imports_prefix(const struct fsan_lint_elf *e, const char *prefix);
+/* 1 when the object defines a function symbol of that name (a statically
+ * linked program: its own copy of the C library). */
+int fsan_lint_elf_defines(const struct fsan_lint_elf *e, const char *name);
+/* The function symbols that start exactly at addr (aliases: fork,
+ * __libc_fork, __fork): *first and the count, 0 when none. */
+size_t fsan_lint_elf_symbols_at(const struct fsan_lint_elf *e, uint64_t addr, const struct fsan_lint_sym **first);
 /* The function symbol containing addr, or NULL. */
 const struct fsan_lint_sym *fsan_lint_elf_symbol(const struct fsan_lint_elf *e, uint64_t addr);
 /* The code section containing addr, or NULL. */

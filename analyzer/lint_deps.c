@@ -219,6 +219,12 @@ static char *dir_of(const char *path)
  * words, or NULL. */
 static const char *object_starts_threads(const struct fsan_lint_elf *e, const char *soname)
 {
+    /* A static program's threads are its own copy of pthread_create,
+     * linked in only when something calls it. */
+    if (e->is_static)
+        return fsan_lint_elf_defines(e, "pthread_create") ? "pthread_create"
+               : fsan_lint_elf_defines(e, "thrd_create") ? "thrd_create"
+                                                         : NULL;
     if (fsan_lint_elf_imports_prefix(e, "_ZNSt6thread15_M_start_thread"))
         return "std::thread";
     if (soname && strncmp(soname, "libstdc++.so", 12) == 0)

@@ -463,6 +463,25 @@ static const char *stub_name(struct walker *w, uint64_t stub)
     return name;
 }
 
+
+/* In a static program, the C library's functions are its own: the name
+ * of the function at addr when it is one lintcalls.def knows or fork
+ * (under any of its aliases), else NULL (memoised with the PLT stubs). */
+static const char *static_name(struct walker *w, uint64_t addr)
+{
+    uint64_t cached;
+    if (fsan_keymap_get(&w->stubs, addr, &cached))
+        return cached == 1 ? NULL : (const char *)(uintptr_t)cached;
+    const struct fsan_lint_sym *syms;
+    size_t n = fsan_lint_elf_symbols_at(w->e, addr, &syms);
+    const char *name = NULL, *why;
+    for (size_t i = 0; i < n && !name; i++)
+        if (is_fork(syms[i].name) || call_kind(syms[i].name, &why) != CALL_UNKNOWN)
+            name = syms[i].name;
+    fsan_keymap_put(&w->stubs, addr, name ? (uint64_t)(uintptr_t)name : 1);
+    return name;
+}
+
 /* Where a call or jump goes: *import names a library function (or is
  * NULL), *local is the object's own code address (or 0). */
 static void branch_target(struct walker *w, const cs_insn *in, const char **import, uint64_t *local)
@@ -484,7 +503,7 @@ static void branch_target(struct walker *w, const cs_insn *in, const char **impo
         return;
     if (c->is_plt)
         *import = stub_name(w, (uint64_t)op->imm);
-    else
+    else if (!(w->e->is_static && (*import = static_name(w, (uint64_t)op->imm))))
         *local = (uint64_t)op->imm;
 }
 
@@ -899,8 +918,10 @@ static int examine_call(struct walker *w, const cs_insn *call, const char *fork_
  * returns fork's value. */
 static void learn_wrapper(struct walker *w, const cs_insn *site)
 {
+    /* A static program's C library forks in functions of its own (fork
+     * around _Fork, daemon): none is a wrapper of the program's. */
     uint64_t start = fsan_lint_elf_function_start(w->e, site->address);
-    if (!start || fsan_keymap_get(&w->wrappers, start, NULL))
+    if (!start || w->e->is_static || fsan_keymap_get(&w->wrappers, start, NULL))
         return;
     uint64_t address = site->address;
     if (site->id == X86_INS_JMP || returns_fork_value(w, site->address + site->size))

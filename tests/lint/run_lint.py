@@ -11,6 +11,10 @@ register forms of the fork test are walked):
                     only: clean
   st_child_unsafe   no thread anywhere in the closure, the same printf: clean
   mt_spawn          threads, posix_spawn and vfork+execv: clean
+  static builds     of mt_child_unsafe (the same finding at the same lines:
+                    fork, printf and pthread_create are the program's own
+                    functions, known by their symbols), mt_child_safe,
+                    st_child_unsafe, mt_spawn (clean)
   mt_wrapper        threads, the child of xfork() (a wrapper that returns
                     fork's value) calls printf: one unsafe-after-fork, its
                     fork location the fork in xfork (@mark:wrapped) called
@@ -148,7 +152,7 @@ def check_bad_input(c, cli, out, good):
     os.symlink("loop_a", os.path.join(bad, "loop_b"))
     cases[os.path.join(bad, "loop_a")] = "symbolic link loop"
     cases[os.path.join(bad, "loop_b")] = "symbolic link loop"
-    # A static program, and one whose library was removed after linking.
+    # A stripped static program, and one whose library was removed after linking.
     src = os.path.join(bad, "tiny.c")
     with open(src, "w") as f:
         f.write("int tiny(void);\nint main(void) { return tiny(); }\n")
@@ -156,8 +160,8 @@ def check_bad_input(c, cli, out, good):
     with open(lib_src, "w") as f:
         f.write("int tiny(void) { return 0; }\n")
     static = os.path.join(bad, "static")
-    if subprocess.run(["cc", "-static", "-o", static, src, lib_src]).returncode == 0:
-        cases[static] = "statically linked"
+    if subprocess.run(["cc", "-static", "-s", "-o", static, src, lib_src]).returncode == 0:
+        cases[static] = "statically linked and stripped"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(bad, "libtiny.so"), lib_src], check=True)
     missing = os.path.join(bad, "missing_dep")
     subprocess.run(["cc", "-o", missing, src, "-L" + bad, "-ltiny"], check=True)
@@ -383,7 +387,7 @@ def main():
     args = parser.parse_args()
     cli = os.path.abspath(os.path.join(args.build, "bin", "forksan"))
     out = os.path.abspath(os.path.join(args.build, "lint"))
-    os.makedirs(out, exist_ok=True)
+    os.makedirs(os.path.join(out, "static"), exist_ok=True)
     c = Checks()
     src = {name: os.path.join(HERE, name + ".c")
            for name in ("mt_child_unsafe", "mt_child_safe", "st_child_unsafe", "mt_spawn", "mt_wrapper")}
@@ -397,6 +401,12 @@ def main():
         for name in ("mt_child_safe", "st_child_unsafe", "mt_spawn"):
             check_clean(c, cli, os.path.join(out, name + opt), name + opt)
         check_wrapper(c, cli, os.path.join(out, "mt_wrapper" + opt), src["mt_wrapper"], "mt_wrapper" + opt)
+        for name in ("mt_child_unsafe", "mt_child_safe", "st_child_unsafe", "mt_spawn"):
+            build(src[name], os.path.join(out, "static", name + opt), opt, "-static")
+        label = "static mt_child_unsafe" + opt
+        check_unsafe(c, cli, os.path.join(out, "static", "mt_child_unsafe" + opt), src["mt_child_unsafe"], label)
+        for name in ("mt_child_safe", "st_child_unsafe", "mt_spawn"):
+            check_clean(c, cli, os.path.join(out, "static", name + opt), "static " + name + opt)
     stripped = os.path.join(out, "mt_child_unsafe-stripped")
     shutil.copy(os.path.join(out, "mt_child_unsafe-O2"), stripped)
     subprocess.run(["strip", stripped], check=True)
