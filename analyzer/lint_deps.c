@@ -23,7 +23,10 @@
  * std::thread, so it counts only through the object that imports
  * std::thread; libc defines pthread_create and imports nothing.  A weak
  * reference (libselinux has one) only asks whether threads are linked
- * in, and does not count.
+ * in, and does not count.  A library whose threads start only in
+ * functions its caller must name (liblzma's multi-threaded coders: the
+ * thread_gates table below, each entry with its source) counts only in a
+ * closure where some other object imports one of those functions.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +49,18 @@ const struct fsan_lint_library fsan_lint_libraries[] = {
 };
 const size_t fsan_lint_nlibraries = sizeof fsan_lint_libraries / sizeof fsan_lint_libraries[0];
 
+/* Libraries that import pthread_create but create threads only inside
+ * the functions listed: whoever wants the threads calls one by name. */
+static const struct {
+    const char *soname_glob;
+    const char *starters[3];
+} thread_gates[] = {
+    /* The multi-threaded .xz coders are the only users of threads in
+     * liblzma: https://github.com/tukaani-project/xz/blob/master/src/liblzma/api/lzma/container.h */
+    {"liblzma.so.*", {"lzma_stream_encoder_mt", "lzma_stream_decoder_mt", NULL}},
+};
+#define NGATES (sizeof thread_gates / sizeof thread_gates[0])
+
 static const char *const default_dirs[] = {
     "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib",
 };
@@ -58,6 +73,8 @@ struct library {
     size_t nneeded;
     char *runpath, *rpath; /* $ORIGIN already replaced */
     const char *threads_symbol; /* what it imports that creates threads, or NULL */
+    int gate;                   /* its threads wait behind thread_gates[gate], or -1 */
+    unsigned opens;             /* bit g: it imports a starter of thread_gates[g] */
     ssize_t table_entry; /* index in fsan_lint_libraries, or -1 */
 };
 
@@ -264,6 +281,14 @@ static int fill_library(struct library *lib, const struct fsan_lint_elf *e, cons
         lib->nneeded++;
     }
     lib->threads_symbol = object_starts_threads(e, lib->soname);
+    lib->gate = -1;
+    for (size_t g = 0; g < NGATES; g++) {
+        if (fnmatch(thread_gates[g].soname_glob, lib->soname, 0) == 0)
+            lib->gate = (int)g;
+        for (size_t i = 0; thread_gates[g].starters[i]; i++)
+            if (fsan_lint_elf_imports(e, thread_gates[g].starters[i]))
+                lib->opens |= 1u << g;
+    }
     lib->table_entry = table_entry_of(lib->soname, path);
     return 0;
 }
@@ -432,9 +457,38 @@ static ssize_t loaded_soname(const struct fsan_lint_deps *d, const struct fsan_k
     return -ENOENT;
 }
 
-/* The first object of the closure found to start threads. */
-static int note_threads(struct fsan_lint_closure *out, const char *path, const char *chain, const char *symbol)
+/* Objects of a closure whose threads wait behind a gate: the first of
+ * each, and which gates the closure opens. */
+struct gated {
+    char *path[NGATES], *chain[NGATES];
+    const char *symbol[NGATES];
+    unsigned opens;
+};
+
+static void gated_free(struct gated *g)
 {
+    for (size_t i = 0; i < NGATES; i++) {
+        free(g->path[i]);
+        free(g->chain[i]);
+    }
+}
+
+/* The first object of the closure found to start threads; one behind a
+ * gate waits in *g until the whole closure is known. */
+static int note_threads(struct fsan_lint_closure *out, struct gated *g, const struct library *lib, const char *path,
+                        const char *chain)
+{
+    const char *symbol = lib->threads_symbol;
+    g->opens |= lib->opens;
+    if (symbol && lib->gate >= 0) {
+        size_t i = (size_t)lib->gate;
+        if (g->path[i])
+            return 0;
+        g->symbol[i] = symbol;
+        g->path[i] = strdup(path);
+        g->chain[i] = strdup(chain);
+        return g->path[i] && g->chain[i] ? 0 : -ENOMEM;
+    }
     if (!symbol || out->starts_threads)
         return 0;
     out->starts_threads = 1;
@@ -455,10 +509,11 @@ int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, c
     const char *file = strrchr(e->path, '/');
     file = file ? file + 1 : e->path;
     struct library root = {0};
+    struct gated gated = {0};
     char real[PATH_MAX];
     if (fill_library(&root, e, realpath(e->path, real) ? real : e->path) < 0)
         goto oom;
-    if (note_threads(out, e->path, file, root.threads_symbol) < 0)
+    if (note_threads(out, &gated, &root, e->path, file) < 0)
         goto oom;
     struct fsan_keymap *seen = &out->libraries;
     const struct fsan_keymap *loaded = host ? &host->libraries : NULL;
@@ -510,7 +565,7 @@ int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, c
             char *lib_chain;
             if (asprintf(&lib_chain, "%s -> %s", chain, name) < 0)
                 goto oom_chain;
-            if (note_threads(out, lib->path, lib_chain, lib->threads_symbol) < 0 ||
+            if (note_threads(out, &gated, lib, lib->path, lib_chain) < 0 ||
                 (lib->table_entry >= 0 && add_hit(out, lib, lib_chain) < 0)) {
                 free(lib_chain);
                 goto oom_chain;
@@ -536,6 +591,17 @@ int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, c
     free(queue);
     free(chains);
     free_library(&root);
+    /* A gated object starts threads when the closure calls its starters. */
+    for (size_t g = 0; g < NGATES && !out->starts_threads; g++) {
+        if (!gated.path[g] || !(gated.opens & (1u << g)))
+            continue;
+        out->starts_threads = 1;
+        out->threads_symbol = gated.symbol[g];
+        out->threads_object = gated.path[g];
+        out->threads_chain = gated.chain[g];
+        gated.path[g] = gated.chain[g] = NULL;
+    }
+    gated_free(&gated);
     return 0;
 
 oom_chain:
@@ -547,6 +613,7 @@ oom_queue:
     free(chains);
 oom:
     free_library(&root);
+    gated_free(&gated);
     fsan_lint_closure_free(out);
     return -ENOMEM;
 }

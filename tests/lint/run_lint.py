@@ -26,8 +26,10 @@ register forms of the fork test are walked):
 (libzmq imports pthread_create), python3-grpcio (cygrpc carries gRPC core and
 imports pthread_create itself) and python3-numpy (reference BLAS: quiet),
 plus modules built here on PYTHONPATH: one that creates threads, one linking
-libgomp (fork-unsafe-library), and quiet ones — plain, linking libpython,
-shadowed by an earlier entry of the path, named so import cannot find it.
+libgomp (fork-unsafe-library), one calling liblzma's multi-threaded encoder,
+and quiet ones — plain, linking libpython, linking liblzma without calling
+its threaded coders, shadowed by an earlier entry of the path, named so
+import cannot find it.
 -j 1 and -j 3 over the whole build directory: the same report.
 Then the bad input (one line each naming the file and the reason, the run
 goes on, the exit status tells), the SARIF output against the vendored
@@ -222,6 +224,11 @@ PY_MODULES = {
     "omp": ("int sum(int n) { int s = 0;\n#pragma omp parallel for reduction(+:s)\n"
             "for (int i = 0; i < n; i++) s += i; return s; }\n", ["-fopenmp"]),
     "withpy": ("int withpy(void) { return 0; }\n", ["-Wl,--no-as-needed", "-lpython3.11"]),
+    # liblzma creates threads only in its multi-threaded coders.
+    "xzplain": ("unsigned lzma_version_number(void);\n"
+                "unsigned xz(void) { return lzma_version_number(); }\n", ["-l:liblzma.so.5"]),
+    "xzmt": ("int lzma_stream_encoder_mt(void *strm, const void *options);\n"
+             "int xz(void *s, const void *o) { return lzma_stream_encoder_mt(s, o); }\n", ["-l:liblzma.so.5"]),
 }
 
 
@@ -294,9 +301,12 @@ def check_python(c, cli, out):
            "a module that creates threads")
     listed("fsanpkg.omp", "fork-unsafe-library", ["extension module fsanpkg.omp links GNU OpenMP"],
            "a module linking libgomp")
-    quiet = ["fsanpkg.quiet", "fsanpkg.withpy", "shadow", "bad-name", "numpy.core._multiarray_umath",
+    listed("fsanpkg.xzmt", "thread-capable-extension", ["liblzma.so", "imports pthread_create"],
+           "a module calling liblzma's multi-threaded encoder")
+    quiet = ["fsanpkg.quiet", "fsanpkg.withpy", "fsanpkg.xzplain", "shadow", "bad-name", "numpy.core._multiarray_umath",
              "numpy.linalg._umath_linalg"]
-    c.check("--python: quiet: plain, libpython, shadowed, unimportable name, numpy on reference BLAS",
+    c.check("--python: quiet: plain, libpython, liblzma without its threaded coders, shadowed, unimportable name, "
+            "numpy on reference BLAS",
             not any(m in by_module for m in quiet), json.dumps(sorted(m for m in by_module if m in quiet)))
     # CPython's own modules: libpython and the interpreter's libraries are
     # not what an import brings in.
