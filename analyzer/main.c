@@ -334,6 +334,8 @@ int main(int argc, char **argv)
         if (rc >= 0)
             return rc;
     }
+    if (!lint && (cli.lint_python || cli.lint_jobs))
+        return usage_error("%s is an option of forksan lint only", cli.lint_python ? "--python" : "--jobs");
     if (strcmp(cmd, "report") == 0) {
         if (optind != argc - 1)
             return usage_error("%s", "report needs exactly one TRACE_DIR");
@@ -341,8 +343,6 @@ int main(int argc, char **argv)
         fsan_free_filters(&cli);
         return status;
     }
-    if (!lint && (cli.lint_python || cli.lint_jobs))
-        return usage_error("%s is an option of forksan lint only", cli.lint_python ? "--python" : "--jobs");
     if (lint) {
         if (optind >= argc && !cli.lint_python)
             return usage_error("%s", "lint needs at least one FILE or DIR, or --python PYTHON: forksan lint "

@@ -368,6 +368,10 @@ def check_jobs(c, cli, out):
     c.check("-j 1 and -j 3: the same report", same, "%s / %s" % (reports["1"][:200], reports["3"][:200]))
     p = subprocess.run([cli, "lint", "-j", "0", out], capture_output=True, text=True)
     c.check("-j 0: a usage error naming it", p.returncode == 2 and "bad --jobs '0'" in p.stderr, p.stderr)
+    for args, option in ((["report", "--python", "python3", out], "--python"), (["run", "--jobs", "2", "--", "true"], "--jobs")):
+        p = subprocess.run([cli, *args], capture_output=True, text=True)
+        c.check("%s with forksan %s: a usage error" % (option, args[0]),
+                p.returncode == 2 and "%s is an option of forksan lint only" % option in p.stderr, p.stderr)
 
 
 def check_filters(c, cli, binary, out):
