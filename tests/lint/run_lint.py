@@ -28,8 +28,8 @@ imports pthread_create itself) and python3-numpy (reference BLAS: quiet),
 plus modules built here on PYTHONPATH: one that creates threads, one linking
 libgomp (fork-unsafe-library), one calling liblzma's multi-threaded encoder,
 and quiet ones — plain, linking libpython, linking liblzma without calling
-its threaded coders, shadowed by an earlier entry of the path, named so
-import cannot find it.
+its threaded coders, built for another Python (its suffix), shadowed by an
+earlier entry of the path, named so import cannot find it.
 -j 1 and -j 3 over the whole build directory: the same report.
 Then the bad input (one line each naming the file and the reason, the run
 goes on, the exit status tells), the SARIF output against the vendored
@@ -240,14 +240,17 @@ def build_py_modules(out, suffix):
     shutil.rmtree(os.path.join(out, "py"), ignore_errors=True)
     os.makedirs(os.path.join(first, "fsanpkg"))
     os.makedirs(second)
-    def cc(name, body, flags, where):
+    def cc(name, body, flags, where, file_suffix=suffix):
         src = os.path.join(out, "py", name + ".c")
         with open(src, "w") as f:
             f.write(body)
-        subprocess.run(["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-o", os.path.join(where, name + suffix), src,
-                        *flags], check=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-o", os.path.join(where, name + file_suffix),
+                        src, *flags], check=True)
     for name, (body, flags) in PY_MODULES.items():
         cc(name, body, flags, os.path.join(first, "fsanpkg"))
+    # The stable ABI's suffix names a module; another version's does not.
+    cc("abi", PY_MODULES["creates"][0], [], os.path.join(first, "fsanpkg"), ".abi3.so")
+    cc("oldpy", PY_MODULES["creates"][0], [], os.path.join(first, "fsanpkg"), ".cpython-39-x86_64-linux-gnu.so")
     cc("shadow", PY_MODULES["quiet"][0], [], first)
     cc("shadow", PY_MODULES["creates"][0], [], second)
     cc("bad-name", PY_MODULES["creates"][0], [], second)
@@ -301,12 +304,15 @@ def check_python(c, cli, out):
            "a module that creates threads")
     listed("fsanpkg.omp", "fork-unsafe-library", ["extension module fsanpkg.omp links GNU OpenMP"],
            "a module linking libgomp")
+    listed("fsanpkg.abi", "thread-capable-extension", ["the module itself imports pthread_create"],
+           "a module with the stable ABI's suffix")
     listed("fsanpkg.xzmt", "thread-capable-extension", ["liblzma.so", "imports pthread_create"],
            "a module calling liblzma's multi-threaded encoder")
-    quiet = ["fsanpkg.quiet", "fsanpkg.withpy", "fsanpkg.xzplain", "shadow", "bad-name", "numpy.core._multiarray_umath",
+    quiet = ["fsanpkg.quiet", "fsanpkg.withpy", "fsanpkg.xzplain", "fsanpkg.oldpy",
+             "fsanpkg.oldpy.cpython-39-x86_64-linux-gnu", "shadow", "bad-name", "numpy.core._multiarray_umath",
              "numpy.linalg._umath_linalg"]
-    c.check("--python: quiet: plain, libpython, liblzma without its threaded coders, shadowed, unimportable name, "
-            "numpy on reference BLAS",
+    c.check("--python: quiet: plain, libpython, liblzma without its threaded coders, another Python's module, "
+            "shadowed, unimportable name, numpy on reference BLAS",
             not any(m in by_module for m in quiet), json.dumps(sorted(m for m in by_module if m in quiet)))
     # CPython's own modules: libpython and the interpreter's libraries are
     # not what an import brings in.
