@@ -879,7 +879,8 @@ int fsan_cmd_lint(struct fsan_cli *cli, char **paths, int npaths)
         return 1;
     }
     unique_fingerprints(&run.report);
-    qsort(run.report.findings, run.report.nfindings, sizeof *run.report.findings, fsan_finding_cmp);
+    if (run.report.nfindings)
+        qsort(run.report.findings, run.report.nfindings, sizeof *run.report.findings, fsan_finding_cmp);
     run.report.unreadable = unreadable;
     enum fsan_severity worst = FSAN_SEV_NONE;
     int rc = fsan_finish_report(cli, &run.report, &worst);
