@@ -61,7 +61,7 @@ AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rul
 AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c
 # forksan lint (issue 17) reads ELF files and disassembles fork children
 # with Capstone (analyzer/lint_fork.c says why that disassembler).
-AN_SRCS += analyzer/lint.c analyzer/lint_elf.c analyzer/lint_deps.c analyzer/lint_fork.c
+AN_SRCS += analyzer/lint.c analyzer/lint_elf.c analyzer/lint_deps.c analyzer/lint_fork.c analyzer/lint_python.c
 # The command links no library but libc: libdw/libelf (dwlib.c), libunwind
 # (remote_stack.c) and Capstone (lint_fork.c) are loaded on first use, so
 # that every start of the command (forksan run, report, --version) does not

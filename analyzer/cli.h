@@ -35,6 +35,8 @@ struct fsan_cli {
     struct fsan_supervisor *sup;    /* run: what the runtime said while it ran, or NULL */
     int hang_timeout;               /* run: --hang-timeout seconds, 0: no watchdog */
     struct fsan_watchdog *watchdog; /* run: the hangs it found, or NULL */
+    const char *lint_python;        /* lint: --python PYTHON, or NULL */
+    int lint_jobs;                  /* lint: -j N, 0: one per CPU */
 };
 
 /* Both return the process exit status for forksan. */

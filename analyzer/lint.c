@@ -20,17 +20,32 @@
  * not ELF) make the exit status FSAN_EXIT_INCOMPLETE unless findings
  * already fail the run: a clean report with holes must not read as clean.
  * Files lint has nothing to say about (32-bit, another architecture,
- * statically linked) are named and do not change the status; files that
+ * statically linked and stripped) are named and do not change the status; files that
  * are not ELF at all inside a directory (scripts) are only counted.
  * Directory walks do not follow symbolic links to directories (a loop
  * cannot start), and a file reached twice (a link and its target) is
  * examined once, under the first name in sorted order.
+ *
+ * With --python PYTHON, the extension modules on that interpreter's
+ * import path (lint_python.c) are items too: each gets its closure, less
+ * what the interpreter loads itself, and a module that brings in code
+ * creating threads is a thread-capable-extension note (a library of the
+ * knowledge table, fork-unsafe-library).
+ *
+ * Files are examined -j at a time by worker threads, each item into a
+ * result of its own; the results are merged in the order of the items,
+ * so the report is the same for any -j.  The resolver's library cache is
+ * shared, behind a lock: a closure costs little once its libraries are
+ * read, and the disassembly, where the time goes, runs in parallel.
+ * Notices reach stderr at the merge, in that order too.
  */
 #include <dirent.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,73 +60,99 @@
 #include "supervise.h"
 #include "suppress.h"
 
+/* What to examine: a file, or an extension module of --python. */
+struct lint_item {
+    char *path;
+    char *module;  /* the module's dotted name, or NULL for a file */
+    int named;     /* named on the command line */
+};
+
+/* What examining one item found: merged into the report in item order. */
+struct lint_result {
+    char **notices;
+    size_t nnotices;
+    struct fsan_finding *findings;
+    size_t nfindings, cap;
+    size_t unreadable;     /* files that could not be read */
+    size_t not_elf;        /* files in directories that are not ELF */
+    int examined;
+    int oom;
+};
+
 /* The state of one `forksan lint` run. */
 struct lint_run {
     struct fsan_cli *cli;
     struct fsan_report report;
     struct fsan_lint_deps *deps;
-    char **files;          /* what to examine, in order */
-    int *named;            /* files[i] was named on the command line */
-    size_t nfiles, cap;
-    struct fsan_keymap inodes; /* (device, inode) already listed */
-    size_t unreadable;     /* files that could not be read */
-    size_t not_elf;        /* files in directories that are not ELF */
-    size_t findings_cap;
+    pthread_mutex_t deps_lock;   /* the resolver's cache is shared by the workers */
+    struct fsan_lint_closure host; /* --python: what the interpreter loads itself */
+    struct lint_item *items;     /* in order */
+    size_t nitems, cap;
+    struct lint_result *results; /* one per item */
+    struct fsan_keymap inodes;   /* (device, inode) already listed */
+    struct lint_result walk;     /* what the walk of the arguments found */
+    /* The workers: the next item to take, how many are done. */
+    pthread_mutex_t lock;
+    size_t next, done;
     int oom;
 };
 
 /* ---- notices ------------------------------------------------------------ */
 
-static void notice(struct lint_run *run, const char *path, const char *reason)
+static void notice(struct lint_result *out, const char *path, const char *reason)
 {
     char *text;
     if (asprintf(&text, "%s: %s", path, reason) < 0) {
-        run->oom = 1;
+        out->oom = 1;
         return;
     }
-    char **grown = realloc(run->report.notices, (run->report.nnotices + 1) * sizeof *grown);
+    char **grown = realloc(out->notices, (out->nnotices + 1) * sizeof *grown);
     if (!grown) {
         free(text);
-        run->oom = 1;
+        out->oom = 1;
         return;
     }
-    run->report.notices = grown;
-    grown[run->report.nnotices++] = text;
-    /* The report may go to a file: whoever watches the terminal still
-     * hears what could not be read. */
-    if (run->cli->output)
-        fprintf(stderr, "forksan: lint: %s\n", text);
+    out->notices = grown;
+    grown[out->nnotices++] = text;
 }
 
 /* ---- the files ---------------------------------------------------------- */
+
+static void add_item(struct lint_run *run, const char *path, const char *module, int named)
+{
+    if (run->nitems == run->cap) {
+        size_t cap = run->cap ? 2 * run->cap : 256;
+        struct lint_item *grown = realloc(run->items, cap * sizeof *grown);
+        if (!grown) {
+            run->oom = 1;
+            return;
+        }
+        run->items = grown;
+        run->cap = cap;
+    }
+    struct lint_item *it = &run->items[run->nitems];
+    it->path = strdup(path);
+    it->module = module ? strdup(module) : NULL;
+    it->named = named;
+    if (!it->path || (module && !it->module)) {
+        free(it->path);
+        free(it->module);
+        run->oom = 1;
+        return;
+    }
+    run->nitems++;
+}
 
 static void add_file(struct lint_run *run, const char *path, const struct stat *st, int named)
 {
     uint64_t key = ((uint64_t)st->st_dev << 44) ^ (uint64_t)st->st_ino;
     if (fsan_keymap_get(&run->inodes, key, NULL))
         return;
-    if (run->nfiles == run->cap) {
-        size_t cap = run->cap ? 2 * run->cap : 256;
-        char **files = realloc(run->files, cap * sizeof *files);
-        if (files)
-            run->files = files;
-        int *flags = realloc(run->named, cap * sizeof *flags);
-        if (flags)
-            run->named = flags;
-        if (!files || !flags) {
-            run->oom = 1;
-            return;
-        }
-        run->cap = cap;
-    }
-    char *copy = strdup(path);
-    if (!copy || fsan_keymap_put(&run->inodes, key, 1) < 0) {
-        free(copy);
+    if (fsan_keymap_put(&run->inodes, key, 1) < 0) {
         run->oom = 1;
         return;
     }
-    run->named[run->nfiles] = named;
-    run->files[run->nfiles++] = copy;
+    add_item(run, path, NULL, named);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -119,40 +160,50 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void add_path(struct lint_run *run, const char *path, int named, int depth);
-
-/* Every entry of a directory, in name order (reports must not depend on
- * the file system's order). */
-static void add_dir(struct lint_run *run, const char *dir, int depth)
+char **fsan_lint_dir_entries(const char *dir, size_t *n)
 {
+    *n = 0;
     DIR *d = opendir(dir);
-    if (!d) {
-        char reason[160];
-        snprintf(reason, sizeof reason, "cannot read the directory: %s", strerror(errno));
-        notice(run, dir, reason);
-        run->unreadable++;
-        return;
-    }
+    if (!d)
+        return NULL;
     char **names = NULL;
-    size_t n = 0, cap = 0;
+    size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (n == cap) {
+        if (*n == cap) {
             cap = cap ? 2 * cap : 64;
             char **grown = realloc(names, cap * sizeof *grown);
             if (!grown)
                 break;
             names = grown;
         }
-        if (!(names[n] = strdup(de->d_name)))
+        if (!(names[*n] = strdup(de->d_name)))
             break;
-        n++;
+        (*n)++;
     }
     closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_names);
+    if (*n)
+        qsort(names, *n, sizeof *names, cmp_names);
+    else if (!names)
+        names = malloc(1); /* an empty directory is not an error */
+    return names;
+}
+
+static void add_path(struct lint_run *run, const char *path, int named, int depth);
+
+static void add_dir(struct lint_run *run, const char *dir, int depth)
+{
+    size_t n;
+    char **names = fsan_lint_dir_entries(dir, &n);
+    if (!names) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "cannot read the directory: %s", strerror(errno));
+        notice(&run->walk, dir, reason);
+        run->walk.unreadable++;
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX];
         if (snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) <
@@ -167,15 +218,15 @@ static void add_path(struct lint_run *run, const char *path, int named, int dept
 {
     struct stat lst, st;
     if (lstat(path, &lst) < 0) {
-        notice(run, path, strerror(errno));
-        run->unreadable++;
+        notice(&run->walk, path, strerror(errno));
+        run->walk.unreadable++;
         return;
     }
     if (stat(path, &st) < 0) {
-        notice(run, path, errno == ELOOP    ? "symbolic link loop"
-                          : errno == ENOENT ? "dangling symbolic link"
-                                            : strerror(errno));
-        run->unreadable++;
+        notice(&run->walk, path, errno == ELOOP    ? "symbolic link loop"
+                                 : errno == ENOENT ? "dangling symbolic link"
+                                                   : strerror(errno));
+        run->walk.unreadable++;
         return;
     }
     if (S_ISDIR(st.st_mode)) {
@@ -183,7 +234,7 @@ static void add_path(struct lint_run *run, const char *path, int named, int dept
         if (S_ISLNK(lst.st_mode) && !named)
             return;
         if (depth > 64) {
-            notice(run, path, "directories nested too deep; not examined");
+            notice(&run->walk, path, "directories nested too deep; not examined");
             return;
         }
         add_dir(run, path, depth);
@@ -191,8 +242,8 @@ static void add_path(struct lint_run *run, const char *path, int named, int dept
     }
     if (!S_ISREG(st.st_mode)) {
         if (named) {
-            notice(run, path, "not a regular file");
-            run->unreadable++;
+            notice(&run->walk, path, "not a regular file");
+            run->walk.unreadable++;
         }
         return;
     }
@@ -246,39 +297,45 @@ static void symbols_close(struct lint_symbols *s)
         dwfl_end(s->dwfl);
 }
 
-static char *dup_or_oom(struct lint_run *run, const char *s)
+static char *dup_or_oom(struct lint_result *out, const char *s)
 {
     char *copy = s ? strdup(s) : NULL;
     if (s && !copy)
-        run->oom = 1;
+        out->oom = 1;
     return copy;
 }
 
+/* The name of the function at addr: libdw's, else the symbol table's, or
+ * NULL. */
+static const char *function_name(const struct fsan_lint_elf *e, struct lint_symbols *sym, uint64_t addr)
+{
+    const char *function = sym->mod ? dwfl_module_addrname(sym->mod, addr + sym->shift) : NULL;
+    if (!function) {
+        const struct fsan_lint_sym *s = fsan_lint_elf_symbol(e, addr);
+        function = s ? s->name : NULL;
+    }
+    return function;
+}
+
 /* A frame for the instruction at addr of e. */
-static void site_frame(struct lint_run *run, const struct fsan_lint_elf *e, struct lint_symbols *sym, uint64_t addr,
-                       struct fsan_frame *f)
+static void site_frame(struct lint_result *out, const struct fsan_lint_elf *e, struct lint_symbols *sym,
+                       uint64_t addr, struct fsan_frame *f)
 {
     memset(f, 0, sizeof *f);
     f->address = addr;
     f->module_offset = addr;
     f->language = "c";
-    f->module = dup_or_oom(run, e->path);
-    const char *function = NULL;
+    f->module = dup_or_oom(out, e->path);
     if (sym->mod) {
-        function = dwfl_module_addrname(sym->mod, addr + sym->shift);
         Dwfl_Line *line = dwfl_module_getsrc(sym->mod, addr + sym->shift);
         int lineno = 0;
         const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
         if (file) {
-            f->file = dup_or_oom(run, file);
+            f->file = dup_or_oom(out, file);
             f->line = lineno;
         }
     }
-    if (!function) {
-        const struct fsan_lint_sym *s = fsan_lint_elf_symbol(e, addr);
-        function = s ? s->name : NULL;
-    }
-    f->function = dup_or_oom(run, function);
+    f->function = dup_or_oom(out, function_name(e, sym, addr));
 }
 
 /* ---- findings ----------------------------------------------------------- */
@@ -314,25 +371,24 @@ static void fingerprint(struct fsan_finding *f, const char *path, const char *ex
     snprintf(f->fingerprint, sizeof f->fingerprint, "%016llx", (unsigned long long)h);
 }
 
-static struct fsan_finding *new_finding(struct lint_run *run, enum fsan_rule_index rule, char *message)
+static struct fsan_finding *new_finding(struct lint_result *out, enum fsan_rule_index rule, char *message)
 {
-    struct fsan_report *r = &run->report;
     if (!message) {
-        run->oom = 1;
+        out->oom = 1;
         return NULL;
     }
-    if (r->nfindings == run->findings_cap) {
-        size_t cap = run->findings_cap ? 2 * run->findings_cap : 64;
-        struct fsan_finding *grown = realloc(r->findings, cap * sizeof *grown);
+    if (out->nfindings == out->cap) {
+        size_t cap = out->cap ? 2 * out->cap : 8;
+        struct fsan_finding *grown = realloc(out->findings, cap * sizeof *grown);
         if (!grown) {
             free(message);
-            run->oom = 1;
+            out->oom = 1;
             return NULL;
         }
-        r->findings = grown;
-        run->findings_cap = cap;
+        out->findings = grown;
+        out->cap = cap;
     }
-    struct fsan_finding *f = &r->findings[r->nfindings++];
+    struct fsan_finding *f = &out->findings[out->nfindings++];
     memset(f, 0, sizeof *f);
     const struct fsan_rule_info *info = fsan_rule_info(rule);
     f->rule = info->id;
@@ -342,13 +398,13 @@ static struct fsan_finding *new_finding(struct lint_run *run, enum fsan_rule_ind
     return f;
 }
 
-static struct fsan_location *new_location(struct lint_run *run, struct fsan_finding *f, enum fsan_role role,
+static struct fsan_location *new_location(struct lint_result *out, struct fsan_finding *f, enum fsan_role role,
                                           char *description, size_t nframes)
 {
     struct fsan_location *grown = realloc(f->locations, (f->nlocations + 1) * sizeof *grown);
     if (!grown) {
         free(description);
-        run->oom = 1;
+        out->oom = 1;
         return NULL;
     }
     f->locations = grown;
@@ -358,7 +414,7 @@ static struct fsan_location *new_location(struct lint_run *run, struct fsan_find
     l->description = description;
     l->frames = calloc(nframes ? nframes : 1, sizeof *l->frames);
     if (!l->frames)
-        run->oom = 1;
+        out->oom = 1;
     return l;
 }
 
@@ -373,53 +429,96 @@ static char *text(const char *fmt, ...)
     return rc < 0 ? NULL : s;
 }
 
-static void unsafe_finding(struct lint_run *run, const struct fsan_lint_elf *e, struct lint_symbols *sym,
+static void unsafe_finding(struct lint_result *out, const struct fsan_lint_elf *e, struct lint_symbols *sym,
                            const struct fsan_lint_closure *closure, const struct fsan_lint_unsafe *u)
 {
-    char *message = text("the child of %s() calls %s (%s) before exec or _exit, in a program that can have "
+    char through[128] = "";
+    if (u->wrapper) {
+        const char *name = function_name(e, sym, u->wrapper);
+        if (name)
+            snprintf(through, sizeof through, " (called through %s)", name);
+        else
+            snprintf(through, sizeof through, " (called through the function at +0x%llx)",
+                     (unsigned long long)u->wrapper);
+    }
+    char *message = text("the child of %s()%s calls %s (%s) before exec or _exit, in a program that can have "
                          "other threads at the fork (%s starts threads)",
-                         u->fork_name, u->callee, u->why ? u->why : "not async-signal-safe",
+                         u->fork_name, through, u->callee, u->why ? u->why : "not async-signal-safe",
                          base_name(closure->threads_object));
-    struct fsan_finding *f = new_finding(run, FSAN_RULE_UNSAFE_AFTER_FORK, message);
+    struct fsan_finding *f = new_finding(out, FSAN_RULE_UNSAFE_AFTER_FORK, message);
     if (!f)
         return;
     struct fsan_location *use = new_location(
-        run, f, FSAN_ROLE_USE, text("the child calls %s, which is not async-signal-safe:", u->callee), u->ncalls);
+        out, f, FSAN_ROLE_USE, text("the child calls %s, which is not async-signal-safe:", u->callee), u->ncalls);
     /* Innermost first: the unsafe call, then the calls that lead to it. */
     for (size_t i = u->ncalls; use && use->frames && i-- > 0;)
-        site_frame(run, e, sym, u->calls[i], &use->frames[use->nframes++]);
+        site_frame(out, e, sym, u->calls[i], &use->frames[use->nframes++]);
+    /* Through a wrapper: the fork call in it, then the call of the wrapper. */
     struct fsan_location *fork_at =
-        new_location(run, f, FSAN_ROLE_FORK, text("%s() called at:", u->fork_name), 1);
+        new_location(out, f, FSAN_ROLE_FORK, text("%s() called at:", u->fork_name), u->wrapper ? 2 : 1);
+    if (fork_at && fork_at->frames && u->wrapper)
+        site_frame(out, e, sym, u->wrapper_fork_site, &fork_at->frames[fork_at->nframes++]);
     if (fork_at && fork_at->frames)
-        site_frame(run, e, sym, u->fork_site, &fork_at->frames[fork_at->nframes++]);
+        site_frame(out, e, sym, u->fork_site, &fork_at->frames[fork_at->nframes++]);
     fingerprint(f, e->path, u->callee);
 }
 
-static void library_finding(struct lint_run *run, const struct fsan_lint_elf *e, const struct fsan_lint_table_hit *hit)
+/* A frame that names a whole file: a library, a program, a module. */
+static void file_frame(struct lint_result *out, struct fsan_location *l, const char *function, const char *path)
+{
+    if (!l || !l->frames)
+        return;
+    struct fsan_frame *fr = &l->frames[l->nframes++];
+    fr->function = dup_or_oom(out, function);
+    fr->file = dup_or_oom(out, path);
+    fr->module = dup_or_oom(out, path);
+    fr->language = "c";
+}
+
+/* name: how the report calls the file at path (its base name, or the
+ * module's dotted name), who: the same in the message's words. */
+static void library_finding(struct lint_result *out, const char *name, const char *who, const char *path,
+                            const struct fsan_lint_table_hit *hit)
 {
     const struct fsan_lint_library *lib = &fsan_lint_libraries[hit->entry];
-    char *message = text("%s links %s: %s", base_name(e->path), lib->name, lib->breaks);
-    struct fsan_finding *f = new_finding(run, FSAN_RULE_FORK_UNSAFE_LIBRARY, message);
+    char *message = text("%s links %s: %s", who, lib->name, lib->breaks);
+    struct fsan_finding *f = new_finding(out, FSAN_RULE_FORK_UNSAFE_LIBRARY, message);
     if (!f)
         return;
     struct fsan_location *l =
-        new_location(run, f, FSAN_ROLE_USE, text("linked through %s; fix: %s (source: %s)", hit->chain, lib->fix,
+        new_location(out, f, FSAN_ROLE_USE, text("linked through %s; fix: %s (source: %s)", hit->chain, lib->fix,
                                                  lib->source),
                      2);
-    if (l && l->frames) {
-        /* The file that links it, and the library where the loader finds it. */
-        struct fsan_frame *fr = &l->frames[l->nframes++];
-        fr->function = dup_or_oom(run, base_name(hit->path));
-        fr->file = dup_or_oom(run, hit->path);
-        fr->module = dup_or_oom(run, hit->path);
-        fr->language = "c";
-        fr = &l->frames[l->nframes++];
-        fr->function = dup_or_oom(run, base_name(e->path));
-        fr->file = dup_or_oom(run, e->path);
-        fr->module = dup_or_oom(run, e->path);
-        fr->language = "c";
-    }
-    fingerprint(f, e->path, lib->soname_glob);
+    /* The library where the loader finds it, then the file that links it. */
+    file_frame(out, l, base_name(hit->path), hit->path);
+    file_frame(out, l, name, path);
+    fingerprint(f, path, lib->soname_glob);
+}
+
+/* An extension module whose closure, less the interpreter's, creates
+ * threads. */
+static void module_threads_finding(struct lint_result *out, const struct lint_item *it,
+                                   const struct fsan_lint_closure *closure)
+{
+    const char *object = base_name(closure->threads_object);
+    int itself = strcmp(closure->threads_object, it->path) == 0;
+    char *message = text("extension module %s links code that creates threads: %s imports %s; if those threads "
+                         "run when the program forks, the child has none of them",
+                         it->module, itself ? "the module itself" : object, closure->threads_symbol);
+    struct fsan_finding *f = new_finding(out, FSAN_RULE_THREAD_CAPABLE_EXTENSION, message);
+    if (!f)
+        return;
+    struct fsan_location *l = new_location(
+        out, f, FSAN_ROLE_USE,
+        itself ? text("`import %s` loads it; forksan run shows whether its threads exist at a fork:", it->module)
+               : text("`import %s` loads %s (%s); forksan run shows whether its threads exist at a fork:",
+                      it->module, object, closure->threads_chain),
+        2);
+    file_frame(out, l, object, closure->threads_object);
+    file_frame(out, l, it->module, it->path);
+    char extra[PATH_MAX];
+    snprintf(extra, sizeof extra, "%s|%s", it->module, object);
+    fingerprint(f, it->path, extra);
 }
 
 /* ---- one file ----------------------------------------------------------- */
@@ -429,49 +528,93 @@ static const char *forks_with(const struct fsan_lint_elf *e)
 {
     static const char *const names[] = {"fork", "_Fork", "daemon"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (fsan_lint_elf_imports(e, names[i]))
+        if (e->is_static ? fsan_lint_elf_defines(e, names[i]) : fsan_lint_elf_imports(e, names[i]))
             return names[i];
     return NULL;
 }
 
-static void lint_file(struct lint_run *run, const char *path, int named)
+/* The closure of e, less host's when not NULL, with the resolver locked;
+ * its problems become notices.  0, or -1 when memory ran out. */
+static int closure_of(struct lint_run *run, struct lint_result *out, const struct fsan_lint_elf *e,
+                      const struct fsan_lint_closure *host, struct fsan_lint_closure *closure)
 {
-    struct fsan_lint_elf e;
+    pthread_mutex_lock(&run->deps_lock);
+    int rc = fsan_lint_closure(run->deps, e, host, closure);
+    pthread_mutex_unlock(&run->deps_lock);
+    if (rc < 0) {
+        out->oom = 1;
+        return -1;
+    }
+    for (size_t i = 0; i < closure->nproblems; i++)
+        notice(out, e->path, closure->problems[i]);
+    if (closure->nproblems)
+        out->unreadable++;
+    return 0;
+}
+
+/* Opens the item's file: 0, or -1 after saying why it was not examined. */
+static int open_item(struct lint_result *out, const struct lint_item *it, struct fsan_lint_elf *e)
+{
     char why[256];
-    enum fsan_lint_status status = fsan_lint_elf_open(&e, path, why, sizeof why);
-    if (status == FSAN_LINT_NOT_ELF && !named) {
-        run->not_elf++;
-        return;
+    enum fsan_lint_status status = it->module ? fsan_lint_elf_open_dynamic(e, it->path, why, sizeof why)
+                                              : fsan_lint_elf_open(e, it->path, why, sizeof why);
+    if (status == FSAN_LINT_NOT_ELF && !it->named && !it->module) {
+        out->not_elf++;
+        return -1;
     }
     if (status != FSAN_LINT_OK) {
-        notice(run, path, why);
+        notice(out, it->path, why);
         if (status != FSAN_LINT_UNSUPPORTED)
-            run->unreadable++;
-        return;
+            out->unreadable++;
+        return -1;
     }
-    run->report.files++;
+    out->examined = 1;
+    return 0;
+}
+
+static void lint_module(struct lint_run *run, const struct lint_item *it, struct lint_result *out)
+{
+    struct fsan_lint_elf e;
     struct fsan_lint_closure closure;
-    if (fsan_lint_closure(run->deps, &e, &closure) < 0) {
-        run->oom = 1;
+    if (open_item(out, it, &e) < 0)
+        return;
+    if (closure_of(run, out, &e, &run->host, &closure) == 0) {
+        /* A library of the table says more than "creates threads". */
+        char *who = text("extension module %s", it->module);
+        for (size_t i = 0; who && i < closure.nhits; i++)
+            library_finding(out, it->module, who, it->path, &closure.hits[i]);
+        if (!who)
+            out->oom = 1;
+        free(who);
+        if (!closure.nhits && closure.starts_threads)
+            module_threads_finding(out, it, &closure);
+        fsan_lint_closure_free(&closure);
+    }
+    fsan_lint_elf_close(&e);
+}
+
+static void lint_file(struct lint_run *run, const struct lint_item *it, struct lint_result *out)
+{
+    struct fsan_lint_elf e;
+    struct fsan_lint_closure closure;
+    if (open_item(out, it, &e) < 0)
+        return;
+    if (closure_of(run, out, &e, NULL, &closure) < 0) {
         fsan_lint_elf_close(&e);
         return;
     }
-    for (size_t i = 0; i < closure.nproblems; i++)
-        notice(run, path, closure.problems[i]);
-    if (closure.nproblems)
-        run->unreadable++;
     const char *forks = forks_with(&e);
     if (closure.starts_threads && forks) {
         struct fsan_lint_unsafe *sites;
         size_t n;
         if (fsan_lint_fork_sites(&e, &sites, &n) < 0) {
-            run->oom = 1;
+            out->oom = 1;
         } else {
             struct lint_symbols sym;
             if (n)
                 symbols_open(&sym, &e);
             for (size_t i = 0; i < n; i++)
-                unsafe_finding(run, &e, &sym, &closure, &sites[i]);
+                unsafe_finding(out, &e, &sym, &closure, &sites[i]);
             if (n)
                 symbols_close(&sym);
             free(sites);
@@ -480,9 +623,55 @@ static void lint_file(struct lint_run *run, const char *path, int named)
     /* A program that forks, or a library (whoever loads it may fork). */
     if (forks || !e.is_exec)
         for (size_t i = 0; i < closure.nhits; i++)
-            library_finding(run, &e, &closure.hits[i]);
+            library_finding(out, base_name(e.path), base_name(e.path), e.path, &closure.hits[i]);
     fsan_lint_closure_free(&closure);
     fsan_lint_elf_close(&e);
+}
+
+/* ---- --python ------------------------------------------------------------ */
+
+/* Asks the interpreter, lists its modules as items, and resolves the
+ * closure of the interpreter itself (what its modules do not bring in).
+ * 0, or an exit status after printing the problem. */
+static int add_python(struct lint_run *run, const char *python)
+{
+    struct fsan_lint_python py;
+    char err[512];
+    if (fsan_lint_python_query(python, &py, err, sizeof err) < 0) {
+        fprintf(stderr, "forksan: lint: --python '%s': %s; name a Python 3 interpreter, such as "
+                        "--python /usr/bin/python3\n", python, err);
+        return FSAN_EXIT_USAGE;
+    }
+    struct fsan_lint_module *modules;
+    size_t n;
+    if (fsan_lint_python_modules(&py, &modules, &n) < 0) {
+        fsan_lint_python_free(&py);
+        run->oom = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        add_item(run, modules[i].path, modules[i].name, 0);
+    fsan_lint_modules_free(modules, n);
+    struct fsan_lint_elf e;
+    char why[256];
+    if (fsan_lint_elf_open_dynamic(&e, py.executable, why, sizeof why) == FSAN_LINT_OK) {
+        if (fsan_lint_closure(run->deps, &e, NULL, &run->host) < 0)
+            run->oom = 1;
+        fsan_lint_elf_close(&e);
+    } else {
+        /* Without it, what the interpreter loads counts against its modules. */
+        char reason[512];
+        snprintf(reason, sizeof reason, "the interpreter's file cannot be examined (%s): the libraries it loads "
+                 "itself are counted against its modules", why);
+        notice(&run->walk, py.executable, reason);
+    }
+    char summary[256];
+    snprintf(summary, sizeof summary, "Python %s (%s): %zu extension module%s in %zu director%s of its import path",
+             py.version ? py.version : "?", py.executable, n, n == 1 ? "" : "s", py.npath,
+             py.npath == 1 ? "y" : "ies");
+    notice(&run->walk, python, summary);
+    fsan_lint_python_free(&py);
+    return 0;
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -507,15 +696,125 @@ static void unique_fingerprints(struct fsan_report *r)
     fsan_keymap_free(&seen);
 }
 
+static void free_result(struct lint_result *r)
+{
+    struct fsan_report owned = {
+        .findings = r->findings, .nfindings = r->nfindings, .notices = r->notices, .nnotices = r->nnotices};
+    fsan_report_free(&owned);
+    memset(r, 0, sizeof *r);
+}
+
 static void free_run(struct lint_run *run)
 {
-    for (size_t i = 0; i < run->nfiles; i++)
-        free(run->files[i]);
-    free(run->files);
-    free(run->named);
+    for (size_t i = 0; i < run->nitems; i++) {
+        free(run->items[i].path);
+        free(run->items[i].module);
+        if (run->results)
+            free_result(&run->results[i]);
+    }
+    free(run->items);
+    free(run->results);
+    free_result(&run->walk);
     fsan_keymap_free(&run->inodes);
+    fsan_lint_closure_free(&run->host);
     fsan_lint_deps_free(run->deps);
     fsan_report_free(&run->report);
+    pthread_mutex_destroy(&run->deps_lock);
+    pthread_mutex_destroy(&run->lock);
+}
+
+/* ---- the workers ----------------------------------------------------------- */
+
+/* Takes items until none is left; progress is shown under the lock. */
+static void *worker(void *arg)
+{
+    struct lint_run *run = arg;
+    for (;;) {
+        pthread_mutex_lock(&run->lock);
+        size_t i = run->next < run->nitems ? run->next++ : SIZE_MAX;
+        pthread_mutex_unlock(&run->lock);
+        if (i == SIZE_MAX)
+            return NULL;
+        const struct lint_item *it = &run->items[i];
+        if (it->module)
+            lint_module(run, it, &run->results[i]);
+        else
+            lint_file(run, it, &run->results[i]);
+        pthread_mutex_lock(&run->lock);
+        fsan_progress_step(++run->done);
+        pthread_mutex_unlock(&run->lock);
+    }
+}
+
+static int cpu_count(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Examines every item with jobs threads (this one among them). */
+static void run_workers(struct lint_run *run, int jobs)
+{
+    if ((size_t)jobs > run->nitems)
+        jobs = run->nitems ? (int)run->nitems : 1;
+    pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
+    int started = 0;
+    for (int i = 1; threads && i < jobs; i++) {
+        if (pthread_create(&threads[i], NULL, worker, run) != 0)
+            break; /* fewer workers: slower, not wrong */
+        started++;
+    }
+    worker(run);
+    for (int i = 1; i <= started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+}
+
+/* Moves one result into the report, in item order. */
+static void merge(struct lint_run *run, struct lint_result *r, size_t *findings_cap)
+{
+    struct fsan_report *rep = &run->report;
+    if (r->oom)
+        run->oom = 1;
+    rep->files += (size_t)r->examined;
+    if (r->nnotices) {
+        char **grown = realloc(rep->notices, (rep->nnotices + r->nnotices) * sizeof *grown);
+        if (!grown) {
+            run->oom = 1;
+            return;
+        }
+        rep->notices = grown;
+        for (size_t i = 0; i < r->nnotices; i++) {
+            /* The report may go to a file: whoever watches the terminal
+             * still hears what could not be read. */
+            if (run->cli->output)
+                fprintf(stderr, "forksan: lint: %s\n", r->notices[i]);
+            grown[rep->nnotices++] = r->notices[i];
+        }
+        free(r->notices);
+        r->notices = NULL;
+        r->nnotices = 0;
+    }
+    if (r->nfindings) {
+        if (rep->nfindings + r->nfindings > *findings_cap) {
+            size_t cap = 2 * (rep->nfindings + r->nfindings);
+            struct fsan_finding *grown = realloc(rep->findings, cap * sizeof *grown);
+            if (!grown) {
+                run->oom = 1;
+                return;
+            }
+            rep->findings = grown;
+            *findings_cap = cap;
+        }
+        memcpy(rep->findings + rep->nfindings, r->findings, r->nfindings * sizeof *r->findings);
+        rep->nfindings += r->nfindings;
+        free(r->findings);
+        r->findings = NULL;
+        r->nfindings = 0;
+    }
 }
 
 int fsan_cmd_lint(struct fsan_cli *cli, char **paths, int npaths)
@@ -529,27 +828,50 @@ int fsan_cmd_lint(struct fsan_cli *cli, char **paths, int npaths)
     }
     elf_version(EV_CURRENT);
     struct lint_run run = {.cli = cli};
+    pthread_mutex_init(&run.deps_lock, NULL);
+    pthread_mutex_init(&run.lock, NULL);
     run.report.tool_version = FORKSAN_VERSION;
     run.report.exit_status = -1;
     run.report.lint = 1;
     run.deps = fsan_lint_deps_new();
     if (!run.deps) {
         fprintf(stderr, "forksan: out of memory\n");
+        free_run(&run);
         return 1;
     }
     for (int i = 0; i < npaths; i++)
         add_path(&run, paths[i], 1, 0);
-    fsan_progress_start("linting files", run.nfiles);
-    for (size_t i = 0; i < run.nfiles && !run.oom; i++) {
-        lint_file(&run, run.files[i], run.named[i]);
-        fsan_progress_step(i + 1);
+    /* The interpreter runs before any worker thread exists. */
+    if (cli->lint_python) {
+        int status = add_python(&run, cli->lint_python);
+        if (status) {
+            free_run(&run);
+            return status;
+        }
     }
-    fsan_progress_end();
-    if (run.not_elf) {
+    run.results = calloc(run.nitems ? run.nitems : 1, sizeof *run.results);
+    if (!run.results)
+        run.oom = 1;
+    if (!run.oom) {
+        fsan_progress_start("linting files", run.nitems);
+        run_workers(&run, cli->lint_jobs > 0 ? cli->lint_jobs : cpu_count());
+        fsan_progress_end();
+    }
+    size_t findings_cap = 0, not_elf = 0, unreadable = run.walk.unreadable;
+    merge(&run, &run.walk, &findings_cap);
+    for (size_t i = 0; i < run.nitems && !run.oom; i++) {
+        not_elf += run.results[i].not_elf;
+        unreadable += run.results[i].unreadable;
+        merge(&run, &run.results[i], &findings_cap);
+    }
+    if (not_elf) {
         char count[96];
         snprintf(count, sizeof count, "%zu file%s in the directories named %s not ELF (scripts, data): skipped",
-                 run.not_elf, run.not_elf == 1 ? "" : "s", run.not_elf == 1 ? "is" : "are");
-        notice(&run, "lint", count);
+                 not_elf, not_elf == 1 ? "" : "s", not_elf == 1 ? "is" : "are");
+        struct lint_result skipped = {0};
+        notice(&skipped, "lint", count);
+        merge(&run, &skipped, &findings_cap);
+        free_result(&skipped);
     }
     if (run.oom) {
         fprintf(stderr, "forksan: out of memory\n");
@@ -557,8 +879,9 @@ int fsan_cmd_lint(struct fsan_cli *cli, char **paths, int npaths)
         return 1;
     }
     unique_fingerprints(&run.report);
-    qsort(run.report.findings, run.report.nfindings, sizeof *run.report.findings, fsan_finding_cmp);
-    run.report.unreadable = run.unreadable;
+    if (run.report.nfindings)
+        qsort(run.report.findings, run.report.nfindings, sizeof *run.report.findings, fsan_finding_cmp);
+    run.report.unreadable = unreadable;
     enum fsan_severity worst = FSAN_SEV_NONE;
     int rc = fsan_finish_report(cli, &run.report, &worst);
     free_run(&run);
@@ -566,5 +889,5 @@ int fsan_cmd_lint(struct fsan_cli *cli, char **paths, int npaths)
         return 1;
     if (cli->fail_on != FSAN_SEV_NONE && worst >= cli->fail_on)
         return cli->exitcode;
-    return run.unreadable ? FSAN_EXIT_INCOMPLETE : 0;
+    return unreadable ? FSAN_EXIT_INCOMPLETE : 0;
 }

@@ -16,8 +16,14 @@
 #include "cli.h"
 #include "keymap.h"
 
-/* `forksan lint [OPTIONS] FILE|DIR...`; returns forksan's exit status. */
+/* `forksan lint [OPTIONS] [--python PYTHON] [FILE|DIR...]` (cli holds
+ * --python and --jobs); returns forksan's exit status. */
 int fsan_cmd_lint(struct fsan_cli *cli, char **paths, int npaths);
+
+/* The entries of dir but "." and "..", sorted by name (a report must not
+ * depend on the file system's order): a malloc'd array of *n malloc'd
+ * names, or NULL with errno set when dir cannot be read (lint.c). */
+char **fsan_lint_dir_entries(const char *dir, size_t *n);
 
 /* ---- one ELF object (lint_elf.c) ---------------------------------------- */
 
@@ -45,6 +51,8 @@ struct fsan_lint_elf {
     Elf *elf;
     uint64_t file_size;
     int is_exec;             /* ET_EXEC or a PIE with an interpreter (a program), else a shared object */
+    int is_static;           /* no dynamic segment: its fork and printf are its own functions, known by
+                              * their symbols (fsan_lint_elf_open only) */
     /* The dynamic section. */
     const char *soname;      /* NULL when none */
     const char **needed;     /* DT_NEEDED names, in order */
@@ -89,6 +97,12 @@ int fsan_lint_elf_imports(const struct fsan_lint_elf *e, const char *name);
 int fsan_lint_elf_imports_strong(const struct fsan_lint_elf *e, const char *name);
 /* 1 when it imports a symbol whose name starts with prefix. */
 int fsan_lint_elf_imports_prefix(const struct fsan_lint_elf *e, const char *prefix);
+/* 1 when the object defines a function symbol of that name (a statically
+ * linked program: its own copy of the C library). */
+int fsan_lint_elf_defines(const struct fsan_lint_elf *e, const char *name);
+/* The function symbols that start exactly at addr (aliases: fork,
+ * __libc_fork, __fork): *first and the count, 0 when none. */
+size_t fsan_lint_elf_symbols_at(const struct fsan_lint_elf *e, uint64_t addr, const struct fsan_lint_sym **first);
 /* The function symbol containing addr, or NULL. */
 const struct fsan_lint_sym *fsan_lint_elf_symbol(const struct fsan_lint_elf *e, uint64_t addr);
 /* The code section containing addr, or NULL. */
@@ -108,6 +122,7 @@ struct fsan_lint_closure {
     /* The first object found that starts threads, and the chain of
      * DT_NEEDED names that links it ("prog -> libfoo.so.1 -> libglib"). */
     int starts_threads;
+    const char *threads_symbol; /* what it imports: "pthread_create", ... */
     char *threads_object;  /* path */
     char *threads_chain;
     /* Libraries of the knowledge table (forkunsafe.def), by table index. */
@@ -116,6 +131,8 @@ struct fsan_lint_closure {
     /* Dependencies that could not be found or read, in words, one each. */
     char **problems;
     size_t nproblems;
+    /* The libraries in it (indexes in the resolver's cache). */
+    struct fsan_keymap libraries;
 };
 
 struct fsan_lint_table_hit {
@@ -139,8 +156,12 @@ struct fsan_lint_deps; /* the resolver and its cache of libraries, shared by eve
 
 struct fsan_lint_deps *fsan_lint_deps_new(void);
 void fsan_lint_deps_free(struct fsan_lint_deps *d);
-/* Resolves e's closure.  0, or -ENOMEM. */
-int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, struct fsan_lint_closure *out);
+/* Resolves e's closure.  host, when not NULL, is the closure of the
+ * program that loads e (a Python interpreter for an extension module):
+ * its libraries are loaded already, so they are left out.  0, or
+ * -ENOMEM. */
+int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, const struct fsan_lint_closure *host,
+                      struct fsan_lint_closure *out);
 void fsan_lint_closure_free(struct fsan_lint_closure *c);
 
 /* ---- the child's branch (lint_fork.c) ------------------------------------ */
@@ -150,8 +171,10 @@ void fsan_lint_closure_free(struct fsan_lint_closure *c);
  * forking function, calls[ncalls-1] calls the unsafe function). */
 #define FSAN_LINT_MAX_DEPTH 4
 struct fsan_lint_unsafe {
-    uint64_t fork_site;
+    uint64_t fork_site;      /* the call of fork, or of the wrapper */
     const char *fork_name;   /* "fork" or "_Fork" */
+    uint64_t wrapper_fork_site; /* through a wrapper: the fork call in it, else 0 */
+    uint64_t wrapper;        /* through a wrapper: its address, else 0 */
     uint64_t calls[FSAN_LINT_MAX_DEPTH + 1];
     size_t ncalls;
     const char *callee;      /* the unsafe function */
@@ -165,5 +188,32 @@ int fsan_lint_fork_sites(const struct fsan_lint_elf *e, struct fsan_lint_unsafe 
 /* Loads the disassembler (Capstone) if not done yet: 0, or -1 with err
  * saying what is missing and how to install it. */
 int fsan_lint_disassembler(char *err, size_t errlen);
+
+/* ---- a Python interpreter's extension modules (lint_python.c) ---------- */
+
+/* What the interpreter says about itself. */
+struct fsan_lint_python {
+    char *executable;  /* its ELF file */
+    char *version;     /* "3.11.2", or NULL */
+    char **suffixes;   /* extension suffixes, in the order import tries them */
+    size_t nsuffixes;
+    char **path;       /* the directories of sys.path, in order */
+    size_t npath;
+};
+
+/* An extension module: its name as imported, and its file. */
+struct fsan_lint_module {
+    char *name;
+    char *path;
+};
+
+/* Runs python (a command name or a path) to ask it.  0, or -1 with err
+ * saying why it could not be asked or did not answer. */
+int fsan_lint_python_query(const char *python, struct fsan_lint_python *py, char *err, size_t errlen);
+void fsan_lint_python_free(struct fsan_lint_python *py);
+/* Every extension module import would find on py's path, in path order.
+ * 0, or -ENOMEM. */
+int fsan_lint_python_modules(const struct fsan_lint_python *py, struct fsan_lint_module **out, size_t *n);
+void fsan_lint_modules_free(struct fsan_lint_module *modules, size_t n);
 
 #endif

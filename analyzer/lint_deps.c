@@ -23,7 +23,10 @@
  * std::thread, so it counts only through the object that imports
  * std::thread; libc defines pthread_create and imports nothing.  A weak
  * reference (libselinux has one) only asks whether threads are linked
- * in, and does not count.
+ * in, and does not count.  A library whose threads start only in
+ * functions its caller must name (liblzma's multi-threaded coders: the
+ * thread_gates table below, each entry with its source) counts only in a
+ * closure where some other object imports one of those functions.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +49,18 @@ const struct fsan_lint_library fsan_lint_libraries[] = {
 };
 const size_t fsan_lint_nlibraries = sizeof fsan_lint_libraries / sizeof fsan_lint_libraries[0];
 
+/* Libraries that import pthread_create but create threads only inside
+ * the functions listed: whoever wants the threads calls one by name. */
+static const struct {
+    const char *soname_glob;
+    const char *starters[3];
+} thread_gates[] = {
+    /* The multi-threaded .xz coders are the only users of threads in
+     * liblzma: https://github.com/tukaani-project/xz/blob/master/src/liblzma/api/lzma/container.h */
+    {"liblzma.so.*", {"lzma_stream_encoder_mt", "lzma_stream_decoder_mt", NULL}},
+};
+#define NGATES (sizeof thread_gates / sizeof thread_gates[0])
+
 static const char *const default_dirs[] = {
     "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib",
 };
@@ -57,7 +72,9 @@ struct library {
     char **needed;
     size_t nneeded;
     char *runpath, *rpath; /* $ORIGIN already replaced */
-    int starts_threads;
+    const char *threads_symbol; /* what it imports that creates threads, or NULL */
+    int gate;                   /* its threads wait behind thread_gates[gate], or -1 */
+    unsigned opens;             /* bit g: it imports a starter of thread_gates[g] */
     ssize_t table_entry; /* index in fsan_lint_libraries, or -1 */
 };
 
@@ -215,14 +232,23 @@ static char *dir_of(const char *path)
     return slash ? strndup(path, (size_t)(slash == path ? 1 : slash - path)) : strdup(".");
 }
 
-/* 1 when the object starts threads (see DESIGN above). */
-static int object_starts_threads(const struct fsan_lint_elf *e, const char *soname)
+/* What the object imports that starts threads (see DESIGN above), in
+ * words, or NULL. */
+static const char *object_starts_threads(const struct fsan_lint_elf *e, const char *soname)
 {
+    /* A static program's threads are its own copy of pthread_create,
+     * linked in only when something calls it. */
+    if (e->is_static)
+        return fsan_lint_elf_defines(e, "pthread_create") ? "pthread_create"
+               : fsan_lint_elf_defines(e, "thrd_create") ? "thrd_create"
+                                                         : NULL;
     if (fsan_lint_elf_imports_prefix(e, "_ZNSt6thread15_M_start_thread"))
-        return 1;
+        return "std::thread";
     if (soname && strncmp(soname, "libstdc++.so", 12) == 0)
-        return 0;
-    return fsan_lint_elf_imports_strong(e, "pthread_create") || fsan_lint_elf_imports_strong(e, "thrd_create");
+        return NULL;
+    if (fsan_lint_elf_imports_strong(e, "pthread_create"))
+        return "pthread_create";
+    return fsan_lint_elf_imports_strong(e, "thrd_create") ? "thrd_create" : NULL;
 }
 
 static ssize_t table_entry_of(const char *soname, const char *path)
@@ -254,7 +280,15 @@ static int fill_library(struct library *lib, const struct fsan_lint_elf *e, cons
             return -ENOMEM;
         lib->nneeded++;
     }
-    lib->starts_threads = object_starts_threads(e, lib->soname);
+    lib->threads_symbol = object_starts_threads(e, lib->soname);
+    lib->gate = -1;
+    for (size_t g = 0; g < NGATES; g++) {
+        if (fnmatch(thread_gates[g].soname_glob, lib->soname, 0) == 0)
+            lib->gate = (int)g;
+        for (size_t i = 0; thread_gates[g].starters[i]; i++)
+            if (fsan_lint_elf_imports(e, thread_gates[g].starters[i]))
+                lib->opens |= 1u << g;
+    }
     lib->table_entry = table_entry_of(lib->soname, path);
     return 0;
 }
@@ -413,40 +447,80 @@ static int add_hit(struct fsan_lint_closure *c, const struct library *lib, const
     return 0;
 }
 
-/* The library of the closure so far (seen) whose DT_SONAME is name. */
+/* The library of the closure so far (seen), or of the host's closure,
+ * whose DT_SONAME is name. */
 static ssize_t loaded_soname(const struct fsan_lint_deps *d, const struct fsan_keymap *seen, const char *name)
 {
-    for (size_t i = 0; i < seen->cap; i++)
+    for (size_t i = 0; seen && i < seen->cap; i++)
         if (seen->slots[i].used && strcmp(d->libs[seen->slots[i].key].soname, name) == 0)
             return (ssize_t)seen->slots[i].key;
     return -ENOENT;
 }
 
+/* Objects of a closure whose threads wait behind a gate: the first of
+ * each, and which gates the closure opens. */
+struct gated {
+    char *path[NGATES], *chain[NGATES];
+    const char *symbol[NGATES];
+    unsigned opens;
+};
+
+static void gated_free(struct gated *g)
+{
+    for (size_t i = 0; i < NGATES; i++) {
+        free(g->path[i]);
+        free(g->chain[i]);
+    }
+}
+
+/* The first object of the closure found to start threads; one behind a
+ * gate waits in *g until the whole closure is known. */
+static int note_threads(struct fsan_lint_closure *out, struct gated *g, const struct library *lib, const char *path,
+                        const char *chain)
+{
+    const char *symbol = lib->threads_symbol;
+    g->opens |= lib->opens;
+    if (symbol && lib->gate >= 0) {
+        size_t i = (size_t)lib->gate;
+        if (g->path[i])
+            return 0;
+        g->symbol[i] = symbol;
+        g->path[i] = strdup(path);
+        g->chain[i] = strdup(chain);
+        return g->path[i] && g->chain[i] ? 0 : -ENOMEM;
+    }
+    if (!symbol || out->starts_threads)
+        return 0;
+    out->starts_threads = 1;
+    out->threads_symbol = symbol;
+    out->threads_object = strdup(path);
+    out->threads_chain = strdup(chain);
+    return out->threads_object && out->threads_chain ? 0 : -ENOMEM;
+}
+
 /* Breadth first, as the loader orders the closure; the chain to each
- * library is the one of the first object that needed it. */
-int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, struct fsan_lint_closure *out)
+ * library is the one of the first object that needed it.  The host's
+ * libraries are loaded already: a name they answer is theirs, and
+ * neither they nor what they link count. */
+int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, const struct fsan_lint_closure *host,
+                      struct fsan_lint_closure *out)
 {
     memset(out, 0, sizeof *out);
     const char *file = strrchr(e->path, '/');
     file = file ? file + 1 : e->path;
     struct library root = {0};
+    struct gated gated = {0};
     char real[PATH_MAX];
-    if (fill_library(&root, e, realpath(e->path, real) ? real : e->path) < 0) {
-        free_library(&root);
-        return -ENOMEM;
-    }
-    if (root.starts_threads) {
-        out->starts_threads = 1;
-        out->threads_object = strdup(e->path);
-        out->threads_chain = strdup(file);
-        if (!out->threads_object || !out->threads_chain)
-            goto oom;
-    }
+    if (fill_library(&root, e, realpath(e->path, real) ? real : e->path) < 0)
+        goto oom;
+    if (note_threads(out, &gated, &root, e->path, file) < 0)
+        goto oom;
+    struct fsan_keymap *seen = &out->libraries;
+    const struct fsan_keymap *loaded = host ? &host->libraries : NULL;
     /* The queue holds library indexes (-1: the root) with their chains. */
     size_t cap = 16, head = 0, tail = 0;
     ssize_t *queue = malloc(cap * sizeof *queue);
     char **chains = malloc(cap * sizeof *chains);
-    struct fsan_keymap seen = {0};
     if (!queue || !chains)
         goto oom_queue;
     queue[tail] = -1;
@@ -463,7 +537,13 @@ int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, s
             /* A name the closure already loaded is that object, wherever
              * the searching object would have looked (ld.so does the
              * same: it matches loaded objects by DT_SONAME first). */
-            ssize_t found = loaded_soname(d, &seen, name);
+            if (loaded_soname(d, loaded, name) >= 0)
+                continue;
+            /* libpython is the interpreter's own code, threads included,
+             * even when the interpreter carries it inside its binary. */
+            if (host && strncmp(name, "libpython", 9) == 0)
+                continue;
+            ssize_t found = loaded_soname(d, seen, name);
             if (found == -ENOENT)
                 found = resolve(d, name, parent->rpath, parent->runpath, root.rpath);
             if (found == -ENOMEM)
@@ -477,24 +557,16 @@ int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, s
                     goto oom_chain;
                 continue;
             }
-            if (fsan_keymap_get(&seen, (uint64_t)found, NULL))
+            if (fsan_keymap_get(seen, (uint64_t)found, NULL) || (loaded && fsan_keymap_get(loaded, (uint64_t)found, NULL)))
                 continue;
-            if (fsan_keymap_put(&seen, (uint64_t)found, 1) < 0)
+            if (fsan_keymap_put(seen, (uint64_t)found, 1) < 0)
                 goto oom_chain;
             const struct library *lib = &d->libs[found];
             char *lib_chain;
             if (asprintf(&lib_chain, "%s -> %s", chain, name) < 0)
                 goto oom_chain;
-            if (lib->starts_threads && !out->starts_threads) {
-                out->starts_threads = 1;
-                out->threads_object = strdup(lib->path);
-                out->threads_chain = strdup(lib_chain);
-                if (!out->threads_object || !out->threads_chain) {
-                    free(lib_chain);
-                    goto oom_chain;
-                }
-            }
-            if (lib->table_entry >= 0 && add_hit(out, lib, lib_chain) < 0) {
+            if (note_threads(out, &gated, lib, lib->path, lib_chain) < 0 ||
+                (lib->table_entry >= 0 && add_hit(out, lib, lib_chain) < 0)) {
                 free(lib_chain);
                 goto oom_chain;
             }
@@ -518,8 +590,18 @@ int fsan_lint_closure(struct fsan_lint_deps *d, const struct fsan_lint_elf *e, s
     }
     free(queue);
     free(chains);
-    fsan_keymap_free(&seen);
     free_library(&root);
+    /* A gated object starts threads when the closure calls its starters. */
+    for (size_t g = 0; g < NGATES && !out->starts_threads; g++) {
+        if (!gated.path[g] || !(gated.opens & (1u << g)))
+            continue;
+        out->starts_threads = 1;
+        out->threads_symbol = gated.symbol[g];
+        out->threads_object = gated.path[g];
+        out->threads_chain = gated.chain[g];
+        gated.path[g] = gated.chain[g] = NULL;
+    }
+    gated_free(&gated);
     return 0;
 
 oom_chain:
@@ -529,15 +611,16 @@ oom_queue:
         free(chains[i]);
     free(queue);
     free(chains);
-    fsan_keymap_free(&seen);
 oom:
     free_library(&root);
+    gated_free(&gated);
     fsan_lint_closure_free(out);
     return -ENOMEM;
 }
 
 void fsan_lint_closure_free(struct fsan_lint_closure *c)
 {
+    fsan_keymap_free(&c->libraries);
     free(c->threads_object);
     free(c->threads_chain);
     for (size_t i = 0; i < c->nhits; i++) {

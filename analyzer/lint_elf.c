@@ -5,10 +5,12 @@
  * reaches, its code sections and where its functions start.
  *
  * DESIGN
- * Only x86-64 ELF objects that the dynamic loader loads are examined: a
- * static program has no imports to recognise (its fork and printf are
- * anonymous code), and the disassembly in lint_fork.c knows one
- * instruction set.  Everything else is named once with the reason and
+ * Only x86-64 ELF objects are examined (the disassembly in lint_fork.c
+ * knows one instruction set).  A statically linked program has no
+ * imports: its fork and printf are its own functions, recognised by the
+ * names its symbol table gives them, so a static program is examined
+ * only with that table (a stripped one is named and skipped), and never
+ * as a library of a closure.  Everything else is named once with the reason and
  * skipped.  Every offset read from the file is checked against the file's
  * size before libelf is asked for the data behind it, so a truncated file
  * is "truncated", never a crash.  Function starts come from the symbol
@@ -108,10 +110,8 @@ static enum fsan_lint_status check_dynamic(struct fsan_lint_elf *e, const GElf_E
         has_interp |= ph.p_type == PT_INTERP;
         has_dynamic |= ph.p_type == PT_DYNAMIC;
     }
-    if (!has_dynamic)
-        return fail(FSAN_LINT_UNSUPPORTED, why, whylen,
-                    "statically linked: no imports to recognise fork or printf by (link it dynamically to lint it)");
-    e->is_exec = eh->e_type == ET_EXEC || has_interp;
+    e->is_static = !has_dynamic;
+    e->is_exec = eh->e_type == ET_EXEC || has_interp || e->is_static;
     return FSAN_LINT_OK;
 }
 
@@ -426,7 +426,8 @@ static enum fsan_lint_status open_common(struct fsan_lint_elf *e, const char *pa
     return FSAN_LINT_OK;
 }
 
-enum fsan_lint_status fsan_lint_elf_open_dynamic(struct fsan_lint_elf *e, const char *path, char *why, size_t whylen)
+/* The dynamic section and symbols; a static program too. */
+static enum fsan_lint_status open_dynamic(struct fsan_lint_elf *e, const char *path, char *why, size_t whylen)
 {
     enum fsan_lint_status status = open_common(e, path, why, whylen);
     if (status != FSAN_LINT_OK)
@@ -443,11 +444,27 @@ enum fsan_lint_status fsan_lint_elf_open_dynamic(struct fsan_lint_elf *e, const 
     return FSAN_LINT_OK;
 }
 
+enum fsan_lint_status fsan_lint_elf_open_dynamic(struct fsan_lint_elf *e, const char *path, char *why, size_t whylen)
+{
+    enum fsan_lint_status status = open_dynamic(e, path, why, whylen);
+    if (status == FSAN_LINT_OK && e->is_static) {
+        fsan_lint_elf_close(e);
+        return fail(FSAN_LINT_UNSUPPORTED, why, whylen, "statically linked: not a library the loader can load");
+    }
+    return status;
+}
+
 enum fsan_lint_status fsan_lint_elf_open(struct fsan_lint_elf *e, const char *path, char *why, size_t whylen)
 {
-    enum fsan_lint_status status = fsan_lint_elf_open_dynamic(e, path, why, whylen);
+    enum fsan_lint_status status = open_dynamic(e, path, why, whylen);
     if (status != FSAN_LINT_OK)
         return status;
+    if (e->is_static && !section_of_type(e->elf, SHT_SYMTAB, &(GElf_Shdr){0})) {
+        fsan_lint_elf_close(e);
+        return fail(FSAN_LINT_UNSUPPORTED, why, whylen,
+                    "statically linked and stripped: no symbols to recognise fork or printf by (keep its "
+                    "symbol table, or link it dynamically, to lint it)");
+    }
     int rc = read_relocations(e);
     if (rc == 0)
         rc = read_code(e);
@@ -517,6 +534,31 @@ static size_t starts_at_or_below(const struct fsan_lint_elf *e, uint64_t addr)
             hi = mid;
     }
     return lo;
+}
+
+int fsan_lint_elf_defines(const struct fsan_lint_elf *e, const char *name)
+{
+    for (size_t i = 0; i < e->nsyms; i++)
+        if (strcmp(e->syms[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+size_t fsan_lint_elf_symbols_at(const struct fsan_lint_elf *e, uint64_t addr, const struct fsan_lint_sym **first)
+{
+    size_t lo = 0, hi = e->nsyms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->syms[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    while (lo + n < e->nsyms && e->syms[lo + n].addr == addr)
+        n++;
+    *first = n ? &e->syms[lo] : NULL;
+    return n;
 }
 
 uint64_t fsan_lint_elf_next_function(const struct fsan_lint_elf *e, uint64_t addr)

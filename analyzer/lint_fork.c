@@ -27,10 +27,17 @@
  * `ret` does not return to its caller.  A fork value stored through a
  * pointer (not a stack slot or a global) can come back unseen and be
  * tested again, so the path ends there; a child that forks again walks on
- * as that fork's parent.  The child's branch is only found
- * when the test is in the function that calls fork: a wrapper that
- * returns fork's value to its callers is not followed (forksan(7) says
- * so).
+ * as that fork's parent.
+ *
+ * A fork wrapper (xfork(), safe_fork(): a function of the object that
+ * returns what fork returned, after handling the error) is followed one
+ * level up: a function is one when every path from its fork call that
+ * the child or the parent can take reaches its `ret` with the fork value
+ * in rax (a path only the error takes may do anything: exit, return -1),
+ * or when it tail-jumps to fork.  Its callers' calls of it are then fork
+ * calls, walked as above from the instruction after them.  A wrapper of a
+ * wrapper, or one that returns the value through a pointer, is not
+ * followed (forksan(7) says so).
  *
  * The disassembler is Capstone: it decodes one instruction at a time at
  * any address with its operands and the registers it writes, which is
@@ -409,6 +416,7 @@ struct walker {
     size_t nsums, capsums;
     struct fsan_keymap region_targets; /* function start -> 1 when its targets are in `targets` */
     struct fsan_keymap targets;        /* addresses some direct branch of the object jumps to */
+    struct fsan_keymap wrappers;       /* fork wrapper's start -> its fork call + 1 */
 };
 
 /* Decodes the instruction at addr into in; 0 when there is none. */
@@ -455,6 +463,25 @@ static const char *stub_name(struct walker *w, uint64_t stub)
     return name;
 }
 
+
+/* In a static program, the C library's functions are its own: the name
+ * of the function at addr when it is one lintcalls.def knows or fork
+ * (under any of its aliases), else NULL (memoised with the PLT stubs). */
+static const char *static_name(struct walker *w, uint64_t addr)
+{
+    uint64_t cached;
+    if (fsan_keymap_get(&w->stubs, addr, &cached))
+        return cached == 1 ? NULL : (const char *)(uintptr_t)cached;
+    const struct fsan_lint_sym *syms;
+    size_t n = fsan_lint_elf_symbols_at(w->e, addr, &syms);
+    const char *name = NULL, *why;
+    for (size_t i = 0; i < n && !name; i++)
+        if (is_fork(syms[i].name) || call_kind(syms[i].name, &why) != CALL_UNKNOWN)
+            name = syms[i].name;
+    fsan_keymap_put(&w->stubs, addr, name ? (uint64_t)(uintptr_t)name : 1);
+    return name;
+}
+
 /* Where a call or jump goes: *import names a library function (or is
  * NULL), *local is the object's own code address (or 0). */
 static void branch_target(struct walker *w, const cs_insn *in, const char **import, uint64_t *local)
@@ -476,7 +503,7 @@ static void branch_target(struct walker *w, const cs_insn *in, const char **impo
         return;
     if (c->is_plt)
         *import = stub_name(w, (uint64_t)op->imm);
-    else
+    else if (!(w->e->is_static && (*import = static_name(w, (uint64_t)op->imm))))
         *local = (uint64_t)op->imm;
 }
 
@@ -749,6 +776,101 @@ static uint64_t child_branch(struct walker *w, uint64_t after_call, struct fork_
     return 0;
 }
 
+/* ---- fork wrappers -------------------------------------------------------- */
+
+#define WRAPPER_BUDGET 512 /* instructions from the fork call to the returns */
+#define WRAPPER_QUEUE 64
+
+/* 1 when every path from after_call (the instruction after a fork call)
+ * that the child or the parent can take returns with the fork value in
+ * rax, and the child does return: the function hands fork's result to
+ * its caller.  (A function whose child always execs or exits returns only
+ * in the parent: its caller's test of 0 is no child's branch.) */
+/* The register an instruction sets to 0 (xor r, r; mov r, 0) at 32 bits
+ * or more, else -1. */
+static int zeroes(const cs_insn *in)
+{
+    const cs_x86 *x = &in->detail->x86;
+    if (x->op_count != 2 || x->operands[0].type != X86_OP_REG || x->operands[0].size < 4)
+        return -1;
+    if (in->id == X86_INS_XOR && x->operands[1].type == X86_OP_REG && x->operands[1].reg == x->operands[0].reg)
+        return gpr(x->operands[0].reg);
+    if (in->id == X86_INS_MOV && x->operands[1].type == X86_OP_IMM && x->operands[1].imm == 0)
+        return gpr(x->operands[0].reg);
+    return -1;
+}
+
+static int returns_fork_value(struct walker *w, uint64_t after_call)
+{
+    struct item queue[WRAPPER_QUEUE];
+    struct fsan_keymap seen = {0};
+    size_t head = 0, tail = 0, budget = WRAPPER_BUDGET;
+    int wrapper = 1, child_returns = 0;
+    memset(&queue[0], 0, sizeof queue[0]);
+    queue[tail].addr = after_call;
+    queue[tail].v.regs = 1u << 0;
+    queue[tail++].v.may = MAY_ERROR | MAY_CHILD | MAY_PARENT;
+    while (head < tail && wrapper) {
+        struct item it = queue[head++];
+        uint64_t addr = it.addr;
+        /* Paths only a failed fork takes do not matter.  Paths that meet
+         * (the child's and the parent's at a shared `return pid`) are
+         * walked once for each set of values they carry. */
+        while (wrapper && (it.v.may & (MAY_CHILD | MAY_PARENT)) && !fsan_keymap_get(&seen, addr * 8 + it.v.may, NULL)) {
+            if (budget-- == 0 || fsan_keymap_put(&seen, addr * 8 + it.v.may, 1) < 0 || !decode(w, addr, 0) ||
+                (addr != after_call && fsan_lint_elf_is_function_start(w->e, addr))) {
+                wrapper = 0;
+                break;
+            }
+            const cs_insn *in = w->insn;
+            const cs_x86 *x = &in->detail->x86;
+            unsigned id = in->id;
+            addr = in->address + in->size;
+            const char *import, *why;
+            uint64_t local;
+            if (id == X86_INS_RET) {
+                wrapper = (it.v.regs & 1u) != 0;
+                child_returns |= wrapper && (it.v.may & MAY_CHILD);
+                break;
+            } else if (is_cond_jump(id)) {
+                unsigned to_target = it.v.may, to_next = it.v.may;
+                if (x->op_count != 1 || x->operands[0].type != X86_OP_IMM || tail == WRAPPER_QUEUE) {
+                    wrapper = 0;
+                    break;
+                }
+                if (it.v.flags_valid && split(id, it.v.flags_imm, it.v.may, &to_target, &to_next) < 0)
+                    to_target = to_next = it.v.may;
+                queue[tail] = it;
+                queue[tail].addr = (uint64_t)x->operands[0].imm;
+                queue[tail++].v.may = to_target;
+                it.v.may = to_next;
+            } else if (id == X86_INS_JMP) {
+                /* Inside the function only: a tail call returns another value. */
+                branch_target(w, in, &import, &local);
+                wrapper = local && !fsan_lint_elf_is_function_start(w->e, local);
+                addr = local;
+            } else if (id == X86_INS_CALL) {
+                branch_target(w, in, &import, &local);
+                enum call_kind kind = import ? call_kind(import, &why) : CALL_UNKNOWN;
+                if (import && is_fork(import))
+                    wrapper = 0; /* a second fork: not one fork's value */
+                if (kind == CALL_END || kind == CALL_STOP)
+                    break;
+                forget_call(&it.v);
+            } else if (it.v.may == MAY_CHILD && zeroes(in) >= 0) {
+                /* Where only the child goes, the value is 0: a compiler
+                 * returns it as `xor eax, eax`. */
+                it.v.regs |= 1u << zeroes(in);
+            } else {
+                track(w->cs, in, &it.v);
+                wrapper = !it.v.escaped;
+            }
+        }
+    }
+    fsan_keymap_free(&seen);
+    return wrapper && child_returns;
+}
+
 /* ---- the fork calls --------------------------------------------------- */
 
 static int add_result(struct fsan_lint_unsafe **out, size_t *n, const struct fsan_lint_unsafe *u)
@@ -761,8 +883,56 @@ static int add_result(struct fsan_lint_unsafe **out, size_t *n, const struct fsa
     return 0;
 }
 
-/* Linear sweep of the code for calls of fork; each found is examined. */
-static int sweep(struct walker *w, const struct fsan_lint_code *c, struct fsan_lint_unsafe **out, size_t *n)
+/* A call of fork (or of a wrapper) at call: walks the child's branch
+ * after it and adds what it finds. */
+static int examine_call(struct walker *w, const cs_insn *call, const char *fork_name, uint64_t wrapper,
+                        struct fsan_lint_unsafe **out, size_t *n)
+{
+    struct fork_value v;
+    uint64_t child = child_branch(w, call->address + call->size, &v);
+    if (!child)
+        return 0;
+    struct summary s = {.entry = child};
+    walk(w, child, &v, 0, &s);
+    if (!s.unsafe)
+        return 0;
+    uint64_t wrapped_fork = 0;
+    if (wrapper) {
+        fsan_keymap_get(&w->wrappers, wrapper, &wrapped_fork);
+        wrapped_fork--;
+    }
+    struct fsan_lint_unsafe u = {
+        .fork_site = call->address,
+        .fork_name = fork_name,
+        .wrapper_fork_site = wrapped_fork,
+        .wrapper = wrapper,
+        .ncalls = s.ncalls,
+        .callee = s.callee,
+        .why = s.why,
+    };
+    memcpy(u.calls, s.calls, s.ncalls * sizeof *s.calls);
+    return add_result(out, n, &u);
+}
+
+/* A fork call (or tail jump) at site: its function is a wrapper when it
+ * returns fork's value. */
+static void learn_wrapper(struct walker *w, const cs_insn *site)
+{
+    /* A static program's C library forks in functions of its own (fork
+     * around _Fork, daemon): none is a wrapper of the program's. */
+    uint64_t start = fsan_lint_elf_function_start(w->e, site->address);
+    if (!start || w->e->is_static || fsan_keymap_get(&w->wrappers, start, NULL))
+        return;
+    uint64_t address = site->address;
+    if (site->id == X86_INS_JMP || returns_fork_value(w, site->address + site->size))
+        fsan_keymap_put(&w->wrappers, start, address + 1);
+}
+
+/* Linear sweep of the code: in the first pass, for calls of fork (each
+ * examined) and the wrappers around them; in the second, for calls of
+ * those wrappers. */
+static int sweep(struct walker *w, const struct fsan_lint_code *c, int wrappers_pass, struct fsan_lint_unsafe **out,
+                 size_t *n)
 {
     const uint8_t *p = c->bytes;
     size_t left = (size_t)c->size;
@@ -780,31 +950,22 @@ static int sweep(struct walker *w, const struct fsan_lint_code *c, struct fsan_l
             addr++;
             continue;
         }
-        if (in->id != X86_INS_CALL)
+        if (in->id != X86_INS_CALL && in->id != X86_INS_JMP)
             continue;
         const char *import;
         uint64_t local;
         branch_target(w, in, &import, &local);
         const char *fork_name = is_fork(import);
+        if (wrappers_pass) {
+            if (in->id == X86_INS_CALL && local && fsan_keymap_get(&w->wrappers, local, NULL))
+                rc = examine_call(w, in, "fork", local, out, n);
+            continue;
+        }
         if (!fork_name)
             continue;
-        struct fork_value v;
-        uint64_t child = child_branch(w, in->address + in->size, &v);
-        if (!child)
-            continue;
-        struct summary s = {.entry = child};
-        walk(w, child, &v, 0, &s);
-        if (!s.unsafe)
-            continue;
-        struct fsan_lint_unsafe u = {
-            .fork_site = in->address,
-            .fork_name = fork_name,
-            .ncalls = s.ncalls,
-            .callee = s.callee,
-            .why = s.why,
-        };
-        memcpy(u.calls, s.calls, s.ncalls * sizeof *s.calls);
-        rc = add_result(out, n, &u);
+        learn_wrapper(w, in);
+        if (in->id == X86_INS_CALL)
+            rc = examine_call(w, in, fork_name, 0, out, n);
     }
     cs_free(in, 1);
     return rc;
@@ -821,9 +982,10 @@ int fsan_lint_fork_sites(const struct fsan_lint_elf *e, struct fsan_lint_unsafe 
     w.insn = cs_malloc(w.cs);
     w.stub_insn = cs_malloc(w.cs);
     int rc = w.insn && w.stub_insn ? 0 : -ENOMEM;
-    for (size_t i = 0; rc == 0 && i < e->ncode; i++)
-        if (!e->code[i].is_plt)
-            rc = sweep(&w, &e->code[i], out, n);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; rc == 0 && i < e->ncode && (pass == 0 || w.wrappers.n); i++)
+            if (!e->code[i].is_plt)
+                rc = sweep(&w, &e->code[i], pass, out, n);
     if (w.insn)
         cs_free(w.insn, 1);
     if (w.stub_insn)
@@ -833,6 +995,7 @@ int fsan_lint_fork_sites(const struct fsan_lint_elf *e, struct fsan_lint_unsafe 
     fsan_keymap_free(&w.sum_index);
     fsan_keymap_free(&w.region_targets);
     fsan_keymap_free(&w.targets);
+    fsan_keymap_free(&w.wrappers);
     free(w.sums);
     if (rc < 0) {
         free(*out);

@@ -2,7 +2,7 @@
  *
  *   forksan run [OPTIONS] [--] CMD [ARGS...]
  *   forksan report [OPTIONS] DIR
- *   forksan lint [OPTIONS] FILE|DIR...
+ *   forksan lint [OPTIONS] [--python PYTHON] FILE|DIR...
  *   forksan explain [RULE]
  *
  * DESIGN
@@ -27,7 +27,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: forksan run [OPTIONS] [--] CMD [ARGS...]\n"
             "       forksan report [OPTIONS] TRACE_DIR\n"
-            "       forksan lint [OPTIONS] FILE|DIR...\n"
+            "       forksan lint [OPTIONS] [--python PYTHON] [FILE|DIR...]\n"
             "       forksan explain [RULE]\n"
             "\n"
             "forksan finds fork hazards: locks held by threads that vanish at fork,\n"
@@ -70,6 +70,9 @@ static void usage(FILE *out)
             "  --tree                  text report: show the process tree first\n"
             "  --native-frames         where a stack has Python frames, also show the\n"
             "                          native frames after them (default: Python only)\n"
+            "  --python PYTHON         lint: also the extension modules on PYTHON's import\n"
+            "                          path that link code creating threads\n"
+            "  -j, --jobs N            lint: examine N files at a time (default: one per CPU)\n"
             "  -h, --help              this help\n"
             "  --version               print the version\n"
             "\n"
@@ -94,6 +97,9 @@ enum { OPT_SUPPRESSIONS = 512, OPT_NO_BUILTIN_SUPP, OPT_BASELINE, OPT_COLOR, OPT
 /* The hang watchdog's option. */
 enum { OPT_HANG_TIMEOUT = 768 };
 
+/* lint's own options. */
+enum { OPT_PYTHON = 1024 };
+
 enum { OPT_FORMAT = 256, OPT_FAIL_ON, OPT_EXITCODE, OPT_MODE, OPT_TRACE_DIR, OPT_KEEP, OPT_VERSION };
 
 static const struct option long_options[] = {
@@ -111,6 +117,8 @@ static const struct option long_options[] = {
     {"tree", no_argument, NULL, OPT_TREE},
     {"native-frames", no_argument, NULL, OPT_NATIVE_FRAMES},
     {"hang-timeout", required_argument, NULL, OPT_HANG_TIMEOUT},
+    {"python", required_argument, NULL, OPT_PYTHON},
+    {"jobs", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -189,6 +197,18 @@ static int parse_option(struct fsan_cli *cli, int opt, const char *arg)
         if (*arg == '\0' || *end != '\0' || seconds < 0 || seconds > 86400)
             return usage_error("bad --hang-timeout '%s' (expected seconds, 0..86400; 0 turns the watchdog off)", arg);
         cli->hang_timeout = (int)seconds;
+        return -1;
+    }
+    case OPT_PYTHON:
+        if (*arg == '\0')
+            return usage_error("%s", "--python needs an interpreter: --python /usr/bin/python3");
+        cli->lint_python = arg;
+        return -1;
+    case 'j': {
+        long jobs = strtol(arg, &end, 10);
+        if (*arg == '\0' || *end != '\0' || jobs < 1 || jobs > 1024)
+            return usage_error("bad --jobs '%s' (expected a number of files at a time, 1..1024)", arg);
+        cli->lint_jobs = (int)jobs;
         return -1;
     }
     case 'h': usage(stdout); return 0;
@@ -309,11 +329,13 @@ int main(int argc, char **argv)
     opterr = 1;
     int opt;
     /* lint takes options after its files too; run must not take CMD's. */
-    while ((opt = getopt_long(argc, argv, lint ? "o:h" : "+o:h", long_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, lint ? "o:hj:" : "+o:h", long_options, NULL)) != -1) {
         int rc = parse_option(&cli, opt, optarg);
         if (rc >= 0)
             return rc;
     }
+    if (!lint && (cli.lint_python || cli.lint_jobs))
+        return usage_error("%s is an option of forksan lint only", cli.lint_python ? "--python" : "--jobs");
     if (strcmp(cmd, "report") == 0) {
         if (optind != argc - 1)
             return usage_error("%s", "report needs exactly one TRACE_DIR");
@@ -322,8 +344,9 @@ int main(int argc, char **argv)
         return status;
     }
     if (lint) {
-        if (optind >= argc)
-            return usage_error("%s", "lint needs at least one FILE or DIR: forksan lint [OPTIONS] FILE|DIR...");
+        if (optind >= argc && !cli.lint_python)
+            return usage_error("%s", "lint needs at least one FILE or DIR, or --python PYTHON: forksan lint "
+                                     "[OPTIONS] FILE|DIR...");
         int status = fsan_cmd_lint(&cli, argv + optind, argc - optind);
         fsan_free_filters(&cli);
         return status;

@@ -13,7 +13,7 @@ BUILD_PACKAGES="gcc make libc6-dev pkg-config libelf-dev libdw-dev libunwind-dev
 # Only the tests need these (SARIF schema validation, the HTML report in a
 # real browser, the libuv/libevent scenarios, a program on jemalloc, the
 # fuzz targets: clang with libFuzzer).
-TEST_PACKAGES="python3-jsonschema chromium libuv1-dev libevent-dev libjemalloc2 clang libclang-rt-14-dev valgrind strace"
+TEST_PACKAGES="python3-jsonschema python3-zmq python3-grpcio python3-numpy chromium libuv1-dev libevent-dev libjemalloc2 clang libclang-rt-14-dev valgrind strace"
 REALWORLD_PACKAGES="libpython3.11-testsuite redis-server redis-tools postgresql-15 postgresql-contrib curl procps"
 mode="${1:-all}"
 case "$mode" in

@@ -11,8 +11,26 @@ register forms of the fork test are walked):
                     only: clean
   st_child_unsafe   no thread anywhere in the closure, the same printf: clean
   mt_spawn          threads, posix_spawn and vfork+execv: clean
+  static builds     of mt_child_unsafe (the same finding at the same lines:
+                    fork, printf and pthread_create are the program's own
+                    functions, known by their symbols), mt_child_safe,
+                    st_child_unsafe, mt_spawn (clean)
+  mt_wrapper        threads, the child of xfork() (a wrapper that returns
+                    fork's value) calls printf: one unsafe-after-fork, its
+                    fork location the fork in xfork (@mark:wrapped) called
+                    from main (@mark:fork); a function whose child execs is
+                    no wrapper, so the printf after it is quiet
   stripped copy     of mt_child_unsafe -O2: the same finding, module+offset
                     at the same addresses, no file:line
+--python: `forksan lint --python /usr/bin/python3` over Debian's python3-zmq
+(libzmq imports pthread_create), python3-grpcio (cygrpc carries gRPC core and
+imports pthread_create itself) and python3-numpy (reference BLAS: quiet),
+plus modules built here on PYTHONPATH: one that creates threads, one linking
+libgomp (fork-unsafe-library), one calling liblzma's multi-threaded encoder,
+and quiet ones — plain, linking libpython, linking liblzma without calling
+its threaded coders, built for another Python (its suffix), shadowed by an
+earlier entry of the path, named so import cannot find it.
+-j 1 and -j 3 over the whole build directory: the same report.
 Then the bad input (one line each naming the file and the reason, the run
 goes on, the exit status tells), the SARIF output against the vendored
 schemas (tests/sarif), a JSON report as --baseline, --suppressions,
@@ -85,6 +103,24 @@ def check_unsafe(c, cli, binary, src, label):
     return f
 
 
+def check_wrapper(c, cli, binary, src, label):
+    rc, report, err = lint(cli, binary)
+    found = report["findings"] if report else []
+    if not c.check("%s: exactly one unsafe-after-fork" % label,
+                   len(found) == 1 and found[0]["rule"] == "unsafe-after-fork", json.dumps(found)[:400] or err):
+        return
+    f = found[0]
+    use, fork = frames(f, "use"), frames(f, "fork")
+    c.check("%s: the child of fork() called through xfork calls printf" % label,
+            "the child of fork() (called through xfork) calls printf " in f["message"], f["message"])
+    c.check("%s: printf at the @mark:unsafe line" % label,
+            bool(use) and use[0].get("line") == marker_line(src, "unsafe"), json.dumps(use)[:300])
+    c.check("%s: fork frames: xfork's fork call, then main's call of xfork" % label,
+            len(fork) == 2 and fork[0].get("function") == "xfork" and fork[0].get("line") == marker_line(src, "wrapped")
+            and fork[1].get("function") == "main" and fork[1].get("line") == marker_line(src, "fork"),
+            json.dumps(fork)[:400])
+
+
 def check_clean(c, cli, binary, label):
     rc, report, err = lint(cli, binary)
     c.check("%s: clean, exit status 0" % label,
@@ -118,7 +154,7 @@ def check_bad_input(c, cli, out, good):
     os.symlink("loop_a", os.path.join(bad, "loop_b"))
     cases[os.path.join(bad, "loop_a")] = "symbolic link loop"
     cases[os.path.join(bad, "loop_b")] = "symbolic link loop"
-    # A static program, and one whose library was removed after linking.
+    # A stripped static program, and one whose library was removed after linking.
     src = os.path.join(bad, "tiny.c")
     with open(src, "w") as f:
         f.write("int tiny(void);\nint main(void) { return tiny(); }\n")
@@ -126,8 +162,8 @@ def check_bad_input(c, cli, out, good):
     with open(lib_src, "w") as f:
         f.write("int tiny(void) { return 0; }\n")
     static = os.path.join(bad, "static")
-    if subprocess.run(["cc", "-static", "-o", static, src, lib_src]).returncode == 0:
-        cases[static] = "statically linked"
+    if subprocess.run(["cc", "-static", "-s", "-o", static, src, lib_src]).returncode == 0:
+        cases[static] = "statically linked and stripped"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(bad, "libtiny.so"), lib_src], check=True)
     missing = os.path.join(bad, "missing_dep")
     subprocess.run(["cc", "-o", missing, src, "-L" + bad, "-ltiny"], check=True)
@@ -179,30 +215,169 @@ def check_bad_input(c, cli, out, good):
                 "rc %d: %s" % (p.returncode, p.stderr[-300:]))
 
 
-def check_sarif(c, cli, binary, src):
+PY_MODULES = {
+    # name: (C source, extra cc flags)
+    "creates": ("#include <pthread.h>\n"
+                "static void *run(void *arg) { return arg; }\n"
+                "int start(void) { pthread_t t; return pthread_create(&t, 0, run, 0); }\n", []),
+    "quiet": ("int quiet(void) { return 0; }\n", []),
+    "omp": ("int sum(int n) { int s = 0;\n#pragma omp parallel for reduction(+:s)\n"
+            "for (int i = 0; i < n; i++) s += i; return s; }\n", ["-fopenmp"]),
+    "withpy": ("int withpy(void) { return 0; }\n", ["-Wl,--no-as-needed", "-lpython3.11"]),
+    # liblzma creates threads only in its multi-threaded coders.
+    "xzplain": ("unsigned lzma_version_number(void);\n"
+                "unsigned xz(void) { return lzma_version_number(); }\n", ["-l:liblzma.so.5"]),
+    "xzmt": ("int lzma_stream_encoder_mt(void *strm, const void *options);\n"
+             "int xz(void *s, const void *o) { return lzma_stream_encoder_mt(s, o); }\n", ["-l:liblzma.so.5"]),
+}
+
+
+def build_py_modules(out, suffix):
+    """Two import path entries: first/ with the package fsanpkg and a quiet
+    module 'shadow', second/ with a 'shadow' that creates threads (import
+    finds the first one) and a module whose name import cannot spell."""
+    first, second = os.path.join(out, "py", "first"), os.path.join(out, "py", "second")
+    shutil.rmtree(os.path.join(out, "py"), ignore_errors=True)
+    os.makedirs(os.path.join(first, "fsanpkg"))
+    os.makedirs(second)
+    def cc(name, body, flags, where, file_suffix=suffix):
+        src = os.path.join(out, "py", name + ".c")
+        with open(src, "w") as f:
+            f.write(body)
+        subprocess.run(["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-o", os.path.join(where, name + file_suffix),
+                        src, *flags], check=True)
+    for name, (body, flags) in PY_MODULES.items():
+        cc(name, body, flags, os.path.join(first, "fsanpkg"))
+    # The stable ABI's suffix names a module; another version's does not.
+    cc("abi", PY_MODULES["creates"][0], [], os.path.join(first, "fsanpkg"), ".abi3.so")
+    cc("oldpy", PY_MODULES["creates"][0], [], os.path.join(first, "fsanpkg"), ".cpython-39-x86_64-linux-gnu.so")
+    cc("shadow", PY_MODULES["quiet"][0], [], first)
+    cc("shadow", PY_MODULES["creates"][0], [], second)
+    cc("bad-name", PY_MODULES["creates"][0], [], second)
+    return first, second
+
+
+def check_python(c, cli, out):
+    python = "/usr/bin/python3"
+    suffix = subprocess.run([python, "-c", "import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0])"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    first, second = build_py_modules(out, suffix)
+    env = dict(os.environ, PYTHONPATH=first + ":" + second)
+    p = subprocess.run([cli, "lint", "--python", python, "--format", "json", "-o", "-"], capture_output=True,
+                       text=True, env=env)
+    try:
+        report = json.loads(p.stdout)
+    except ValueError:
+        c.check("--python: a JSON report", False, "rc %d: %s" % (p.returncode, p.stderr.strip()))
+        return
+    by_module = {}
+    for f in report["findings"]:
+        module = frames(f, "use")[-1]["function"] if frames(f, "use") else None
+        by_module.setdefault(module, []).append(f)
+    c.check("--python: exit status 0 (notes do not fail the run)", p.returncode == 0,
+            "rc %d: %s" % (p.returncode, p.stderr[-300:]))
+    c.check("--python: the summary notice names the interpreter and counts its modules",
+            any(n.startswith(python + ": Python 3.") and "extension modules" in n for n in report["notices"]),
+            json.dumps(report["notices"]))
+
+    def listed(module, rule, words, label):
+        found = by_module.get(module, [])
+        ok = len(found) == 1 and found[0]["rule"] == rule and all(w in found[0]["message"] for w in words)
+        c.check("--python: %s: %s %s" % (label, module, rule), ok, json.dumps(found)[:400])
+        return found[0] if ok else None
+
+    installed = {m: subprocess.run([python, "-c", "import " + m], capture_output=True).returncode == 0
+                 for m in ("zmq", "grpc", "numpy")}
+    if not c.check("--python: python3-zmq, python3-grpcio and python3-numpy are installed", all(installed.values()),
+                   "run `make deps` (tests/install-deps.sh): %s" % installed):
+        return
+    f = listed("zmq.backend.cython.socket", "thread-capable-extension",
+               ["links code that creates threads", "libzmq.so", "imports pthread_create"], "libzmq's I/O threads")
+    if f:
+        c.check("--python: the finding is a note whose frames are libzmq, then the module's file",
+                f["severity"] == "note" and frames(f, "use")[0]["function"].startswith("libzmq.so")
+                and frames(f, "use")[-1]["file"].endswith("/zmq/backend/cython/socket" + suffix),
+                json.dumps(f)[:400])
+    listed("grpc._cython.cygrpc", "thread-capable-extension", ["the module itself imports pthread_create"],
+           "gRPC core built into the module")
+    listed("fsanpkg.creates", "thread-capable-extension", ["the module itself imports pthread_create"],
+           "a module that creates threads")
+    listed("fsanpkg.omp", "fork-unsafe-library", ["extension module fsanpkg.omp links GNU OpenMP"],
+           "a module linking libgomp")
+    listed("fsanpkg.abi", "thread-capable-extension", ["the module itself imports pthread_create"],
+           "a module with the stable ABI's suffix")
+    listed("fsanpkg.xzmt", "thread-capable-extension", ["liblzma.so", "imports pthread_create"],
+           "a module calling liblzma's multi-threaded encoder")
+    quiet = ["fsanpkg.quiet", "fsanpkg.withpy", "fsanpkg.xzplain", "fsanpkg.oldpy",
+             "fsanpkg.oldpy.cpython-39-x86_64-linux-gnu", "shadow", "bad-name", "numpy.core._multiarray_umath",
+             "numpy.linalg._umath_linalg"]
+    c.check("--python: quiet: plain, libpython, liblzma without its threaded coders, another Python's module, "
+            "shadowed, unimportable name, numpy on reference BLAS",
+            not any(m in by_module for m in quiet), json.dumps(sorted(m for m in by_module if m in quiet)))
+    # CPython's own modules: libpython and the interpreter's libraries are
+    # not what an import brings in.
+    own = [m for m, fs in by_module.items() if any("libpython" in json.dumps(f) for f in fs)]
+    c.check("--python: no finding blames libpython", not own, json.dumps(own))
+    for bad, words in (("/bin/false", "exited with status 1"), ("/bin/true", "did not answer as a Python 3"),
+                       (os.path.join(out, "no-such-python"), "cannot run it")):
+        p = subprocess.run([cli, "lint", "--python", bad], capture_output=True, text=True)
+        lines = p.stderr.strip().splitlines()
+        c.check("--python %s: one line saying '%s', exit status 2" % (os.path.basename(bad), words),
+                p.returncode == 2 and len(lines) == 1 and bad in lines[0] and words in lines[0], p.stderr)
+    p = subprocess.run([cli, "lint", "--python", python, "--format", "sarif", "-o", "-"], capture_output=True,
+                       text=True, env=env)
+    check_sarif_doc(c, "--python sarif", p.stdout, p.stderr)
+
+
+def check_sarif_doc(c, label, text, err):
+    """Validates a SARIF document against the vendored schemas; the document, or None."""
     import check_sarif
 
-    p = subprocess.run([cli, "lint", "--format", "sarif", "-o", "-", binary], capture_output=True, text=True)
     try:
-        doc = json.loads(p.stdout)
+        doc = json.loads(text)
     except ValueError:
-        c.check("sarif: a JSON document", False, p.stderr)
-        return
+        c.check("%s: a JSON document" % label, False, err)
+        return None
     try:
         import jsonschema  # noqa: F401
     except ImportError:
-        c.check("sarif: the jsonschema validator is installed", False, "run `make deps` (python3-jsonschema)")
-        return
+        c.check("%s: the jsonschema validator is installed" % label, False, "run `make deps` (python3-jsonschema)")
+        return None
     for schema in check_sarif.SCHEMAS:
-        validator, label = check_sarif.load_validator(schema)
+        validator, schema_label = check_sarif.load_validator(schema)
         errors, count = check_sarif.schema_errors(validator, doc)
-        c.check("sarif: valid against %s" % label, count == 0, "; ".join(errors))
+        c.check("%s: valid against %s" % (label, schema_label), count == 0, "; ".join(errors))
+    return doc
+
+
+def check_sarif(c, cli, binary, src):
+    p = subprocess.run([cli, "lint", "--format", "sarif", "-o", "-", binary], capture_output=True, text=True)
+    doc = check_sarif_doc(c, "sarif", p.stdout, p.stderr)
+    if doc is None:
+        return
     results = doc["runs"][0]["results"]
     ok = len(results) == 1 and results[0]["ruleId"] == "unsafe-after-fork"
     if c.check("sarif: one unsafe-after-fork result", ok, json.dumps(results)[:300]):
         region = results[0]["locations"][0]["physicalLocation"].get("region", {})
         c.check("sarif: its primary location is the unsafe call",
                 region.get("startLine") == marker_line(src, "unsafe"), json.dumps(results[0]["locations"]))
+
+
+def check_jobs(c, cli, out):
+    """-j: the same report, byte for byte, whatever the number of workers."""
+    reports = {}
+    for jobs in ("1", "3"):
+        p = subprocess.run([cli, "lint", "-j", jobs, "--format", "json", "-o", "-", out], capture_output=True,
+                           text=True)
+        reports[jobs] = p.stdout if p.returncode in (0, EXIT_UNREADABLE) else "rc %d: %s" % (p.returncode, p.stderr)
+    same = reports["1"] == reports["3"] and reports["1"].startswith("{")
+    c.check("-j 1 and -j 3: the same report", same, "%s / %s" % (reports["1"][:200], reports["3"][:200]))
+    p = subprocess.run([cli, "lint", "-j", "0", out], capture_output=True, text=True)
+    c.check("-j 0: a usage error naming it", p.returncode == 2 and "bad --jobs '0'" in p.stderr, p.stderr)
+    for args, option in ((["report", "--python", "python3", out], "--python"), (["run", "--jobs", "2", "--", "true"], "--jobs")):
+        p = subprocess.run([cli, *args], capture_output=True, text=True)
+        c.check("%s with forksan %s: a usage error" % (option, args[0]),
+                p.returncode == 2 and "%s is an option of forksan lint only" % option in p.stderr, p.stderr)
 
 
 def check_filters(c, cli, binary, out):
@@ -221,7 +396,7 @@ def check_filters(c, cli, binary, out):
                        text=True)
     c.check("--suppressions: the finding is suppressed",
             p.returncode == 0 and "suppressed: 1 finding" in p.stderr, "rc %d: %s" % (p.returncode, p.stderr[-300:]))
-    for rule in ("unsafe-after-fork", "fork-unsafe-library"):
+    for rule in ("unsafe-after-fork", "fork-unsafe-library", "thread-capable-extension"):
         p = subprocess.run([cli, "explain", rule], capture_output=True, text=True)
         c.check("explain %s" % rule, p.returncode == 0 and "What happens" in p.stdout, p.stderr)
 
@@ -232,10 +407,10 @@ def main():
     args = parser.parse_args()
     cli = os.path.abspath(os.path.join(args.build, "bin", "forksan"))
     out = os.path.abspath(os.path.join(args.build, "lint"))
-    os.makedirs(out, exist_ok=True)
+    os.makedirs(os.path.join(out, "static"), exist_ok=True)
     c = Checks()
     src = {name: os.path.join(HERE, name + ".c")
-           for name in ("mt_child_unsafe", "mt_child_safe", "st_child_unsafe", "mt_spawn")}
+           for name in ("mt_child_unsafe", "mt_child_safe", "st_child_unsafe", "mt_spawn", "mt_wrapper")}
     for name, path in src.items():
         for opt in ("-O0", "-O2"):
             build(path, os.path.join(out, name + opt), opt)
@@ -245,6 +420,13 @@ def main():
                                   "mt_child_unsafe" + opt)
         for name in ("mt_child_safe", "st_child_unsafe", "mt_spawn"):
             check_clean(c, cli, os.path.join(out, name + opt), name + opt)
+        check_wrapper(c, cli, os.path.join(out, "mt_wrapper" + opt), src["mt_wrapper"], "mt_wrapper" + opt)
+        for name in ("mt_child_unsafe", "mt_child_safe", "st_child_unsafe", "mt_spawn"):
+            build(src[name], os.path.join(out, "static", name + opt), opt, "-static")
+        label = "static mt_child_unsafe" + opt
+        check_unsafe(c, cli, os.path.join(out, "static", "mt_child_unsafe" + opt), src["mt_child_unsafe"], label)
+        for name in ("mt_child_safe", "st_child_unsafe", "mt_spawn"):
+            check_clean(c, cli, os.path.join(out, "static", name + opt), "static " + name + opt)
     stripped = os.path.join(out, "mt_child_unsafe-stripped")
     shutil.copy(os.path.join(out, "mt_child_unsafe-O2"), stripped)
     subprocess.run(["strip", stripped], check=True)
@@ -262,6 +444,8 @@ def main():
     check_bad_input(c, cli, out, os.path.join(out, "mt_child_unsafe-O2"))
     check_sarif(c, cli, os.path.join(out, "mt_child_unsafe-O0"), src["mt_child_unsafe"])
     check_filters(c, cli, os.path.join(out, "mt_child_unsafe-O0"), out)
+    check_python(c, cli, out)
+    check_jobs(c, cli, out)
     print("%d passed, %d failed" % (c.passed, c.failed))
     return 1 if c.failed else 0
 
