@@ -40,7 +40,7 @@ RT_LIBS := -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic -Wl,--exclude-libs,libgcc_eh.a -l
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c common/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
            probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c probes/pidcheck.c \
-           probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c probes/safe.c
+           probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c probes/safe.c probes/condvars.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.c \
            analyzer/symbolize.c analyzer/traceset.c common/options.c analyzer/pipeline.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c \

@@ -378,6 +378,15 @@ static int check_payload(uint16_t type, void *payload, const char **why)
         }
         return 0;
     }
+    case FSAN_REC_DEADLOCK: {
+        const struct fsan_rec_deadlock *r = payload;
+        if (r->form < FSAN_DL_VANISHED_HOLDER || r->form > FSAN_DL_FORM_MAX ||
+            (r->form == FSAN_DL_COND_VANISHED_SIGNALLER) != (r->lock_type == FSAN_LOCK_COND)) {
+            *why = "a deadlock record has an unknown form, or a form that does not fit its lock type";
+            return -EINVAL;
+        }
+        return 0;
+    }
     case FSAN_REC_REMEDY: {
         const struct fsan_rec_remedy *r = payload;
         if (r->kind < FSAN_REMEDY_FLUSH || r->kind > FSAN_REMEDY_MAX || r->reason > FSAN_RMR_MAX) {

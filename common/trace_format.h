@@ -33,11 +33,13 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 9u
+#define FSAN_TRACE_VERSION 10u
 /* Version 6 grew CLEANUP (py_count, pysite, a name tail) and added FOREIGN
  * and SIGNAL; version 7 added REAPED; version 8 grew PROCESS (start_ticks,
- * image_ns); version 9 added REMEDY.  A version 5 file is read with its shorter CLEANUP, the
- * missing fields read as 0. */
+ * image_ns); version 9 added REMEDY; version 10 added the condition
+ * variable form of DEADLOCK (FSAN_DL_COND_VANISHED_SIGNALLER) and STATS
+ * cond_overflow (reserved before, always 0).  A version 5 file is read with
+ * its shorter CLEANUP, the missing fields read as 0. */
 #define FSAN_TRACE_VERSION_MIN 5u
 
 /* forksan run points the runtime's log_path here, inside the trace
@@ -156,7 +158,9 @@ struct fsan_rec_thread {
     char name[16];          /* NUL padded */
 };
 
-enum fsan_lock_type { FSAN_LOCK_MUTEX = 1, FSAN_LOCK_RWLOCK = 2, FSAN_LOCK_SEM = 3 };
+/* FSAN_LOCK_COND: a condition variable, in a DEADLOCK record only (since
+ * version 10): a wait, not a hold. */
+enum fsan_lock_type { FSAN_LOCK_MUTEX = 1, FSAN_LOCK_RWLOCK = 2, FSAN_LOCK_SEM = 3, FSAN_LOCK_COND = 4 };
 enum fsan_lock_mode { FSAN_MODE_EXCL = 0, FSAN_MODE_READ = 1, FSAN_MODE_WRITE = 2 };
 
 /* kind bits (ours, independent of glibc's encoding) */
@@ -224,6 +228,12 @@ enum fsan_deadlock_form {
     FSAN_DL_VANISHED_HOLDER = 1, /* held at fork by a thread that is gone */
     FSAN_DL_FORKER_REACQUIRE = 2,/* held at fork by the forking thread, taken again */
     FSAN_DL_OWNER_GONE = 3,      /* not in the snapshot; the owner the lock records is not a thread of the child */
+    /* Since version 10: an untimed wait on a condition variable (lock_type
+     * FSAN_LOCK_COND) in a child with one thread, which before the fork
+     * only threads that vanished had signalled.  holder_tid is one of them
+     * and acquire_site where it signalled; kind counts them. */
+    FSAN_DL_COND_VANISHED_SIGNALLER = 4,
+    FSAN_DL_FORM_MAX = 4,
 };
 
 enum fsan_lock_op {
@@ -251,7 +261,7 @@ struct fsan_rec_deadlock {
     uint32_t attempt_site;
     uint32_t holder_tid;   /* parent tid holding it at fork, 0 if unknown */
     uint32_t acquire_site; /* where the holder took it, 0 if unknown */
-    uint32_t kind;
+    uint32_t kind;         /* enum fsan_lock_kind bits; FSAN_DL_COND_VANISHED_SIGNALLER: the signallers */
     uint32_t flags;        /* enum fsan_deadlock_flags */
 };
 
@@ -293,7 +303,7 @@ struct fsan_rec_stats {
     uint32_t thread_overflow; /* threads not tracked: table full */
     uint32_t site_overflow;   /* call sites not interned: table full */
     uint32_t held_overflow;   /* fork child: threads whose held-lock table was full at the fork */
-    uint32_t reserved;
+    uint32_t cond_overflow;   /* condition variables whose signallers were not recorded: table full (version 10) */
 };
 
 
