@@ -51,7 +51,7 @@ AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rul
 # The hang watchdog (forksan run) stops and unwinds a hung child with
 # libunwind's remote unwinder: a library of the command only, never loaded
 # into the watched program.
-AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c
+AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c analyzer/hangfile.c
 # forksan lint (issue 17) reads ELF files and disassembles fork children
 # with Capstone (analyzer/lint_fork.c says why that disassembler).
 AN_SRCS += analyzer/lint.c analyzer/lint_elf.c analyzer/lint_deps.c analyzer/lint_fork.c

@@ -1,10 +1,11 @@
 /* hang_report.c — what the watchdog (watchdog.c) found, as child-hang
  * findings in the report.
  *
- * A hang is known to forksan run only, not to the traces, so it joins the
- * report after the rules, like what the runtime said through the FIFO
- * (supervise.c): before the baseline and the suppressions, which treat it
- * like any other finding.
+ * A hang is known to forksan run only, not to the traces (forksan run
+ * keeps it beside them, hangfile.c, for a later forksan report), so it
+ * joins the report after the rules, like what the runtime said through
+ * the FIFO (supervise.c): before the baseline and the suppressions, which
+ * treat it like any other finding.
  *
  * DESIGN
  * The child's stacks were taken as raw addresses with the maps text of
@@ -139,7 +140,7 @@ static uint64_t fingerprint(const struct fsan_hang *h, const struct fsan_finding
     return fp;
 }
 
-static int push_notice(struct fsan_report *r, char *text)
+int fsan_report_push_notice(struct fsan_report *r, char *text)
 {
     char **grown = text ? realloc(r->notices, (r->nnotices + 1) * sizeof *grown) : NULL;
     if (!grown) {
@@ -238,10 +239,15 @@ static int add_finding(struct fsan_report *r, struct fsan_finding *f)
 
 int fsan_watchdog_apply(struct fsan_watchdog *w, struct fsan_symbolizer *sym, struct fsan_report *r)
 {
+    return fsan_hangs_apply(w->hangs, w->nhangs, sym, r);
+}
+
+int fsan_hangs_apply(const struct fsan_hang *hangs, size_t n, struct fsan_symbolizer *sym, struct fsan_report *r)
+{
     int rc = 0;
     size_t before = r->nfindings;
-    for (size_t i = 0; rc == 0 && i < w->nhangs; i++) {
-        const struct fsan_hang *h = &w->hangs[i];
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct fsan_hang *h = &hangs[i];
         /* The runtime saw this one coming and said why: once is enough. */
         if (finding_of_pid(r, "child-deadlock", h->pid))
             continue;
@@ -258,7 +264,7 @@ int fsan_watchdog_apply(struct fsan_watchdog *w, struct fsan_symbolizer *sym, st
             if (asprintf(&notice, "child-hang: no stacks of the hung child %d: %s; what it waits in is from /proc",
                          h->pid, h->no_stacks) < 0)
                 notice = NULL;
-            rc = push_notice(r, notice);
+            rc = fsan_report_push_notice(r, notice);
         }
     }
     if (r->nfindings > before)

@@ -467,7 +467,7 @@ static int only_from_inside(int pid, const char *maps, const struct thread_wait 
 
 /* ---- recording a hang ------------------------------------------------------------ */
 
-static void hang_free(struct fsan_hang *h)
+void fsan_hang_free(struct fsan_hang *h)
 {
     for (size_t i = 0; i < h->nthreads; i++)
         free(h->threads[i].blocked);
@@ -493,7 +493,7 @@ static int confirm_hang(struct fsan_watchdog *w, const struct proc_entry *e, con
     h.maps = read_whole(path, &h.maps_len);
     h.threads = calloc((size_t)nwaits, sizeof *h.threads);
     if (!h.maps || !h.threads) {
-        hang_free(&h);
+        fsan_hang_free(&h);
         return 0;
     }
     int kinds = 0;
@@ -501,7 +501,7 @@ static int confirm_hang(struct fsan_watchdog *w, const struct proc_entry *e, con
         struct fsan_hang_thread *th = &h.threads[h.nthreads++];
         th->tid = waits[i].tid;
         if (only_from_inside(e->pid, h.maps, &waits[i], &th->blocked) != 1) {
-            hang_free(&h);
+            fsan_hang_free(&h);
             return 0;
         }
         kinds |= waits[i].kind == WAIT_FUTEX ? 1 : 2;
@@ -526,7 +526,7 @@ static int confirm_hang(struct fsan_watchdog *w, const struct proc_entry *e, con
         h.ended = 1;
     struct fsan_hang *grown = realloc(w->hangs, (w->nhangs + 1) * sizeof *grown);
     if (!grown || !h.kind) {
-        hang_free(&h);
+        fsan_hang_free(&h);
         return 1;
     }
     w->hangs = grown;
@@ -710,7 +710,7 @@ void fsan_watchdog_free(struct fsan_watchdog *w)
         free(w->watched[i].signature);
     free(w->watched);
     for (size_t i = 0; i < w->nhangs; i++)
-        hang_free(&w->hangs[i]);
+        fsan_hang_free(&w->hangs[i]);
     free(w->hangs);
     w->watched = NULL;
     w->hangs = NULL;

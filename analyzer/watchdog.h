@@ -72,6 +72,23 @@ int fsan_watchdog_apply(struct fsan_watchdog *w, struct fsan_symbolizer *sym, st
  * downgrades, which may rewrite that message.  0 or -ENOMEM. */
 int fsan_watchdog_annotate(struct fsan_report *r);
 
+/* The child-hang findings of hangs[0..n), as fsan_watchdog_apply does
+ * for the hangs of a watchdog.  0 or -ENOMEM. */
+int fsan_hangs_apply(const struct fsan_hang *hangs, size_t n, struct fsan_symbolizer *sym, struct fsan_report *r);
+void fsan_hang_free(struct fsan_hang *h);
+/* Appends text (taken over) to the report's notices.  0 or -ENOMEM. */
+int fsan_report_push_notice(struct fsan_report *r, char *text);
+
+/* hangfile.c: keeps a hang in the trace directory dir as
+ * forksan.<pid>.<index>.hang (index tells apart two hangs of one pid).
+ * 0 or -errno. */
+int fsan_hang_save(const char *dir, const struct fsan_hang *h, size_t index);
+/* Saves every hang the watchdog found; says on stderr which it could not. */
+void fsan_watchdog_save(const struct fsan_watchdog *w, const char *dir);
+/* forksan report: the child-hang findings of the hang files in dir (an
+ * unreadable one is a notice).  0 or -ENOMEM. */
+int fsan_hangs_apply_dir(const char *dir, struct fsan_symbolizer *sym, struct fsan_report *r);
+
 /* Stops every thread of pid with ptrace, unwinds it with libunwind and
  * lets it go again (remote_stack.c).  Fills threads[i].ips; on failure
  * writes why into why (the threads keep no stack) and returns -errno. */
