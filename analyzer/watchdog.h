@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "model.h"
@@ -31,7 +32,8 @@ struct fsan_hang_thread {
 struct fsan_hang {
     int pid, ppid;
     int seconds;            /* how long it was seen blocked */
-    char *kind;             /* "futex" or "pipe": part of the fingerprint */
+    char *kind;             /* "futex", "pipe", "futex+pipe", or "unknown" (a child that is
+                               not dumpable: its waits cannot be read): part of the fingerprint */
     char *maps;             /* its /proc/PID/maps at the hang */
     size_t maps_len;
     struct fsan_hang_thread *threads;
@@ -76,6 +78,11 @@ int fsan_watchdog_annotate(struct fsan_report *r);
  * for the hangs of a watchdog.  0 or -ENOMEM. */
 int fsan_hangs_apply(const struct fsan_hang *hangs, size_t n, struct fsan_symbolizer *sym, struct fsan_report *r);
 void fsan_hang_free(struct fsan_hang *h);
+/* A hang whose waits could not be read (kind "unknown"): a warning. */
+static inline int fsan_hang_is_closed(const struct fsan_hang *h)
+{
+    return h->kind && strcmp(h->kind, "unknown") == 0;
+}
 /* Appends text (taken over) to the report's notices.  0 or -ENOMEM. */
 int fsan_report_push_notice(struct fsan_report *r, char *text);
 

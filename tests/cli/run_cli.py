@@ -1276,6 +1276,43 @@ def check_report_keeps_child_hang(c):
     return None
 
 
+def check_hang_undumpable_unprivileged(c):
+    """forksan run as an ordinary user (nobody), the hung child not
+    dumpable (prctl(PR_SET_DUMPABLE, 0)): ptrace and the /proc files that
+    need ptrace access (syscall, maps) are closed to the watchdog.  The
+    child-hang still comes out, from /proc/PID/stat and schedstat, as a
+    warning that says what it cannot tell, with a notice saying why there
+    are no stacks; the child is left alone."""
+    if os.geteuid() != 0:
+        raise Skip("needs root, to run forksan as the user nobody with setpriv")
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        raise Skip("no setpriv (util-linux) to run forksan as the user nobody")
+    home = tempfile.mkdtemp(prefix="forksan-nobody.")
+    try:
+        os.chown(home, 65534, 65534)
+        tdir, out = os.path.join(home, "traces"), os.path.join(home, "report.json")
+        proc = subprocess.run([setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", c.forksan, "run",
+                               "--hang-timeout", "1", "--trace-dir", tdir, "--format", "json", "-o", out, "--",
+                               c.program("hang_futex_vanished"), "undumpable"],
+                              capture_output=True, text=True, timeout=TIMEOUT, cwd=home)
+        if "child ended: -1" not in proc.stdout:
+            return "the child was not left alone to hang (its parent did not have to kill it)\n%s" % show(proc)
+        try:
+            data = json_of(out)
+        except (OSError, ValueError, AssertionError) as exc:
+            return "no JSON report (%s)\n%s" % (exc, show(proc))
+        hangs = [f for f in data["findings"] if f["rule"] == "child-hang"]
+        if len(hangs) != 1 or hangs[0]["severity"] != "warning" or "not dumpable" not in hangs[0]["message"]:
+            return "expected one child-hang warning saying the child is not dumpable: %s\n%s" % (
+                [(f["severity"], f["message"]) for f in hangs], show(proc))
+        if not any("no stacks of the hung child" in n and "PR_SET_DUMPABLE" in n for n in data.get("notices", [])):
+            return "no notice says why the stacks are missing: %s" % data.get("notices")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return None
+
+
 CHECKS = [
     ("help", check_help),
     ("version", check_version),
@@ -1310,6 +1347,7 @@ CHECKS = [
     ("run-bad-hang-timeout", check_bad_hang_timeout),
     ("run-hang-text-report", check_hang_text_report),
     ("report-keeps-child-hang", check_report_keeps_child_hang),
+    ("run-hang-undumpable-unprivileged", check_hang_undumpable_unprivileged),
     ("run-bad-safe_quiesce_ms", check_bad_safe_quiesce_ms),
     ("run-bad-mode", check_bad_mode),
     ("safe-mode-bare-preload", check_safe_mode_bare_preload),
