@@ -506,6 +506,23 @@ static void test_rules_full_tables_summarised(void **state)
     done(&res);
 }
 
+/* A process whose table of condition variables was full says so: a fork
+ * child's wait on one it left out is not checked. */
+static void test_rules_cond_table_full_notice(void **state)
+{
+    struct fsan_trace t = make_child(400, 100);
+    t.proc.kind = FSAN_PROC_START;
+    t.stats.cond_overflow = 3;
+    struct result res;
+    analyze(&res, &t, 1);
+    size_t found = 0;
+    for (size_t i = 0; i < res.report.nnotices; i++)
+        found += strstr(res.report.notices[i], "process 400: 3 condition variables had no room") != NULL &&
+                 strstr(res.report.notices[i], "(tables full)") != NULL;
+    assert_int_equal(found, 1);
+    done(&res);
+}
+
 /* One process, two images: a fork child that exec'd (its START image has
  * the same start_ticks).  The fork image has a later image; the last
  * image (by image_ns) has none. */
@@ -1087,6 +1104,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_deadlock_names_vanished_holder),
         cmocka_unit_test(test_rules_cond_wait_names_vanished_signaller),
+        cmocka_unit_test(test_rules_cond_table_full_notice),
         cmocka_unit_test(test_rules_orphaned_lock_is_latent_warning),
         cmocka_unit_test(test_rules_reinit_in_child_clears),
         cmocka_unit_test(test_rules_runtime_abandoned_lock_is_quiet),
