@@ -46,7 +46,7 @@ RT_LIBS := -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic -Wl,--exclude-libs,libgcc_eh.a -l
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c common/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
            probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c probes/pidcheck.c \
-           probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c probes/safe.c
+           probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c probes/safe.c probes/condvars.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.c \
            analyzer/symbolize.c analyzer/dwlib.c analyzer/traceset.c common/options.c analyzer/pipeline.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c \
@@ -58,7 +58,7 @@ AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rul
 # libunwind's remote unwinder: a library of the command only, never loaded
 # into the watched program, and loaded by the command (dlopen) only when a
 # child hangs.
-AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c
+AN_SRCS += analyzer/watchdog.c analyzer/remote_stack.c analyzer/hang_report.c analyzer/hangfile.c
 # forksan lint (issue 17) reads ELF files and disassembles fork children
 # with Capstone (analyzer/lint_fork.c says why that disassembler).
 AN_SRCS += analyzer/lint.c analyzer/lint_elf.c analyzer/lint_deps.c analyzer/lint_fork.c analyzer/lint_python.c

@@ -445,6 +445,8 @@ int fsan_cmd_run(struct fsan_cli *cli)
     }
     int status = launch(cli, path);
     fsan_supervisor_close(&sup);
+    if (cli->watchdog)
+        fsan_watchdog_save(cli->watchdog, dir); /* for a later forksan report of dir */
     if (status < 0)
         return 126;
     enum fsan_severity worst = FSAN_SEV_NONE;

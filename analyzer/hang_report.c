@@ -1,10 +1,11 @@
 /* hang_report.c — what the watchdog (watchdog.c) found, as child-hang
  * findings in the report.
  *
- * A hang is known to forksan run only, not to the traces, so it joins the
- * report after the rules, like what the runtime said through the FIFO
- * (supervise.c): before the baseline and the suppressions, which treat it
- * like any other finding.
+ * A hang is known to forksan run only, not to the traces (forksan run
+ * keeps it beside them, hangfile.c, for a later forksan report), so it
+ * joins the report after the rules, like what the runtime said through
+ * the FIFO (supervise.c): before the baseline and the suppressions, which
+ * treat it like any other finding.
  *
  * DESIGN
  * The child's stacks were taken as raw addresses with the maps text of
@@ -139,7 +140,7 @@ static uint64_t fingerprint(const struct fsan_hang *h, const struct fsan_finding
     return fp;
 }
 
-static int push_notice(struct fsan_report *r, char *text)
+int fsan_report_push_notice(struct fsan_report *r, char *text)
 {
     char **grown = text ? realloc(r->notices, (r->nnotices + 1) * sizeof *grown) : NULL;
     if (!grown) {
@@ -157,17 +158,24 @@ static int build(const struct fsan_hang *h, struct fsan_symbolizer *sym, const s
 {
     const struct fsan_finding *taf = finding_of_pid(r, "threads-at-fork", h->pid);
     int oom = 0;
+    int closed = fsan_hang_is_closed(h);
     f->rule = fsan_rule_find("child-hang")->id;
-    f->severity = fsan_rule_find("child-hang")->default_severity;
+    f->severity = closed ? FSAN_SEV_WARNING : fsan_rule_find("child-hang")->default_severity;
     f->count = 1;
     char *message = NULL;
     size_t mlen = 0;
     FILE *m = open_memstream(&message, &mlen);
     if (!m)
         return -ENOMEM;
-    fprintf(m, "forked child %d hangs: %s %zu thread%s blocked for %d s without using CPU time; thread %d %s",
-            h->pid, h->nthreads == 1 ? "its" : "all", h->nthreads, h->nthreads == 1 ? " has been" : "s have been",
-            h->seconds, h->threads[0].tid, h->threads[0].blocked);
+    if (closed)
+        fprintf(m, "forked child %d may hang: %s %zu thread%s asleep for %d s without using CPU time or being woken "
+                "once; what %s in cannot be read (the child is not dumpable), so a long sleep or a timed wait would "
+                "look the same", h->pid, h->nthreads == 1 ? "its" : "all", h->nthreads,
+                h->nthreads == 1 ? " has been" : "s have been", h->seconds, h->nthreads == 1 ? "it waits" : "they wait");
+    else
+        fprintf(m, "forked child %d hangs: %s %zu thread%s blocked for %d s without using CPU time; thread %d %s",
+                h->pid, h->nthreads == 1 ? "its" : "all", h->nthreads, h->nthreads == 1 ? " has been" : "s have been",
+                h->seconds, h->threads[0].tid, h->threads[0].blocked);
     /* A futex in a program's data has a name: the lock variable. */
     struct fsan_symbol word = {0};
     if (h->threads[0].futex)
@@ -238,10 +246,15 @@ static int add_finding(struct fsan_report *r, struct fsan_finding *f)
 
 int fsan_watchdog_apply(struct fsan_watchdog *w, struct fsan_symbolizer *sym, struct fsan_report *r)
 {
+    return fsan_hangs_apply(w->hangs, w->nhangs, sym, r);
+}
+
+int fsan_hangs_apply(const struct fsan_hang *hangs, size_t n, struct fsan_symbolizer *sym, struct fsan_report *r)
+{
     int rc = 0;
     size_t before = r->nfindings;
-    for (size_t i = 0; rc == 0 && i < w->nhangs; i++) {
-        const struct fsan_hang *h = &w->hangs[i];
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct fsan_hang *h = &hangs[i];
         /* The runtime saw this one coming and said why: once is enough. */
         if (finding_of_pid(r, "child-deadlock", h->pid))
             continue;
@@ -255,10 +268,11 @@ int fsan_watchdog_apply(struct fsan_watchdog *w, struct fsan_symbolizer *sym, st
         rc = add_finding(r, &f);
         if (rc == 0 && h->no_stacks) {
             char *notice = NULL;
-            if (asprintf(&notice, "child-hang: no stacks of the hung child %d: %s; what it waits in is from /proc",
-                         h->pid, h->no_stacks) < 0)
+            if (asprintf(&notice, "child-hang: no stacks of the hung child %d: %s; %s", h->pid, h->no_stacks,
+                         fsan_hang_is_closed(h) ? "it is reported from its state in /proc/PID/stat alone"
+                                                : "what it waits in is from /proc") < 0)
                 notice = NULL;
-            rc = push_notice(r, notice);
+            rc = fsan_report_push_notice(r, notice);
         }
     }
     if (r->nfindings > before)

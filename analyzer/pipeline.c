@@ -2,7 +2,8 @@
  * once and in this order: load the traces, apply the rules (which also
  * build the process list, which the command forksan run started then
  * joins), add what the runtime said live while the command ran (forksan
- * run's supervisor FIFO) and the children its watchdog found hung,
+ * run's supervisor FIFO) and the children its watchdog found hung (or,
+ * for forksan report, kept in the directory: hangfile.c),
  * compare with the --baseline report, remove the suppressed findings and
  * settle the severities that depended on them, and render.  `forksan
  * run` and `forksan report` both end here; `forksan lint` (lint.c) builds
@@ -94,7 +95,7 @@ int fsan_finish_report(struct fsan_cli *cli, struct fsan_report *report, enum fs
      * (a runtime's internal lock) is a note, not a warning. */
     if (rc == 0)
         rc = fsan_apply_downgrades(report);
-    if (rc == 0 && cli->watchdog)
+    if (rc == 0)
         rc = fsan_watchdog_annotate(report);
     struct fsan_text_options text_opts = {.color = 0, .tree = cli->tree};
     FILE *out = rc == 0 ? open_output(cli->output) : NULL;
@@ -151,9 +152,12 @@ int fsan_report_dir(struct fsan_cli *cli, const char *dir, int exit_status, enum
         rc = add_notice(&report, cli->unwatched);
     if (rc == 0 && cli->sup)
         rc = fsan_supervisor_apply(cli->sup, &report);
-    /* The children the watchdog found hung. */
+    /* The children the watchdog found hung: those of this run, or, for
+     * forksan report, those forksan run kept in the directory. */
     if (rc == 0 && cli->watchdog)
         rc = fsan_watchdog_apply(cli->watchdog, sym, &report);
+    else if (rc == 0)
+        rc = fsan_hangs_apply_dir(dir, sym, &report);
     if (rc < 0)
         fprintf(stderr, "forksan: analysis failed: %s\n", strerror(-rc));
     else

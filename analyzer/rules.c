@@ -125,6 +125,18 @@ static void full_held(struct fsan_builder *c, struct fsan_trace_set *set, const 
     f->a += t->stats.held_overflow;
 }
 
+static void full_conds(struct fsan_builder *c, struct fsan_trace_set *set, const struct fsan_trace *t,
+                       struct full_count *f)
+{
+    if (f->processes < FULL_NAMED_ALONE)
+        add_set_notice(c, set, xprintf(c, "process %u: %u condition variable%s had no room in the table of who signals them, so a fork child's wait on %s is not checked (tables full)",
+                                       t->proc.pid, t->stats.cond_overflow, t->stats.cond_overflow == 1 ? "" : "s",
+                                       t->stats.cond_overflow == 1 ? "it" : "them"));
+    full_note_pid(c, f, t->proc.pid);
+    f->processes++;
+    f->a += t->stats.cond_overflow;
+}
+
 /* Past FULL_NAMED_ALONE processes, the rest of them in one notice:
  * "12345 more processes lost ...: <totals>: pid 1, 2, ...". The totals
  * cover every process, the first ones included. */
@@ -270,7 +282,7 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
         qsort(set->traces, set->ntraces, sizeof *set->traces, cmp_traces);
     if (index_lives(&c, set) < 0)
         return -ENOMEM;
-    struct full_count lost = {0}, held = {0};
+    struct full_count lost = {0}, held = {0}, conds = {0};
     fsan_progress_start("analyzing traces", set->ntraces);
     for (size_t i = 0; i < set->ntraces; i++) {
         fsan_progress_step(i);
@@ -281,6 +293,8 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
             full_tables(&c, set, t, &lost);
         if (t->stats.held_overflow && t->proc.kind == FSAN_PROC_FORK)
             full_held(&c, set, t, &held);
+        if (t->stats.cond_overflow)
+            full_conds(&c, set, t, &conds);
         python_notice(&c, set, t);
     }
     full_summary(&c, set, &lost, "processes lost trace bytes or had tables too small",
@@ -288,6 +302,8 @@ int fsan_analyze_opts(struct fsan_trace_set *set, struct fsan_symbolizer *sym,
                          lost.a, lost.b, lost.c));
     full_summary(&c, set, &held, "fork children had threads holding more locks than forksan records per thread",
                  xprintf(&c, "%llu such threads in all; their snapshots may lack some locks (tables full)", held.a));
+    full_summary(&c, set, &conds, "processes had more condition variables than forksan records",
+                 xprintf(&c, "%llu condition variables in all (tables full)", conds.a));
     fsan_progress_end();
     build_processes(&c, set);
     free(c.py_reasons);

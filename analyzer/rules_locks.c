@@ -29,6 +29,7 @@ static const char *lock_noun(uint16_t type)
     case FSAN_LOCK_MUTEX: return "mutex";
     case FSAN_LOCK_RWLOCK: return "rwlock";
     case FSAN_LOCK_SEM: return "semaphore";
+    case FSAN_LOCK_COND: return "condition variable";
     }
     return "lock";
 }
@@ -78,11 +79,13 @@ static int child_deadlocked_on(const struct fsan_trace *t, uint64_t addr)
 
 /* The locks that the vanished threads of one child left held: certain
  * when the child deadlocked on one, else the orphaned-lock findings
- * (fingerprints) that say so. */
+ * (fingerprints) that say so.  stranded_wait: the child waits forever on
+ * a condition variable that only vanished threads signalled. */
 struct left_locks {
     int certain;
     char (*orphans)[17];
     size_t norphans;
+    int stranded_wait;
 };
 
 static void add_orphan(struct fsan_builder *c, struct left_locks *left, const char *fingerprint)
@@ -97,8 +100,41 @@ static void add_orphan(struct fsan_builder *c, struct left_locks *left, const ch
     memcpy(left->orphans[left->norphans++], fingerprint, sizeof *grown);
 }
 
+/* The condition variable form: the child waits, untimed and alone, on a
+ * condition variable that before the fork only threads that vanished had
+ * signalled.  The signaller the record names is shown where it signalled
+ * and as a vanished thread (where it was created). */
+static void rule_child_cond_wait(struct fsan_builder *c, const struct fsan_trace *t, const struct fsan_rec_deadlock *d)
+{
+    struct fsan_finding f;
+    char *signaller = thread_label(c, t, d->holder_tid);
+    char *others = d->kind > 1 ? xprintf(c, " and %u other thread%s that vanished", d->kind - 1, d->kind == 2 ? "" : "s")
+                               : xstrdup(c, "");
+    start_finding(&f, FSAN_RULE_CHILD_DEADLOCK, FSAN_SEV_ERROR,
+                  xprintf(c, "forked child waits forever on condition variable 0x%llx: before the fork it was signalled only by %s%s, which vanished at the fork, and the child has no other thread to signal it",
+                          (unsigned long long)d->lock_addr, signaller ? signaller : "a thread", others ? others : ""));
+    struct fsan_location *attempt = site_location(c, &f, t, FSAN_ROLE_ATTEMPT, d->tid, d->attempt_site,
+                                                  xprintf(c, "the child waits on the condition variable at:"));
+    finish_location(c, attempt, t, FSAN_PYREF_ATTEMPT, d->lock_addr, (d->flags & FSAN_DLF_ATTEMPT_SITE_SHARED) != 0);
+    struct fsan_location *signalled = site_location(c, &f, t, FSAN_ROLE_SIGNALLED, d->holder_tid, d->acquire_site,
+                                                    xprintf(c, "signalled before the fork by %s (vanished in the child) at:",
+                                                            signaller ? signaller : "a thread"));
+    finish_location(c, signalled, t, 0, 0, (d->flags & FSAN_DLF_ACQUIRE_SITE_SHARED) != 0); /* no Python stack */
+    const struct fsan_rec_thread *th = thread_by_tid(t, d->holder_tid);
+    if (th)
+        thread_location(c, &f, t, th);
+    fork_location(c, &f, t);
+    free(signaller);
+    free(others);
+    commit_finding(c, &f, t);
+}
+
 static void rule_child_deadlock(struct fsan_builder *c, const struct fsan_trace *t, const struct fsan_rec_deadlock *d)
 {
+    if (d->form == FSAN_DL_COND_VANISHED_SIGNALLER) {
+        rule_child_cond_wait(c, t, d);
+        return;
+    }
     struct fsan_finding f;
     char *holder = d->holder_tid ? thread_label(c, t, d->holder_tid) : NULL;
     char *msg;
@@ -204,12 +240,13 @@ static void rule_held(struct fsan_builder *c, const struct fsan_trace_set *set, 
 
 /* The message of threads-at-fork, for a vanished thread that did or did
  * not leave a lock held. */
-static char *threads_message(struct fsan_builder *c, size_t vanished, int vanished_left_lock)
+static char *threads_message(struct fsan_builder *c, size_t vanished, int vanished_left_lock, int stranded_wait)
 {
     /* Say what was observed, no more: forksan sees pthread locks and
      * semaphores, not locks built directly on futexes. */
     const char *why = vanished_left_lock ? "; at least one of them left a lock held that the child never released"
-                                         : "; none of them left a lock held that the child could still take (forksan sees pthread locks and semaphores, not locks built directly on futexes)";
+                    : stranded_wait ? "; the child waits forever on a condition variable that only threads among them signalled"
+                                    : "; none of them left a lock held that the child could still take (forksan sees pthread locks and semaphores, not locks built directly on futexes)";
     return xprintf(c, "%zu other thread%s alive at fork and vanished in the child%s", vanished,
                    vanished == 1 ? " was" : "s were", why);
 }
@@ -234,17 +271,18 @@ static void rule_threads_at_fork(struct fsan_builder *c, const struct fsan_trace
     if (child_execed(set, t))
         return;
     int vanished_left_lock = left->certain || left->norphans;
-    enum fsan_severity sev = vanished_left_lock ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
+    enum fsan_severity sev = vanished_left_lock || left->stranded_wait ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
     struct fsan_finding f;
-    start_finding(&f, FSAN_RULE_THREADS_AT_FORK, sev, threads_message(c, vanished, vanished_left_lock));
+    start_finding(&f, FSAN_RULE_THREADS_AT_FORK, sev,
+                  threads_message(c, vanished, vanished_left_lock, left->stranded_wait));
     fork_location(c, &f, t);
     for (size_t i = 0; i < t->nthreads; i++)
         if (t->threads[i].flags & FSAN_THREAD_VANISHED)
             thread_location(c, &f, t, &t->threads[i]);
-    if (left->certain || !left->norphans)
+    if (left->certain || left->stranded_wait || !left->norphans)
         commit_finding(c, &f, t);
     else
-        commit_downgradable(c, &f, t, left->orphans, left->norphans, threads_message(c, vanished, 0));
+        commit_downgradable(c, &f, t, left->orphans, left->norphans, threads_message(c, vanished, 0, 0));
 }
 
 void fsan_rules_locks(struct fsan_builder *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
@@ -253,7 +291,7 @@ void fsan_rules_locks(struct fsan_builder *c, const struct fsan_trace_set *set, 
         return;
     for (size_t i = 0; i < t->ndeadlocks; i++)
         rule_child_deadlock(c, t, &t->deadlocks[i]);
-    struct left_locks left = {0, NULL, 0};
+    struct left_locks left = {0, NULL, 0, 0};
     for (size_t i = 0; i < t->nheld; i++) {
         const struct fsan_rec_held *h = &t->held[i];
         const struct fsan_rec_thread *holder = thread_by_tid(t, h->holder_tid);
@@ -262,9 +300,10 @@ void fsan_rules_locks(struct fsan_builder *c, const struct fsan_trace_set *set, 
             left.certain = 1;
         rule_held(c, set, t, h, &left);
     }
-    for (size_t i = 0; i < t->ndeadlocks; i++)
-        if (t->deadlocks[i].form == FSAN_DL_VANISHED_HOLDER)
-            left.certain = 1;
+    for (size_t i = 0; i < t->ndeadlocks; i++) {
+        left.certain |= t->deadlocks[i].form == FSAN_DL_VANISHED_HOLDER;
+        left.stranded_wait |= t->deadlocks[i].form == FSAN_DL_COND_VANISHED_SIGNALLER;
+    }
     rule_threads_at_fork(c, set, t, &left);
     free(left.orphans);
 }

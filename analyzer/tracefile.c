@@ -378,6 +378,24 @@ static int check_payload(uint16_t type, void *payload, const char **why)
         }
         return 0;
     }
+    case FSAN_REC_HANG_THREAD: {
+        struct fsan_rec_hang_thread *r = payload;
+        r->name[sizeof r->name - 1] = '\0';
+        if (r->nips > FSAN_HANG_MAX_FRAMES) {
+            *why = "a hang-thread record has more frames than it holds";
+            return -EINVAL;
+        }
+        return 0;
+    }
+    case FSAN_REC_DEADLOCK: {
+        const struct fsan_rec_deadlock *r = payload;
+        if (r->form < FSAN_DL_VANISHED_HOLDER || r->form > FSAN_DL_FORM_MAX ||
+            (r->form == FSAN_DL_COND_VANISHED_SIGNALLER) != (r->lock_type == FSAN_LOCK_COND)) {
+            *why = "a deadlock record has an unknown form, or a form that does not fit its lock type";
+            return -EINVAL;
+        }
+        return 0;
+    }
     case FSAN_REC_REMEDY: {
         const struct fsan_rec_remedy *r = payload;
         if (r->kind < FSAN_REMEDY_FLUSH || r->kind > FSAN_REMEDY_MAX || r->reason > FSAN_RMR_MAX) {
@@ -521,6 +539,13 @@ static int take_record(struct fsan_trace *t, uint16_t type, const unsigned char 
     case FSAN_REC_PYSITE: return add_pysite(t, p, size, why);
     case FSAN_REC_PYREF: return add_pyref(t, p, size, why);
     case FSAN_REC_PYINFO: return take_pyinfo(t, p, size, why);
+    case FSAN_REC_HANG:
+        take_fixed(&t->hang, sizeof t->hang, p, fixed);
+        t->hang.kind[sizeof t->hang.kind - 1] = '\0';
+        free(t->hang_note);
+        t->hang_note = dup_tail(p + fixed, size - fixed);
+        t->has_hang = t->hang_note != NULL;
+        return t->hang_note ? 0 : -ENOMEM;
     }
     return take_array_record(t, type, p, size, fixed, shorter, seq, why);
 }
@@ -658,6 +683,7 @@ void fsan_trace_free(struct fsan_trace *t)
     free(t->pysites);
     free(t->pyrefs);
     free(t->py_reason);
+    free(t->hang_note);
     memset(t, 0, sizeof *t);
 }
 

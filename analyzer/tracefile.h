@@ -70,6 +70,13 @@ struct fsan_trace_pidcheck {
     char *name; /* declared cache, NULL for a pid read */
 };
 
+/* A thread of a hung child (a .hang file): name is the tail, what it
+ * waits for; rec.name is its comm. */
+struct fsan_trace_hang_thread {
+    struct fsan_rec_hang_thread rec;
+    char *name;
+};
+
 struct fsan_trace {
     char *path;
     int later_image; /* set by the analysis: a later image of this process (it exec'd) */
@@ -97,12 +104,16 @@ struct fsan_trace {
     uint32_t py_state;                  /* enum fsan_pyinfo_state */
     uint32_t py_hexversion;
     char *py_reason;                    /* never NULL when has_pyinfo */
+    int has_hang;                       /* a .hang file: the last HANG record wins */
+    struct fsan_rec_hang hang;
+    char *hang_note;                    /* its tail: why there are no stacks; never NULL when has_hang */
     /* One array and its count for each FSAN_REC_ARRAY line of records.def,
      * in file order: threads/nthreads, held/nheld, lock_events/nlock_events,
      * deadlocks/ndeadlocks, loops/nloops, loop_uses/nloop_uses,
      * cleanups/ncleanups, pidchecks/npidchecks, foreigns/nforeigns,
      * signals/nsignals (fork children this process killed), reaped/nreaped
-     * (children it reaped that a signal ended). */
+     * (children it reaped that a signal ended), remedies/nremedies,
+     * hang_threads/nhang_threads (a .hang file). */
 #define FSAN_REC_ARRAY(NAME, payload, since, keeps, element, array, count, noun) \
     element *array;                                                           \
     size_t count;

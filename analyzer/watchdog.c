@@ -94,8 +94,12 @@ struct fsan_watched {
     int seen;                 /* in this period's scan */
 };
 
-/* What one thread waits for. */
-enum wait_kind { WAIT_OTHER, WAIT_FUTEX, WAIT_READ };
+/* What one thread waits for.  WAIT_CLOSED: it cannot be read (the child
+ * is not dumpable, and forksan run is not root). */
+enum wait_kind { WAIT_OTHER, WAIT_FUTEX, WAIT_READ, WAIT_CLOSED };
+
+/* What a hang in waits that cannot be read is called (fsan_hang.kind). */
+#define HANG_KIND_CLOSED "unknown" /* fsan_hang_is_closed */
 
 struct thread_wait {
     int tid;
@@ -277,6 +281,22 @@ static int same_image_as_parent(int pid, int ppid)
     return result;
 }
 
+/* 1 when pid has its parent's command name (/proc/PID/stat, open to
+ * anybody): what is left to tell a child that is not dumpable, whose auxv
+ * is closed, from one that exec'd another program. */
+static int same_name_as_parent(int pid, int ppid)
+{
+    char path[64], child[512], parent[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    if (read_small(path, child, sizeof child) < 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", ppid);
+    if (read_small(path, parent, sizeof parent) < 0)
+        return 0;
+    char *c = strchr(child, '('), *ce = strrchr(child, ')'), *p = strchr(parent, '('), *pe = strrchr(parent, ')');
+    return c && ce && p && pe && ce - c == pe - p && memcmp(c, p, (size_t)(ce - c)) == 0;
+}
+
 /* ---- is it blocked ------------------------------------------------------------- */
 
 static int is_read_call(long nr)
@@ -341,7 +361,17 @@ static int blocked_threads(int pid, struct thread_wait *waits, size_t max, FILE 
         struct thread_wait *w = &waits[n];
         memset(w, 0, sizeof *w);
         w->tid = atoi(de->d_name);
-        if (read_small(path, line, sizeof line) < 0 || (w->kind = classify(line, w)) == WAIT_OTHER) {
+        if (read_small(path, line, sizeof line) < 0 && errno == EACCES) {
+            /* Not dumpable (prctl PR_SET_DUMPABLE 0, or changed ids):
+             * only ptrace access opens syscall.  How often the thread
+             * ran (schedstat) still shows whether anything woke it. */
+            w->kind = WAIT_CLOSED;
+            snprintf(path, sizeof path, "/proc/%d/task/%s/schedstat", pid, de->d_name);
+            if (read_small(path, line, sizeof line) < 0) {
+                n = -1;
+                break;
+            }
+        } else if ((w->kind = classify(line, w)) == WAIT_OTHER) {
             n = -1;
             break;
         }
@@ -467,7 +497,7 @@ static int only_from_inside(int pid, const char *maps, const struct thread_wait 
 
 /* ---- recording a hang ------------------------------------------------------------ */
 
-static void hang_free(struct fsan_hang *h)
+void fsan_hang_free(struct fsan_hang *h)
 {
     for (size_t i = 0; i < h->nthreads; i++)
         free(h->threads[i].blocked);
@@ -484,24 +514,32 @@ static void hang_free(struct fsan_hang *h)
 static int confirm_hang(struct fsan_watchdog *w, const struct proc_entry *e, const struct thread_wait *waits,
                         int nwaits, long long blocked_ms)
 {
-    if (same_image_as_parent(e->pid, e->ppid) != 1)
+    int closed = waits[0].kind == WAIT_CLOSED;
+    int same = same_image_as_parent(e->pid, e->ppid);
+    if (same == 0 || (same < 0 && !(closed && same_name_as_parent(e->pid, e->ppid))))
         return 0;
     struct fsan_hang h;
     memset(&h, 0, sizeof h);
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", e->pid);
-    h.maps = read_whole(path, &h.maps_len);
+    h.maps = closed ? strdup("") : read_whole(path, &h.maps_len);
     h.threads = calloc((size_t)nwaits, sizeof *h.threads);
     if (!h.maps || !h.threads) {
-        hang_free(&h);
+        fsan_hang_free(&h);
         return 0;
     }
     int kinds = 0;
     for (int i = 0; i < nwaits; i++) {
         struct fsan_hang_thread *th = &h.threads[h.nthreads++];
         th->tid = waits[i].tid;
-        if (only_from_inside(e->pid, h.maps, &waits[i], &th->blocked) != 1) {
-            hang_free(&h);
+        if (waits[i].kind == WAIT_CLOSED) {
+            th->blocked = strdup("sleeps in a wait forksan run cannot read");
+        } else if (closed || only_from_inside(e->pid, h.maps, &waits[i], &th->blocked) != 1) {
+            fsan_hang_free(&h);
+            return 0;
+        }
+        if (!th->blocked) {
+            fsan_hang_free(&h);
             return 0;
         }
         kinds |= waits[i].kind == WAIT_FUTEX ? 1 : 2;
@@ -513,20 +551,28 @@ static int confirm_hang(struct fsan_watchdog *w, const struct proc_entry *e, con
     h.pid = e->pid;
     h.ppid = e->ppid;
     h.seconds = (int)(blocked_ms / 1000);
-    h.kind = strdup(kinds == 3 ? "futex+pipe" : kinds == 1 ? "futex" : "pipe");
+    h.kind = strdup(closed ? HANG_KIND_CLOSED : kinds == 3 ? "futex+pipe" : kinds == 1 ? "futex" : "pipe");
     char why[512] = "";
-    fsan_remote_stacks(e->pid, h.threads, h.nthreads, why, sizeof why);
+    if (closed) /* ptrace is refused for the same reason: not tried */
+        snprintf(why, sizeof why, "the child is not dumpable (prctl(PR_SET_DUMPABLE, 0), or it changed its user or "
+                 "group ids) and forksan run is not root, so neither ptrace nor its /proc syscall, maps and fd "
+                 "files are open to the watchdog");
+    else
+        fsan_remote_stacks(e->pid, h.threads, h.nthreads, why, sizeof why);
     if (why[0])
         h.no_stacks = strdup(why);
-    fprintf(stderr, "forksan: forked child %d hangs: its %zu thread%s blocked for %d s; thread %d %s%s\n", h.pid,
-            h.nthreads, h.nthreads == 1 ? " has been" : "s have been", h.seconds, h.threads[0].tid,
-            h.threads[0].blocked,
-            w->strict ? " (child-hang; --mode strict: ending it)" : " (child-hang: the report follows when the command ends)");
-    if (w->strict && kill(e->pid, SIGKILL) == 0)
+    /* A wait that cannot be read may be a long sleep: it is reported, as
+     * a warning, and never ended. */
+    int end = w->strict && !closed;
+    fprintf(stderr, "forksan: forked child %d %s: its %zu thread%s blocked for %d s; thread %d %s%s\n", h.pid,
+            closed ? "may hang" : "hangs", h.nthreads, h.nthreads == 1 ? " has been" : "s have been", h.seconds,
+            h.threads[0].tid, h.threads[0].blocked,
+            end ? " (child-hang; --mode strict: ending it)" : " (child-hang: the report follows when the command ends)");
+    if (end && kill(e->pid, SIGKILL) == 0)
         h.ended = 1;
     struct fsan_hang *grown = realloc(w->hangs, (w->nhangs + 1) * sizeof *grown);
     if (!grown || !h.kind) {
-        hang_free(&h);
+        fsan_hang_free(&h);
         return 1;
     }
     w->hangs = grown;
@@ -710,7 +756,7 @@ void fsan_watchdog_free(struct fsan_watchdog *w)
         free(w->watched[i].signature);
     free(w->watched);
     for (size_t i = 0; i < w->nhangs; i++)
-        hang_free(&w->hangs[i]);
+        fsan_hang_free(&w->hangs[i]);
     free(w->hangs);
     w->watched = NULL;
     w->hangs = NULL;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "model.h"
@@ -31,7 +32,8 @@ struct fsan_hang_thread {
 struct fsan_hang {
     int pid, ppid;
     int seconds;            /* how long it was seen blocked */
-    char *kind;             /* "futex" or "pipe": part of the fingerprint */
+    char *kind;             /* "futex", "pipe", "futex+pipe", or "unknown" (a child that is
+                               not dumpable: its waits cannot be read): part of the fingerprint */
     char *maps;             /* its /proc/PID/maps at the hang */
     size_t maps_len;
     struct fsan_hang_thread *threads;
@@ -71,6 +73,28 @@ int fsan_watchdog_apply(struct fsan_watchdog *w, struct fsan_symbolizer *sym, st
  * reassurance: its message points at child-hang.  Runs after the
  * downgrades, which may rewrite that message.  0 or -ENOMEM. */
 int fsan_watchdog_annotate(struct fsan_report *r);
+
+/* The child-hang findings of hangs[0..n), as fsan_watchdog_apply does
+ * for the hangs of a watchdog.  0 or -ENOMEM. */
+int fsan_hangs_apply(const struct fsan_hang *hangs, size_t n, struct fsan_symbolizer *sym, struct fsan_report *r);
+void fsan_hang_free(struct fsan_hang *h);
+/* A hang whose waits could not be read (kind "unknown"): a warning. */
+static inline int fsan_hang_is_closed(const struct fsan_hang *h)
+{
+    return h->kind && strcmp(h->kind, "unknown") == 0;
+}
+/* Appends text (taken over) to the report's notices.  0 or -ENOMEM. */
+int fsan_report_push_notice(struct fsan_report *r, char *text);
+
+/* hangfile.c: keeps a hang in the trace directory dir as
+ * forksan.<pid>.<index>.hang (index tells apart two hangs of one pid).
+ * 0 or -errno. */
+int fsan_hang_save(const char *dir, const struct fsan_hang *h, size_t index);
+/* Saves every hang the watchdog found; says on stderr which it could not. */
+void fsan_watchdog_save(const struct fsan_watchdog *w, const char *dir);
+/* forksan report: the child-hang findings of the hang files in dir (an
+ * unreadable one is a notice).  0 or -ENOMEM. */
+int fsan_hangs_apply_dir(const char *dir, struct fsan_symbolizer *sym, struct fsan_report *r);
 
 /* Stops every thread of pid with ptrace, unwinds it with libunwind and
  * lets it go again (remote_stack.c).  Fills threads[i].ips; on failure

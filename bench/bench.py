@@ -12,7 +12,9 @@ Three parts, each row printed as soon as it is measured:
 
 - wall time: each workload (bench/lockloop.c, bench/forkloop.c,
   bench/writeloop.c, bench/pyqueue.py, and `forksan run -- /bin/true`
-  itself) bare and under `forksan run`, in alternating rounds;
+  itself) bare and under `forksan run`, in alternating rounds; and the
+  hang watchdog's cost, forkloop under `forksan run` with the watchdog
+  (--hang-timeout 10) against without it (--hang-timeout 0);
 - callgrind instruction counts, the stable figures: per lock pair, the
   start-up of /bin/true, per item of the Python queue;
 - the analyzer: `forksan report` on the traces of 1,000, 10,000 and
@@ -84,12 +86,13 @@ def workload_value(argv):
         raise BenchError("'%s' printed no figure" % " ".join(argv))
 
 
-def under_forksan(build, argv, mode=None):
-    """argv as `forksan run` runs it (in --mode MODE when given); --fail-on
-    never, so the exit status is the command's own whatever the report
-    says."""
+def under_forksan(build, argv, mode=None, options=()):
+    """argv as `forksan run` runs it (in --mode MODE when given, with the
+    other forksan run options given); --fail-on never, so the exit status
+    is the command's own whatever the report says."""
     modes = ["--mode", mode] if mode else []
-    return [os.path.join(build, "bin", "forksan"), "run", "--fail-on", "never"] + modes + ["--"] + list(argv)
+    return ([os.path.join(build, "bin", "forksan"), "run", "--fail-on", "never"] + modes + list(options) + ["--"]
+            + list(argv))
 
 
 def launch_ms(argv, launches):
@@ -278,6 +281,23 @@ def wall_rows(report, build, rounds):
                              lambda: launch_ms(under_forksan(build, ["/bin/true"]), 20))
         return make_row(name, unit, budget, bare, fs, "added", 2.0)
     report.measure(name, unit, budget, fixed_cost)
+    watchdog_row(report, build, rounds)
+
+
+def watchdog_row(report, build, rounds):
+    """The hang watchdog's cost: both sides under forksan run, the
+    watchdog on (the default timeout) against off; 2,000 short fork
+    children, one timed loop per sample so that no round hides the scans of
+    /proc."""
+    name, unit, budget = "fork + _exit + wait, hang watchdog on / off", "us/fork", "<= 1.05x median"
+    argv = [os.path.join(build, "bench", "forkloop"), "2000", "plain", "1"]
+
+    def watchdog_cost():
+        off, on = alternate(rounds, lambda: workload_value(under_forksan(build, argv, options=["--hang-timeout", "0"])),
+                            lambda: workload_value(under_forksan(build, argv, options=["--hang-timeout", "10"])))
+        return make_row(name, unit, budget, off, on, "ratio", 1.05,
+                        note="bare: forksan run --hang-timeout 0; forksan: --hang-timeout 10")
+    report.measure(name, unit, budget, watchdog_cost)
 
 
 # ---- callgrind ----------------------------------------------------------------

@@ -95,6 +95,7 @@ static const struct {
     [FSAN_ROLE_CHILD] = {"child", "the child was running:"},
     [FSAN_ROLE_BUILT] = {"built", "built at:"},
     [FSAN_ROLE_LIVE] = {"live", "live:"},
+    [FSAN_ROLE_SIGNALLED] = {"signalled", "signalled at:"},
 };
 
 const char *fsan_role_name(enum fsan_role role)

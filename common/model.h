@@ -48,6 +48,7 @@ enum fsan_role {
     FSAN_ROLE_CHILD,    /* what a killed child was running */
     FSAN_ROLE_BUILT,    /* where dropped state was built */
     FSAN_ROLE_LIVE,     /* a finding the runtime reported while it ran */
+    FSAN_ROLE_SIGNALLED,/* where a condition variable was signalled */
     FSAN_ROLE_COUNT
 };
 

@@ -33,11 +33,14 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 9u
+#define FSAN_TRACE_VERSION 10u
 /* Version 6 grew CLEANUP (py_count, pysite, a name tail) and added FOREIGN
  * and SIGNAL; version 7 added REAPED; version 8 grew PROCESS (start_ticks,
- * image_ns); version 9 added REMEDY.  A version 5 file is read with its shorter CLEANUP, the
- * missing fields read as 0. */
+ * image_ns); version 9 added REMEDY; version 10 added the condition
+ * variable form of DEADLOCK (FSAN_DL_COND_VANISHED_SIGNALLER), STATS
+ * cond_overflow (reserved before, always 0), and HANG and HANG_THREAD
+ * (written by forksan run's watchdog, not by the runtime).  A version 5 file is read with
+ * its shorter CLEANUP, the missing fields read as 0. */
 #define FSAN_TRACE_VERSION_MIN 5u
 
 /* forksan run points the runtime's log_path here, inside the trace
@@ -103,7 +106,9 @@ enum fsan_rec_type {
     FSAN_REC_SIGNAL = 21,     /* this process killed a fork child of its own image */
     FSAN_REC_REAPED = 22,     /* this process reaped a child that a signal ended */
     FSAN_REC_REMEDY = 23,     /* safe mode removed a hazard (or says why it could not) */
-    FSAN_REC_TYPE_MAX = 23,
+    FSAN_REC_HANG = 24,       /* forksan run's watchdog found this fork child hung (a .hang file) */
+    FSAN_REC_HANG_THREAD = 25,/* one thread of the hung child: what it waits in, its stack */
+    FSAN_REC_TYPE_MAX = 25,
 };
 
 /* How this image came to be. */
@@ -156,7 +161,9 @@ struct fsan_rec_thread {
     char name[16];          /* NUL padded */
 };
 
-enum fsan_lock_type { FSAN_LOCK_MUTEX = 1, FSAN_LOCK_RWLOCK = 2, FSAN_LOCK_SEM = 3 };
+/* FSAN_LOCK_COND: a condition variable, in a DEADLOCK record only (since
+ * version 10): a wait, not a hold. */
+enum fsan_lock_type { FSAN_LOCK_MUTEX = 1, FSAN_LOCK_RWLOCK = 2, FSAN_LOCK_SEM = 3, FSAN_LOCK_COND = 4 };
 enum fsan_lock_mode { FSAN_MODE_EXCL = 0, FSAN_MODE_READ = 1, FSAN_MODE_WRITE = 2 };
 
 /* kind bits (ours, independent of glibc's encoding) */
@@ -224,6 +231,12 @@ enum fsan_deadlock_form {
     FSAN_DL_VANISHED_HOLDER = 1, /* held at fork by a thread that is gone */
     FSAN_DL_FORKER_REACQUIRE = 2,/* held at fork by the forking thread, taken again */
     FSAN_DL_OWNER_GONE = 3,      /* not in the snapshot; the owner the lock records is not a thread of the child */
+    /* Since version 10: an untimed wait on a condition variable (lock_type
+     * FSAN_LOCK_COND) in a child with one thread, which before the fork
+     * only threads that vanished had signalled.  holder_tid is one of them
+     * and acquire_site where it signalled; kind counts them. */
+    FSAN_DL_COND_VANISHED_SIGNALLER = 4,
+    FSAN_DL_FORM_MAX = 4,
 };
 
 enum fsan_lock_op {
@@ -251,7 +264,7 @@ struct fsan_rec_deadlock {
     uint32_t attempt_site;
     uint32_t holder_tid;   /* parent tid holding it at fork, 0 if unknown */
     uint32_t acquire_site; /* where the holder took it, 0 if unknown */
-    uint32_t kind;
+    uint32_t kind;         /* enum fsan_lock_kind bits; FSAN_DL_COND_VANISHED_SIGNALLER: the signallers */
     uint32_t flags;        /* enum fsan_deadlock_flags */
 };
 
@@ -293,7 +306,7 @@ struct fsan_rec_stats {
     uint32_t thread_overflow; /* threads not tracked: table full */
     uint32_t site_overflow;   /* call sites not interned: table full */
     uint32_t held_overflow;   /* fork child: threads whose held-lock table was full at the fork */
-    uint32_t reserved;
+    uint32_t cond_overflow;   /* condition variables whose signallers were not recorded: table full (version 10) */
 };
 
 
@@ -552,5 +565,38 @@ _Static_assert(sizeof(struct fsan_rec_reaped) == 8, "REAPED");
 _Static_assert(sizeof(struct fsan_rec_remedy) == 48, "REMEDY");
 _Static_assert(offsetof(struct fsan_rec_remedy, kind) == 16, "REMEDY kind");
 _Static_assert(offsetof(struct fsan_rec_remedy, lock_type) == 44, "REMEDY lock_type");
+
+/* A hang file: forksan run's watchdog keeps each fork child it found hung
+ * (child-hang) in the trace directory as forksan.<pid>.hang, so that a
+ * later `forksan report DIR` shows it too.  It has the framing of a trace
+ * (header, records) and is written by forksan run, not by the runtime:
+ * a PROCESS naming the hung child (pid, ppid, kind FORK), MAPS (the
+ * child's /proc/PID/maps at the hang, for the stacks), one HANG, then one
+ * HANG_THREAD per thread.  Since version 10. */
+#define FSAN_HANG_SUFFIX ".hang"
+#define FSAN_HANG_MAX_FRAMES 64
+
+enum fsan_hang_flags {
+    FSAN_HANG_ENDED = 1u << 0, /* --mode strict ended the child */
+};
+
+/* HANG: tail: why there are no stacks (no NUL), empty when there are. */
+struct fsan_rec_hang {
+    uint32_t seconds;  /* how long every thread was seen blocked */
+    uint32_t flags;    /* enum fsan_hang_flags */
+    char kind[16];     /* what it waits in: "futex", "pipe" or "futex+pipe", NUL padded */
+};
+
+/* HANG_THREAD: tail: what the thread waits for, in words (no NUL). */
+struct fsan_rec_hang_thread {
+    uint32_t tid;
+    uint32_t nips;     /* frames in ips, 0 when there is no stack */
+    uint64_t futex;    /* the futex word it waits on, 0 for another wait */
+    char name[16];     /* its comm, NUL padded */
+    uint64_t ips[FSAN_HANG_MAX_FRAMES]; /* innermost first; [0] is the exact pc, the others return addresses */
+};
+
+_Static_assert(sizeof(struct fsan_rec_hang) == 24, "HANG");
+_Static_assert(sizeof(struct fsan_rec_hang_thread) == 32 + 8 * FSAN_HANG_MAX_FRAMES, "HANG_THREAD");
 
 #endif

@@ -334,6 +334,8 @@ void fsan__child_snapshot(struct fsan__thread *forker)
      * page the child reads nowhere else (one more fault per fork). */
     __asm__ volatile("" ::: "memory");
     atomic_store_explicit(&fsan__proc.child_live_threads, 1, memory_order_relaxed);
+    if (FSAN_UNLIKELY(fsan__proc.child_started_threads)) /* this process is itself a child that did */
+        fsan__proc.child_started_threads = 0;
     fsan__proc.exit_recorded = 0;
     /* A thread that was inside the unwinder may have held the loader's lock. */
     if (atomic_load(&fsan__unwinding) != 0) {
@@ -500,8 +502,21 @@ static const char *lock_type_name(uint16_t type)
     switch (type) {
     case FSAN_LOCK_MUTEX: return "mutex";
     case FSAN_LOCK_RWLOCK: return "rwlock";
+    case FSAN_LOCK_COND: return "condition variable";
     default: return "semaphore";
     }
+}
+
+/* AS-safe: ` "name"` of a thread of the snapshot, when it has one. */
+static void append_thread_name(struct fsan__sbuf *sb, pid_t tid)
+{
+    const struct snap_thread *st = snap_thread_by_tid(tid);
+    const char *name = st ? (st->pyname[0] ? st->pyname : st->name) : "";
+    if (!name[0])
+        return;
+    fsan__sb_str(sb, " \"");
+    fsan__sb_text(sb, name, strlen(name), 1);
+    fsan__sb_str(sb, "\"");
 }
 
 /* AS-safe: the runtime's own short report, for people without the command
@@ -511,10 +526,11 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
 {
     static char text[8192];
     struct fsan__sbuf sb = {text, sizeof text - 1, 0};
-    const struct snap_thread *holder = snap_thread_by_tid((pid_t)d->holder_tid);
+    int cond = d->form == FSAN_DL_COND_VANISHED_SIGNALLER;
     fsan__sb_str(&sb, "==");
     fsan__sb_dec(&sb, fsan__proc.pid);
-    fsan__sb_str(&sb, "==ERROR: forksan: child-deadlock: the forked child is about to block forever on ");
+    fsan__sb_str(&sb, cond ? "==ERROR: forksan: child-deadlock: the forked child is about to wait forever on "
+                           : "==ERROR: forksan: child-deadlock: the forked child is about to block forever on ");
     fsan__sb_str(&sb, lock_type_name(d->lock_type));
     fsan__sb_str(&sb, " ");
     fsan__sb_hex(&sb, d->lock_addr);
@@ -522,13 +538,15 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
     if (d->form == FSAN_DL_VANISHED_HOLDER) {
         fsan__sb_str(&sb, "it was held at fork by thread ");
         fsan__sb_dec(&sb, d->holder_tid);
-        const char *hname = holder ? (holder->pyname[0] ? holder->pyname : holder->name) : "";
-        if (hname[0]) {
-            fsan__sb_str(&sb, " \"");
-            fsan__sb_text(&sb, hname, strlen(hname), 1);
-            fsan__sb_str(&sb, "\"");
-        }
+        append_thread_name(&sb, (pid_t)d->holder_tid);
         fsan__sb_str(&sb, ", which does not exist in the child");
+    } else if (cond) {
+        fsan__sb_str(&sb, "before the fork it was signalled only by thread ");
+        fsan__sb_dec(&sb, d->holder_tid);
+        append_thread_name(&sb, (pid_t)d->holder_tid);
+        if (d->kind > 1)
+            fsan__sb_str(&sb, " and other threads");
+        fsan__sb_str(&sb, ", which vanished at the fork, and the child has no other thread to signal it");
     } else if (d->form == FSAN_DL_FORKER_REACQUIRE) {
         fsan__sb_str(&sb, "the forking thread held it at fork; the child's thread has a new identity and cannot take it again");
     } else {
@@ -541,10 +559,11 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
         fsan__pysite_describe(&sb, "the child's attempt", attempt_pysite);
     else
         fsan__site_describe(&sb, "the child's attempt", d->attempt_site);
+    const char *acquired = cond ? "it was signalled in the parent at" : "the lock was acquired in the parent at";
     if (acquire_pysite)
-        fsan__pysite_describe(&sb, "the lock was acquired in the parent at", acquire_pysite);
+        fsan__pysite_describe(&sb, acquired, acquire_pysite);
     else if (d->acquire_site)
-        fsan__site_describe(&sb, "the lock was acquired in the parent at", d->acquire_site);
+        fsan__site_describe(&sb, acquired, d->acquire_site);
     if (fsan__proc.fork_pysite)
         fsan__pysite_describe(&sb, "fork was called at", fsan__proc.fork_pysite);
     else
@@ -587,6 +606,19 @@ static int thread_lives_here(pid_t tid)
 static int child_single_threaded(void)
 {
     return atomic_load(&fsan__proc.child_live_threads) <= 1 && kernel_thread_count() == 1;
+}
+
+/* AS-safe.  See fsan.h. */
+int fsan__child_alone(void)
+{
+    return !fsan__proc.child_started_threads && child_single_threaded();
+}
+
+/* AS-safe.  See fsan.h. */
+int fsan__child_thread_vanished(pid_t tid)
+{
+    const struct snap_thread *st = tid ? snap_thread_by_tid(tid) : NULL;
+    return st && (st->flags & FSAN_THREAD_VANISHED);
 }
 
 /* AS-safe: can anybody in this child ever make the lock available?  Only
@@ -687,29 +719,36 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
         errno = saved;
         return 0;
     }
-    if (fsan__site_shared(attempt_site, addr))
-        d.flags |= FSAN_DLF_ATTEMPT_SITE_SHARED;
-    if (fsan__site_shared(d.acquire_site, addr))
-        d.flags |= FSAN_DLF_ACQUIRE_SITE_SHARED;
-    if (report_lock()) {
-        if (!already_reported(addr, attempt_site)) {
-            write_deferred_forker();
-            fsan__site_write(attempt_site);
-            fsan__site_write(d.acquire_site);
-            fsan__site_write(snap_fork_site);
-            fsan__trace_maps();
-            fsan__trace_record(FSAN_REC_DEADLOCK, &d, sizeof d, NULL, 0);
-            uint32_t pysite = fsan__py_pending_lock == addr ? fsan__py_pending_site : fsan__py_site_here();
-            write_pyref(FSAN_PYREF_ATTEMPT, pysite, addr);
-            fsan__trace_mark_needed();
-            fsan__trace_flush();
-            if (fsan__proc.opts.child_report || fsan__trace_incomplete())
-                print_child_report(&d, pysite, l && l->state == SNAP_HELD ? l->pysite : 0);
-        }
-        report_unlock();
-    }
+    fsan__child_report_deadlock(&d, l && l->state == SNAP_HELD ? l->pysite : 0);
     errno = saved;
     return 1;
+}
+
+/* AS-safe.  See fsan.h. */
+void fsan__child_report_deadlock(struct fsan_rec_deadlock *d, uint32_t acquire_pysite)
+{
+    uintptr_t addr = (uintptr_t)d->lock_addr;
+    if (fsan__site_shared(d->attempt_site, addr))
+        d->flags |= FSAN_DLF_ATTEMPT_SITE_SHARED;
+    if (fsan__site_shared(d->acquire_site, addr))
+        d->flags |= FSAN_DLF_ACQUIRE_SITE_SHARED;
+    if (!report_lock())
+        return;
+    if (!already_reported(addr, d->attempt_site)) {
+        write_deferred_forker();
+        fsan__site_write(d->attempt_site);
+        fsan__site_write(d->acquire_site);
+        fsan__site_write(snap_fork_site);
+        fsan__trace_maps();
+        fsan__trace_record(FSAN_REC_DEADLOCK, d, sizeof *d, NULL, 0);
+        uint32_t pysite = fsan__py_pending_lock == addr ? fsan__py_pending_site : fsan__py_site_here();
+        write_pyref(FSAN_PYREF_ATTEMPT, pysite, addr);
+        fsan__trace_mark_needed();
+        fsan__trace_flush();
+        if (fsan__proc.opts.child_report || fsan__trace_incomplete())
+            print_child_report(d, pysite, acquire_pysite);
+    }
+    report_unlock();
 }
 
 /* AS-safe.  See fsan.h. */

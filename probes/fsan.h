@@ -47,6 +47,7 @@ struct fsan__process {
     int initialized;
     int in_child;           /* a forked child under watch (not yet exec'd) */
     _Atomic int child_live_threads; /* threads alive in the child (1 at fork), raised before each is created */
+    int child_started_threads; /* the child has called pthread_create since its fork */
     int unwind_unsafe;      /* do not unwind: another thread may have been inside the unwinder or loader at fork */
     int exit_recorded;      /* the EXIT record is written (once per image) */
     uint32_t fork_site;     /* site of the fork in progress, set by the prepare handler */
@@ -426,6 +427,23 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
                         pid_t owner_hint, uint32_t attempt_site);
 void fsan__child_lock_event(uintptr_t addr, uint32_t event, uint32_t site);
 void fsan__child_strict_exit(uintptr_t addr);
+/* AS-safe: does the fork snapshot list tid as a thread that vanished at
+ * this child's fork (not the forking thread, not a thread ended before)? */
+int fsan__child_thread_vanished(pid_t tid);
+/* AS-safe: has this child exactly one thread, and started none since its
+ * fork? */
+int fsan__child_alone(void);
+/* AS-safe: records a child-deadlock that the caller decided (d is filled
+ * but for its flags), once per object and attempt site, and prints the
+ * runtime's own report when asked to. */
+void fsan__child_report_deadlock(struct fsan_rec_deadlock *d, uint32_t acquire_pysite);
+
+/* ---- condvars.c: who signals each condition variable ------------------- */
+/* AS-safe: in a fork child, about to wait on c without a time limit: is
+ * it a wait nobody can end?  Then it is recorded (child-deadlock) and 1
+ * returned. */
+int fsan__cond_child_stranded(pthread_cond_t *c, uintptr_t ret);
+extern _Atomic uint32_t fsan__cond_overflow; /* condition variables the table had no room for */
 /* AS-safe, never returns: strict mode ends this process with the exit code,
  * says so ("ending WHO ... instead of letting it FATE ADDR") and records it. */
 void fsan__strict_exit(const char *who, const char *fate, uintptr_t addr) __attribute__((noreturn));

@@ -54,6 +54,10 @@
     X(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *), "GLIBC_2.3.2") \
     X(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *), "GLIBC_2.3.2") \
     X(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *), NULL) \
+    X(int, pthread_cond_signal, (pthread_cond_t *), "GLIBC_2.3.2") \
+    X(int, pthread_cond_broadcast, (pthread_cond_t *), "GLIBC_2.3.2") \
+    X(int, pthread_cond_init, (pthread_cond_t *, const pthread_condattr_t *), "GLIBC_2.3.2") \
+    X(int, pthread_cond_destroy, (pthread_cond_t *), "GLIBC_2.3.2") \
     X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *), NULL) \
     X(int, pthread_setname_np, (pthread_t, const char *), NULL) \
     X(pid_t, fork, (void), NULL) \

@@ -723,7 +723,9 @@ FSAN_EXPORT int sem_close(sem_t *s)
 /* ---- condition variables ---------------------------------------------------- */
 
 /* While a thread waits on a condition variable it does not hold the mutex:
- * drop the hold for the wait, take it back (at the wait's call site) after. */
+ * drop the hold for the wait, take it back (at the wait's call site) after.
+ * A fork child's untimed wait that nobody can end (condvars.c) is reported
+ * first, and in strict mode given the grace period only. */
 FSAN_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     if (FSAN_UNLIKELY(!watching()))
@@ -731,7 +733,15 @@ FSAN_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     uintptr_t ret = RET_ADDR;
     struct fsan__thread *t = fsan__self();
     int held = t && fsan__held_pop(t, (uintptr_t)m);
-    int rc = REAL(pthread_cond_wait)(c, m);
+    int rc;
+    if (FSAN_UNLIKELY(fsan__proc.in_child) && fsan__cond_child_stranded(c, ret) && strict()) {
+        struct timespec dl = grace_deadline();
+        rc = REAL(pthread_cond_clockwait)(c, m, CLOCK_MONOTONIC, &dl);
+        if (rc == ETIMEDOUT)
+            fsan__child_strict_exit((uintptr_t)c);
+    } else {
+        rc = REAL(pthread_cond_wait)(c, m);
+    }
     if (held)
         note_mutex_acquired(m, ret);
     return rc;

@@ -178,6 +178,7 @@ static int count_child_thread(struct fsan__thread *slot)
     if (!fsan__proc.in_child)
         return 0;
     atomic_fetch_add(&fsan__proc.child_live_threads, 1);
+    fsan__proc.child_started_threads = 1;
     if (slot)
         slot->child_counted = 1;
     return 1;

@@ -416,6 +416,7 @@ void fsan__trace_stats(void)
         .lost_bytes = trace_lost_bytes,
         .thread_overflow = atomic_load(&fsan__thread_overflow),
         .site_overflow = atomic_load(&fsan__site_overflow),
+        .cond_overflow = atomic_load(&fsan__cond_overflow),
     };
     /* Holds beyond a thread's table matter only at a fork, where they are
      * missing from the snapshot: a fork child counts the threads whose
@@ -425,7 +426,12 @@ void fsan__trace_stats(void)
     if (fsan__proc.in_child)
         for (uint32_t i = 0; i < atomic_load(&fsan__threads_hwm); i++)
             s.held_overflow += fsan__threads[i].held_overflow;
-    if (s.lost_bytes || s.thread_overflow || s.site_overflow || s.held_overflow) {
+    /* The condition variables the table had no room for are the history
+     * of the process that signalled them: its fork children do not repeat
+     * the count (each would write a trace for it). */
+    if (fsan__proc.in_child)
+        s.cond_overflow = 0;
+    if (s.lost_bytes || s.thread_overflow || s.site_overflow || s.held_overflow || s.cond_overflow) {
         fsan__trace_record(FSAN_REC_STATS, &s, sizeof s, NULL, 0);
         fsan__trace_mark_needed();
     }

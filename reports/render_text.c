@@ -4,7 +4,7 @@
  * ThreadSanitizer, so that eyes and existing log scrapers find their way:
  *
  *   ==4242==ERROR: forksan: child-deadlock: <message>
- *     rule: child-deadlock — forked child blocks forever on a lock  (forksan explain child-deadlock)
+ *     rule: child-deadlock — forked child blocks forever on a lock or a condition variable  (forksan explain child-deadlock)
  *     seen in 3 processes: pid 101, 102, 103
  *     acquired at:
  *       thread T17 "worker"

@@ -1255,6 +1255,78 @@ def check_hang_text_report(c):
     return None
 
 
+def check_report_keeps_child_hang(c):
+    """forksan run keeps what its watchdog found in the trace directory: a
+    later forksan report of it has the same child-hang (fingerprint, the
+    child's frame in futex_lock).  A hang file that is not one is a notice,
+    and the rest of the report stands."""
+    tdir = os.path.join(c.work, "hang-traces")
+    run_json = os.path.join(c.work, "hang-run.json")
+    proc = c.run(["run", "--hang-timeout", "1", "--trace-dir", tdir, "--format", "json", "-o", run_json, "--",
+                  c.program("hang_futex_vanished")])
+    ran = [f for f in json_of(run_json)["findings"] if f["rule"] == "child-hang"]
+    if len(ran) != 1:
+        return "forksan run reported %d child-hang findings, expected 1\n%s" % (len(ran), show(proc))
+    proc, data = load_json_report(c, tdir)
+    kept = [f for f in data["findings"] if f["rule"] == "child-hang"]
+    if [f["fingerprint"] for f in kept] != [ran[0]["fingerprint"]]:
+        return "forksan report of the directory: child-hang %s, forksan run had %s\n%s" % (
+            [f["fingerprint"] for f in kept], ran[0]["fingerprint"], show(proc))
+    frames = [fr.get("function") for loc in kept[0]["locations"] if loc["role"] == "child" for fr in loc["frames"]]
+    if "futex_lock" not in frames:
+        return "the kept child-hang lacks the child's frame in futex_lock: %s" % frames
+    if kept[0]["message"] != ran[0]["message"]:
+        return "the kept child-hang says %r, forksan run said %r" % (kept[0]["message"], ran[0]["message"])
+    hang_files = [n for n in os.listdir(tdir) if n.endswith(".hang")]
+    with open(os.path.join(tdir, hang_files[0]), "r+b") as f:
+        f.write(b"NOTATRACE")
+    proc, data = load_json_report(c, tdir)
+    if any(f["rule"] == "child-hang" for f in data["findings"]):
+        return "a damaged hang file still made a child-hang\n%s" % show(proc)
+    if not any("bad magic" in n and "child-hang it kept is not reported" in n for n in data.get("notices", [])):
+        return "no notice names the damaged hang file: %s" % data.get("notices")
+    if not any(f["rule"] == "threads-at-fork" for f in data["findings"]):
+        return "the traces' findings are gone with the damaged hang file\n%s" % show(proc)
+    return None
+
+
+def check_hang_undumpable_unprivileged(c):
+    """forksan run as an ordinary user (nobody), the hung child not
+    dumpable (prctl(PR_SET_DUMPABLE, 0)): ptrace and the /proc files that
+    need ptrace access (syscall, maps) are closed to the watchdog.  The
+    child-hang still comes out, from /proc/PID/stat and schedstat, as a
+    warning that says what it cannot tell, with a notice saying why there
+    are no stacks; the child is left alone."""
+    if os.geteuid() != 0:
+        raise Skip("needs root, to run forksan as the user nobody with setpriv")
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        raise Skip("no setpriv (util-linux) to run forksan as the user nobody")
+    home = tempfile.mkdtemp(prefix="forksan-nobody.")
+    try:
+        os.chown(home, 65534, 65534)
+        tdir, out = os.path.join(home, "traces"), os.path.join(home, "report.json")
+        proc = subprocess.run([setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", c.forksan, "run",
+                               "--hang-timeout", "1", "--trace-dir", tdir, "--format", "json", "-o", out, "--",
+                               c.program("hang_futex_vanished"), "undumpable"],
+                              capture_output=True, text=True, timeout=TIMEOUT, cwd=home)
+        if "child ended: -1" not in proc.stdout:
+            return "the child was not left alone to hang (its parent did not have to kill it)\n%s" % show(proc)
+        try:
+            data = json_of(out)
+        except (OSError, ValueError, AssertionError) as exc:
+            return "no JSON report (%s)\n%s" % (exc, show(proc))
+        hangs = [f for f in data["findings"] if f["rule"] == "child-hang"]
+        if len(hangs) != 1 or hangs[0]["severity"] != "warning" or "not dumpable" not in hangs[0]["message"]:
+            return "expected one child-hang warning saying the child is not dumpable: %s\n%s" % (
+                [(f["severity"], f["message"]) for f in hangs], show(proc))
+        if not any("no stacks of the hung child" in n and "PR_SET_DUMPABLE" in n for n in data.get("notices", [])):
+            return "no notice says why the stacks are missing: %s" % data.get("notices")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return None
+
+
 CHECKS = [
     ("help", check_help),
     ("version", check_version),
@@ -1289,6 +1361,8 @@ CHECKS = [
     ("report-native-frames", check_native_frames),
     ("run-bad-hang-timeout", check_bad_hang_timeout),
     ("run-hang-text-report", check_hang_text_report),
+    ("report-keeps-child-hang", check_report_keeps_child_hang),
+    ("run-hang-undumpable-unprivileged", check_hang_undumpable_unprivileged),
     ("run-bad-safe_quiesce_ms", check_bad_safe_quiesce_ms),
     ("run-bad-mode", check_bad_mode),
     ("safe-mode-bare-preload", check_safe_mode_bare_preload),

@@ -8,6 +8,9 @@
  * With the argument "traced" the child first makes its parent its tracer
  * (PTRACE_TRACEME), so the watchdog cannot attach: child-hang is still
  * reported, from /proc, with a notice saying why the stacks are missing.
+ * With "undumpable" the child calls prctl(PR_SET_DUMPABLE, 0): a
+ * supervisor that is not root can then neither attach to it nor read its
+ * /proc files that need ptrace access (syscall, maps), and says so.
  *
  * The child ends by its own alarm(20) and the parent kills it after a
  * bounded wait, so a broken watchdog never hangs the test; the parent
@@ -17,6 +20,7 @@
 
 #include <linux/futex.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
@@ -50,6 +54,7 @@ static void *locker(void *arg)
 int main(int argc, char **argv)
 {
     int traced = argc > 1 && strcmp(argv[1], "traced") == 0;
+    int undumpable = argc > 1 && strcmp(argv[1], "undumpable") == 0;
     pthread_t t;
     pthread_create(&t, NULL, locker, NULL); /* @mark:create */
     latch_wait(&holding);
@@ -58,6 +63,8 @@ int main(int argc, char **argv)
         alarm(20);
         if (traced)
             ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        if (undumpable)
+            prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         futex_lock(&lock_word); /* @mark:attempt */
         _exit(0);
     }

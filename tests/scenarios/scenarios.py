@@ -540,6 +540,33 @@ SCENARIOS = [
                      Expect("child-hang", "error", "thread", thread_name="producer", name_only=True,
                             message_has="write end is open only in this process")],
              stdout_has="child ended: -1"),
+    # A condition variable only the vanished thread "producer" signalled:
+    # child-deadlock before the child's untimed wait blocks.  The child
+    # ends by its own alarm (142), as it does without forksan.
+    Scenario("c-cond-wait-for-vanished-producer", "hang_cond_vanished",
+             expect=[Expect("child-deadlock", "error", "attempt", "hang_cond_vanished.c", "wait",
+                            message_has="waits forever on condition variable 0x"),
+                     Expect("child-deadlock", "error", "signalled", "hang_cond_vanished.c", "signal",
+                            thread_name="producer", message_has='signalled only by thread'),
+                     Expect("child-deadlock", "error", "thread", "hang_cond_vanished.c", "create",
+                            thread_name="producer"),
+                     Expect("child-deadlock", "error", "fork", "hang_cond_vanished.c", "fork"),
+                     Expect("threads-at-fork", "warning", message_has="condition variable")],
+             absent=["orphaned-lock", "child-hang"], stdout_has="child ended: 142", same_as_bare=True),
+    # ... under --mode strict the child ends with the exit code.
+    Scenario("c-cond-wait-strict-ends-child", "hang_cond_vanished", forksan_args=STRICT,
+             expect=[Expect("child-deadlock", "error", "attempt", "hang_cond_vanished.c", "wait")],
+             stdout_has="child ended: 66"),
+] + [
+    # Quiet controls of the condition variable rule, each under strict
+    # mode (a false verdict would also end the child): the child signals
+    # itself from a thread it started; its wait is timed; the forking
+    # thread signalled too (the child hangs, by its alarm: forksan cannot
+    # say a vanished thread was the only one); the condition variable is
+    # process-shared and the parent's producer wakes the child.
+    Scenario("c-cond-quiet-" + how, "hang_cond_vanished", args=[how], forksan_args=STRICT, quiet=True,
+             notes_ok=["threads-at-fork"], stdout_has="child ended: %d\n" % status, same_as_bare=True)
+    for how, status in (("child-thread", 0), ("timed", 9), ("forker", 142), ("pshared", 0))
 ] + [
     # Controls: waits that end (a sleep, a grandchild, a futex in shared
     # memory the parent wakes, a pipe the parent writes), each 2.5 s with

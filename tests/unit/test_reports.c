@@ -689,7 +689,7 @@ static void test_reports_text_rule_line_only_for_catalogued_rules(void **state)
     struct fsan_report r = sample_report();
     char *text = render_text(&r);
 
-    assert_has_line(text, "  rule: child-deadlock — forked child blocks forever on a lock"
+    assert_has_line(text, "  rule: child-deadlock — forked child blocks forever on a lock or a condition variable"
                           "  (forksan explain child-deadlock)");
     assert_has_line(text, "==4242==NOTE: forksan: not-a-catalogued-rule: re-initialised mutex 0x5555deadbeef");
     assert_null(strstr(text, "rule: not-a-catalogued-rule"));

@@ -170,6 +170,36 @@ static void test_rules_deadlock_names_vanished_holder(void **state)
     done(&res);
 }
 
+/* The condition variable form: the vanished signaller is named, shown
+ * where it signalled and as a vanished thread; threads-at-fork says why
+ * it is a warning without claiming a lock was left held. */
+static void test_rules_cond_wait_names_vanished_signaller(void **state)
+{
+    struct fsan_trace t = two_thread_child(200);
+    add_deadlock(&t, LOCK_A, FSAN_DL_COND_VANISHED_SIGNALLER, HOLDER);
+    t.deadlocks[0].lock_type = FSAN_LOCK_COND;
+    t.deadlocks[0].kind = 2;
+    struct result res;
+    analyze(&res, &t, 1);
+    const struct fsan_finding *f = find(&res.report, "child-deadlock");
+    assert_non_null(f);
+    assert_int_equal(f->severity, FSAN_SEV_ERROR);
+    assert_non_null(strstr(f->message, "waits forever on condition variable"));
+    assert_non_null(strstr(f->message, "thread 11 \"holder\" and 1 other thread"));
+    const struct fsan_location *sig = location(f, "signalled");
+    assert_non_null(sig);
+    assert_int_equal(sig->tid, HOLDER);
+    assert_string_equal(location(f, "thread")->thread_name, "holder");
+    assert_null(location(f, "acquired"));
+    assert_non_null(location(f, "attempt"));
+    assert_non_null(location(f, "fork"));
+    const struct fsan_finding *taf = find(&res.report, "threads-at-fork");
+    assert_int_equal(taf->severity, FSAN_SEV_WARNING);
+    assert_non_null(strstr(taf->message, "condition variable"));
+    assert_null(strstr(taf->message, "left a lock held"));
+    done(&res);
+}
+
 static void test_rules_orphaned_lock_is_latent_warning(void **state)
 {
     struct fsan_trace t = two_thread_child(200);
@@ -473,6 +503,23 @@ static void test_rules_full_tables_summarised(void **state)
     }
     assert_int_equal(alone, 10);
     assert_int_equal(summary, 1);
+    done(&res);
+}
+
+/* A process whose table of condition variables was full says so: a fork
+ * child's wait on one it left out is not checked. */
+static void test_rules_cond_table_full_notice(void **state)
+{
+    struct fsan_trace t = make_child(400, 100);
+    t.proc.kind = FSAN_PROC_START;
+    t.stats.cond_overflow = 3;
+    struct result res;
+    analyze(&res, &t, 1);
+    size_t found = 0;
+    for (size_t i = 0; i < res.report.nnotices; i++)
+        found += strstr(res.report.notices[i], "process 400: 3 condition variables had no room") != NULL &&
+                 strstr(res.report.notices[i], "(tables full)") != NULL;
+    assert_int_equal(found, 1);
     done(&res);
 }
 
@@ -1056,6 +1103,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_deadlock_names_vanished_holder),
+        cmocka_unit_test(test_rules_cond_wait_names_vanished_signaller),
+        cmocka_unit_test(test_rules_cond_table_full_notice),
         cmocka_unit_test(test_rules_orphaned_lock_is_latent_warning),
         cmocka_unit_test(test_rules_reinit_in_child_clears),
         cmocka_unit_test(test_rules_runtime_abandoned_lock_is_quiet),

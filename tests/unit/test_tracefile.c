@@ -25,6 +25,7 @@ struct fsan__thread fsan__threads[FSAN_MAX_THREADS];
 _Atomic uint32_t fsan__threads_hwm;
 _Atomic uint32_t fsan__thread_overflow;
 _Atomic uint32_t fsan__site_overflow;
+_Atomic uint32_t fsan__cond_overflow;
 
 /* The runtime's own symbol lookup (hooks.c), as the loader does it. */
 void *fsan__hooks_symbol(const char *name)
@@ -510,6 +511,42 @@ static void test_tracefile_exit_records_malformed(void **state)
     free(data);
 }
 
+/* DEADLOCK: the condition variable form (version 10) is read; a form the
+ * reader does not know, or the condition variable form on a lock (and a
+ * lock form on a condition variable), is refused. */
+static void test_tracefile_deadlock_forms(void **state)
+{
+    write_sample();
+    struct fsan_rec_deadlock d = {.lock_addr = 0xc0d0, .lock_type = FSAN_LOCK_COND, .op = FSAN_OP_COND_WAIT,
+                                  .form = FSAN_DL_COND_VANISHED_SIGNALLER, .tid = 78, .holder_tid = 79, .kind = 1};
+    fsan__trace_record(FSAN_REC_DEADLOCK, &d, sizeof d, NULL, 0);
+    fsan__trace_flush();
+    char path[300], err[512];
+    trace_file(path, sizeof path);
+    struct fsan_trace t = {0};
+    assert_int_equal(fsan_trace_read(path, &t, err, sizeof err), 0);
+    assert_int_equal(t.ndeadlocks, 1);
+    assert_int_equal(t.deadlocks[0].form, FSAN_DL_COND_VANISHED_SIGNALLER);
+    assert_int_equal(t.deadlocks[0].holder_tid, 79);
+    fsan_trace_free(&t);
+    size_t len;
+    unsigned char *data = slurp(path, &len);
+    size_t off = record_offset(data, len, FSAN_REC_DEADLOCK, 0);
+    const char *why = "a deadlock record has an unknown form, or a form that does not fit its lock type";
+    uint16_t mutex = FSAN_LOCK_MUTEX;
+    memcpy(data + off + 8 + offsetof(struct fsan_rec_deadlock, lock_type), &mutex, sizeof mutex);
+    expect_malformed(data, len, FSAN_REC_DEADLOCK, off, why);
+    uint32_t form = FSAN_DL_VANISHED_HOLDER;
+    memcpy(data + off + 8 + offsetof(struct fsan_rec_deadlock, form), &form, sizeof form);
+    uint16_t cond = FSAN_LOCK_COND;
+    memcpy(data + off + 8 + offsetof(struct fsan_rec_deadlock, lock_type), &cond, sizeof cond);
+    expect_malformed(data, len, FSAN_REC_DEADLOCK, off, why);
+    form = FSAN_DL_FORM_MAX + 1;
+    memcpy(data + off + 8 + offsetof(struct fsan_rec_deadlock, form), &form, sizeof form);
+    expect_malformed(data, len, FSAN_REC_DEADLOCK, off, why);
+    free(data);
+}
+
 /* Field offsets in the first PYSITE (id 1): its record header, the fixed
  * part, then frame 0 {line, file_len, function_len}, "/app/worker.py", "hold". */
 #define PYSITE_ID(off) ((off) + 8)
@@ -894,6 +931,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tracefile_pyref_too_short, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_python_random_damage_no_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_exit_records_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_deadlock_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_exit_records_malformed, setup, teardown),
         cmocka_unit_test(test_tracefile_reads_version_6),
         cmocka_unit_test(test_tracefile_reads_version_8_process),
