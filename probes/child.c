@@ -323,7 +323,7 @@ void fsan__child_note_finding(void)
 }
 
 /* AS-safe: the first thing a forked child does. */
-void fsan__child_snapshot(struct fsan__thread *forker)
+FSAN_CHILD_PATH void fsan__child_snapshot(struct fsan__thread *forker)
 {
     /* Nothing on the clean path below touches errno (raw syscalls only). */
     if (forker)

@@ -119,7 +119,7 @@ static void atfork_parent(void)
         fsan__safe_parent();
 }
 
-static void atfork_child(void)
+FSAN_CHILD_PATH static void atfork_child(void)
 {
     if (!fsan__active())
         return;
@@ -161,7 +161,7 @@ static inline __attribute__((always_inline)) pid_t fork_at(uintptr_t ret)
     return pid;
 }
 
-FSAN_EXPORT pid_t fork(void)
+FSAN_CHILD_PATH FSAN_EXPORT pid_t fork(void)
 {
     return fork_at(RET_ADDR);
 }
@@ -365,7 +365,7 @@ FSAN_EXPORT int execle(const char *path, const char *arg0, ...)
 /* ---- exit ------------------------------------------------------------------ */
 
 /* AS-safe (the _exit path). */
-static void record_exit(uint32_t how, int status, uintptr_t ret)
+FSAN_CHILD_PATH static void record_exit(uint32_t how, int status, uintptr_t ret)
 {
     if (!own_process() || fsan__proc.exit_recorded)
         return;
@@ -392,7 +392,7 @@ FSAN_EXPORT void exit(int status)
     __builtin_unreachable();
 }
 
-FSAN_EXPORT void _exit(int status)
+FSAN_CHILD_PATH FSAN_EXPORT void _exit(int status)
 {
     if (fsan__proc.in_child)
         fsan__stdio_child__exit(RET_ADDR);

@@ -30,6 +30,13 @@
  * share one section, and in practice one or two pages.  Zero-initialised
  * only. */
 #define FSAN_HOT __attribute__((section(".bss.fsan_hot")))
+/* Code every fork child runs (the fork hook after the clone, the child's
+ * snapshot, the trace's reopening, _exit): kept together (GCC puts hot
+ * functions in .text.hot, which the linker gathers), so a child faults in
+ * one or two code pages of the runtime rather than one per function: the
+ * child's page tables start without the runtime's code, and each first
+ * touch of a page is a fault. */
+#define FSAN_CHILD_PATH __attribute__((hot))
 
 /* Table sizes.  Every table is fixed and counts its overflow, which the
  * report shows as a notice. */

@@ -244,7 +244,7 @@ void fsan__child_lost(struct fsan__lost *out)
 
 /* Called by the _exit()/_Exit() interposers in a fork child: what the child
  * buffered or registered after the fork is lost. */
-void fsan__stdio_child__exit(uintptr_t ret)
+FSAN_CHILD_PATH void fsan__stdio_child__exit(uintptr_t ret)
 {
     if (!own_child())
         return;

@@ -254,7 +254,7 @@ void fsan__trace_record(uint16_t type, const void *payload, size_t size, const v
 /* AS-safe: starts this image's trace with the PROCESS record.  The file
  * itself is created by the first flush, so a short-lived child that has
  * nothing to say costs one open, one write and one close in all. */
-int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_site)
+FSAN_CHILD_PATH int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_site)
 {
     trace_ready = 0;
     if (!fsan__proc.opts.trace_dir[0])
@@ -271,8 +271,10 @@ int fsan__trace_open_process(uint32_t kind, uint32_t forking_tid, uint32_t fork_
     /* When this image began, to order the images of one process; when
      * the process itself was made is read only when the header is
      * written, so a clean child or an image with nothing to say never
-     * reads /proc for it. */
-    header_image_ns = fsan__now_ns(CLOCK_MONOTONIC);
+     * reads /proc for it.  By system call: in a fork child, libc's
+     * clock_gettime and the vDSO are two code pages to fault in, each
+     * dearer than the call. */
+    header_image_ns = fsan__sys_clock_ns(CLOCK_MONOTONIC);
     return 0;
 }
 
