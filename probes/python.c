@@ -582,14 +582,19 @@ uint32_t fsan__py_wait_site(uintptr_t lock)
 }
 
 /* 3.10: the thread state of the thread tid as its slot recorded it, when
- * it is still one of the interpreter's. */
+ * it is still one of the interpreter's.  The slots are read in place, or
+ * in the fork child fsan__read_pid names (the same image: the same
+ * addresses). */
 static uintptr_t slot_tstate(pid_t tid)
 {
     uintptr_t ts = 0;
-    uint32_t hwm = atomic_load(&fsan__threads_hwm);
-    for (uint32_t i = 0; i < hwm && i < FSAN_MAX_THREADS && !ts; i++)
-        if (fsan__threads[i].tid == tid)
-            ts = fsan__threads[i].pytstate;
+    uint32_t hwm = 0;
+    fsan__read_state(&hwm, (uintptr_t)&fsan__threads_hwm, sizeof hwm);
+    for (uint32_t i = 0; i < hwm && i < FSAN_MAX_THREADS && !ts; i++) {
+        pid_t each = 0;
+        if (fsan__read_state(&each, (uintptr_t)&fsan__threads[i].tid, sizeof each) == 0 && each == tid)
+            ts = read_ptr(fsan__read_state, (uintptr_t)&fsan__threads[i].pytstate);
+    }
     uintptr_t interp = ts ? read_ptr(read_safe, py.runtime + py.L.runtime_interp_head) : 0;
     for (int i = 0; interp && i < 64; i++) {
         uintptr_t each = read_ptr(read_safe, interp + py.L.interp_threads_head);
@@ -611,8 +616,7 @@ uint32_t fsan__py_thread_stack(pid_t tid)
         return 0;
     int saved = errno;
     uintptr_t ts = py.L.native_tid ? (uintptr_t)fsan_py_find_thread(&py.L, &mem_safe, py.runtime, tid)
-                   : fsan__read_pid ? 0 /* another process's slots: not read */
-                                    : slot_tstate(tid);
+                                   : slot_tstate(tid);
     uint32_t id = ts ? intern_stack(read_safe, current_frame(read_safe, ts), PY_MAX_FRAMES) : 0;
     errno = saved;
     return id;
@@ -803,12 +807,17 @@ int fsan__py_lifelong_lock(uint32_t pysite)
  * a Python thread needs the GIL to get there, and os.fork() calls fork()
  * with the GIL held.  So the wait lets the GIL go (PyEval_SaveThread) and
  * takes it back (PyEval_RestoreThread) before the fork, which then sees
- * the interpreter exactly as os.fork() left it.  Returns what to pass to
+ * the interpreter exactly as os.fork() left it.  Not from 3.13: its
+ * os.fork() holds the runtime's interpreter-list mutex (HEAD_LOCK) across
+ * fork(), and a thread given the GIL then parks on that mutex while it
+ * holds the GIL, so the fork could never take it back.  There the wait
+ * keeps the GIL, the holder cannot get to its release, and the lock is
+ * re-initialised in the child instead.  Returns what to pass to
  * fsan__py_resume, NULL when the calling thread does not hold the GIL. */
 void *fsan__py_pause(void)
 {
     static void *(*save)(void);
-    if (py.state != PY_ACTIVE || !py.gil_check || !py.gil_check())
+    if (py.state != PY_ACTIVE || py.L.minor >= 13 || !py.gil_check || !py.gil_check())
         return NULL;
     if (!save)
         save = (void *(*)(void))dlsym(RTLD_DEFAULT, "PyEval_SaveThread");
