@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "pywalk.h"
 #include "pyoffsets/py310.h"
@@ -170,6 +171,25 @@ void fsan_py_frame_read(const struct fsan_py_layout *L, const struct fsan_py_mem
     out->offset = code && units >= 0 && units < (1L << 24) ? units * L->codeunit_size : -1;
 }
 
+int fsan_py_read_process(const struct fsan_py_mem *mem, void *dst, uint64_t addr, size_t n)
+{
+    if (addr < 4096)
+        return -EFAULT;
+    struct iovec local = {dst, n};
+    struct iovec remote = {(void *)(uintptr_t)addr, n};
+    return process_vm_readv(mem->pid, &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -EFAULT;
+}
+
+/* 3.10: the only thread state of the interpreters, 0 when there are several. */
+static uint64_t only_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime)
+{
+    uint64_t interp = fsan_py_read_ptr(mem, runtime + L->runtime_interp_head);
+    uint64_t ts = interp ? fsan_py_read_ptr(mem, interp + L->interp_threads_head) : 0;
+    if (!ts || fsan_py_read_ptr(mem, ts + L->tstate_next) || fsan_py_read_ptr(mem, interp + L->interp_next))
+        return 0;
+    return ts;
+}
+
 uint64_t fsan_py_find_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
                              long tid)
 {
@@ -187,6 +207,28 @@ uint64_t fsan_py_find_thread(const struct fsan_py_layout *L, const struct fsan_p
         interp = fsan_py_read_ptr(mem, interp + L->interp_next);
     }
     return 0;
+}
+
+int fsan_py_walk_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
+                        uint64_t code_type, long tid, int max_frames, fsan_py_frame_fn each, void *ctx)
+{
+    uint64_t ts = L->native_tid ? fsan_py_find_thread(L, mem, runtime, tid) : only_thread(L, mem, runtime);
+    if (!ts)
+        return -ESRCH;
+    int n = 0;
+    for (uint64_t frame = fsan_py_thread_frame(L, mem, ts); frame && n < max_frames;
+         frame = fsan_py_frame_caller(L, mem, frame), n++) {
+        struct fsan_py_frame_ref ref;
+        fsan_py_frame_read(L, mem, frame, code_type, &ref);
+        char file[256] = "?", function[256] = "?";
+        if (ref.code) {
+            fsan_py_read_str(L, mem, fsan_py_read_ptr(mem, ref.code + L->code_filename), file, sizeof file);
+            fsan_py_read_str(L, mem, fsan_py_read_ptr(mem, ref.code + (L->qualname ? L->code_qualname : L->code_name)),
+                             function, sizeof function);
+        }
+        each(ctx, file, function, ref.code ? fsan_py_code_line(L, mem, ref.code, ref.offset) : 0);
+    }
+    return n;
 }
 
 /* ---- strings ------------------------------------------------------------------ */

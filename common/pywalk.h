@@ -98,6 +98,24 @@ void fsan_py_frame_read(const struct fsan_py_layout *L, const struct fsan_py_mem
  * interpreter of the runtime at address runtime; 0 when none. */
 uint64_t fsan_py_find_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
                              long tid);
+/* A reader for another process (or this one): process_vm_readv on
+ * mem->pid.  Fault-proof: a bad address gives -EFAULT. */
+int fsan_py_read_process(const struct fsan_py_mem *mem, void *dst, uint64_t addr, size_t n);
+
+/* One frame as fsan_py_walk_thread hands it out: strings are the
+ * walker's copies, valid during the call only; line 0 when unknown. */
+typedef void (*fsan_py_frame_fn)(void *ctx, const char *file, const char *function, int line);
+
+/* Every Python frame of thread tid, innermost first, at most max_frames:
+ * each(ctx, ...) per frame.  runtime and code_type: the addresses of
+ * _PyRuntime and PyCode_Type in the walked process; L: the layout after
+ * fsan_py_layout_adopt.  3.10's thread states carry no kernel thread id:
+ * there tid is matched only when the interpreter has one thread state (a
+ * fork child after PyOS_AfterFork_Child).  Returns the number of frames,
+ * or -ESRCH when no thread state is tid's.  AS-safe. */
+int fsan_py_walk_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
+                        uint64_t code_type, long tid, int max_frames, fsan_py_frame_fn each, void *ctx);
+
 /* A Python str object as UTF-8 in buf (at most cap - 1 bytes, NUL
  * terminated, cut at a character boundary): its length, or -1 when obj is
  * not a compact str. */

@@ -26,6 +26,7 @@ test_suppress_SRCS  := analyzer/suppress.c common/catalogue.c common/model.c
 test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c common/model.c
 test_supervise_SRCS := analyzer/supervise.c common/catalogue.c common/model.c
 test_pywalk_SRCS    := common/pywalk.c
+test_pywalk_LIBS    := -ldl
 
 # test_hooks runs itself under the runtime, with another preloaded
 # interposer after it and a library whose constructor holds the loader's lock.

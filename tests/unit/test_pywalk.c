@@ -3,8 +3,15 @@
  * tables of 3.10 and 3.11+ (tables and expected lines taken from real
  * interpreters: co_linetable and co_lines() of the same function), frames
  * with 3.12's entry frames skipped, 3.13's _Py_DebugOffsets. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <glob.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -202,6 +209,125 @@ static void test_pywalk_read_str(void **state)
     assert_int_equal(fsan_py_read_str(L, &here, (uint64_t)(uintptr_t)obj, buf, sizeof buf), -1);
 }
 
+/* ---- a live interpreter, walked from outside (the hang watchdog's way) ---- */
+
+struct collected {
+    int n;
+    char function[8][64];
+    int line[8];
+};
+
+static void collect(void *ctx, const char *file, const char *function, int line)
+{
+    struct collected *c = ctx;
+    if (c->n < 8) {
+        snprintf(c->function[c->n], sizeof c->function[0], "%s", function);
+        c->line[c->n] = line;
+    }
+    c->n++;
+}
+
+/* Where libpython is mapped in pid (its first mapping), 0 if not. */
+static uintptr_t mapped_base(pid_t pid, const char *lib)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "r");
+    uintptr_t base = 0;
+    while (f && !base && fgets(line, sizeof line, f)) {
+        char *name = strchr(line, '/');
+        if (name && strncmp(name, lib, strlen(lib)) == 0 && name[strlen(lib)] == '\n')
+            base = (uintptr_t)strtoull(line, NULL, 16);
+    }
+    if (f)
+        fclose(f);
+    return base;
+}
+
+/* Runs pyenv's CPython 3.minor (shared libpython) on a script that sleeps
+ * in a function, and walks its main thread from this process through
+ * process_vm_readv: the function, its line, its caller.  The addresses of
+ * _PyRuntime and PyCode_Type come from the same library loaded here. */
+static void walk_live(int minor)
+{
+    char pattern[256], lib[512], python[512];
+    const char *root = getenv("PYENV_ROOT") ? getenv("PYENV_ROOT") : "/root/.pyenv";
+    snprintf(pattern, sizeof pattern, "%s/versions/3.%d.*/lib/libpython3.%d.so.1.0", root, minor, minor);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0) {
+        printf("skip: no pyenv build of CPython 3.%d (%s)\n", minor, pattern);
+        skip();
+    }
+    snprintf(lib, sizeof lib, "%s", g.gl_pathv[g.gl_pathc - 1]);
+    globfree(&g);
+    snprintf(python, sizeof python, "%.*s/bin/python3.%d", (int)(strstr(lib, "/lib/") - lib), lib, minor);
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(h);
+    Dl_info info;
+    void *runtime_here = dlsym(h, "_PyRuntime"), *code_type_here = dlsym(h, "PyCode_Type");
+    assert_true(runtime_here && code_type_here && dladdr(runtime_here, &info));
+    uintptr_t base_here = (uintptr_t)info.dli_fbase;
+    unsigned long hexversion = (unsigned long)minor << 16 | 3ul << 24;
+
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        execl(python, python, "-c",
+              "import sys, time\n"
+              "def sleeper():\n"
+              "    print('ready', flush=True)\n"
+              "    time.sleep(30)\n" /* line 4 */
+              "sleeper()\n",          /* line 5 */
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    char ready[8] = "";
+    assert_true(read(pipefd[0], ready, sizeof ready) > 0);
+    usleep(100 * 1000); /* from print() into time.sleep */
+    uintptr_t base = mapped_base(pid, lib);
+    assert_true(base != 0);
+    struct fsan_py_mem mem = {fsan_py_read_process, pid};
+    uint64_t runtime = base + ((uintptr_t)runtime_here - base_here);
+    struct fsan_py_layout layout;
+    const char *why = NULL;
+    assert_int_equal(fsan_py_layout_adopt(fsan_py_layout_for(hexversion), &mem, runtime, hexversion, &layout, &why), 0);
+    struct collected c = {0};
+    int n = fsan_py_walk_thread(&layout, &mem, runtime, base + ((uintptr_t)code_type_here - base_here), pid, 8,
+                                collect, &c);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(pipefd[0]);
+    dlclose(h);
+    assert_int_equal(n, 2);
+    assert_string_equal(c.function[0], "sleeper");
+    assert_int_equal(c.line[0], 4);
+    assert_string_equal(c.function[1], "<module>");
+    assert_int_equal(c.line[1], 5);
+}
+
+static void test_pywalk_live_310(void **state)
+{
+    walk_live(10);
+}
+
+static void test_pywalk_live_311(void **state)
+{
+    walk_live(11);
+}
+
+static void test_pywalk_live_312(void **state)
+{
+    walk_live(12);
+}
+
+static void test_pywalk_live_313(void **state)
+{
+    walk_live(13);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +337,10 @@ int main(void)
         cmocka_unit_test(test_pywalk_frames_skip_entry_frames),
         cmocka_unit_test(test_pywalk_debug_offsets),
         cmocka_unit_test(test_pywalk_read_str),
+        cmocka_unit_test(test_pywalk_live_310),
+        cmocka_unit_test(test_pywalk_live_311),
+        cmocka_unit_test(test_pywalk_live_312),
+        cmocka_unit_test(test_pywalk_live_313),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
