@@ -692,3 +692,15 @@ SCENARIOS += [
 # by name: python3 tests/scenarios/run.py --build build NAME.  Move it into
 # SCENARIOS once the bug is fixed.
 KNOWN_FAILING = []
+
+# CPython 3.13's parking lot (thread start's handshake in thread_run, every
+# contended PyMutex) waits on a semaphore on the thread's stack: sem_init,
+# sem_wait, sem_destroy.  The runtime counts the sem_wait as an acquire and
+# sem_destroy does not drop it (probes/locks.c), so a thread whose last park
+# was such a wait looks, at a fork, as if it held a lock: a false
+# orphaned-lock (warning) or inherited-held-lock (note), in about one run
+# in eight.  These controls showed it; any 3.13 control with a thread alive
+# at a fork can.
+_PARKING_LOT = {"py-clean-loop-child-closes-inherited-py313", "py-quiet-fork-from-thread-of-fork-child-py313"}
+KNOWN_FAILING += [s for s in SCENARIOS if s.name in _PARKING_LOT]
+SCENARIOS = [s for s in SCENARIOS if s.name not in _PARKING_LOT]
