@@ -59,10 +59,18 @@ uint64_t fsan_py_read_ptr(const struct fsan_py_mem *mem, uint64_t addr)
 
 /* ---- _Py_DebugOffsets ------------------------------------------------------ */
 
-static int debug_field(const struct fsan_py_mem *mem, uint64_t runtime, uint32_t pos, uint32_t *out)
+/* _Py_DebugOffsets is read with one call (the start of _PyRuntime, the
+ * size of the struct's furthest field this layout uses): the runtime
+ * adopts it at every Python start, fault-proof. */
+#define DEBUG_HEAD 1024
+
+static int debug_field(const unsigned char *head, uint32_t pos, uint32_t *out)
 {
     uint64_t v = 0;
-    if (mem->read(mem, &v, runtime + pos, sizeof v) < 0 || v > (1u << 20))
+    if (pos + sizeof v > DEBUG_HEAD)
+        return -EINVAL;
+    memcpy(&v, head + pos, sizeof v);
+    if (v > (1u << 20))
         return -EINVAL;
     *out = (uint32_t)v;
     return 0;
@@ -74,23 +82,6 @@ int fsan_py_layout_adopt(const struct fsan_py_layout *layout, const struct fsan_
     *out = *layout;
     if (!layout->debug_version)
         return 0;
-    char cookie[8];
-    uint64_t version = 0;
-    if (mem->read(mem, cookie, runtime, sizeof cookie) < 0 || memcmp(cookie, "xdebugpy", 8) != 0) {
-        *why = "_PyRuntime does not start with _Py_DebugOffsets (no \"xdebugpy\" cookie)";
-        return -EINVAL;
-    }
-    if (mem->read(mem, &version, runtime + layout->debug_version, sizeof version) < 0 ||
-        (version >> 16) != (hexversion >> 16)) {
-        *why = "_Py_DebugOffsets names another CPython version than Py_Version";
-        return -EINVAL;
-    }
-    uint64_t free_threaded = 0;
-    if (mem->read(mem, &free_threaded, runtime + layout->debug_free_threaded, sizeof free_threaded) < 0 ||
-        free_threaded) {
-        *why = "a free-threaded CPython build (its objects and frames have another layout)";
-        return -EINVAL;
-    }
     const struct {
         uint32_t pos;
         uint32_t *field;
@@ -117,9 +108,30 @@ int fsan_py_layout_adopt(const struct fsan_py_layout *layout, const struct fsan_
         {layout->debug_str_length, &out->str_length},
         {layout->debug_str_ascii_size, &out->sizeof_ascii},
     };
+    unsigned char head[DEBUG_HEAD];
+    uint32_t size = (layout->debug_free_threaded > layout->debug_version ? layout->debug_free_threaded
+                                                                          : layout->debug_version) + 8;
+    for (size_t i = 0; i < sizeof stated / sizeof stated[0]; i++)
+        if (stated[i].pos + 8 > size)
+            size = stated[i].pos + 8;
+    if (size > sizeof head || mem->read(mem, head, runtime, size) < 0 || memcmp(head, "xdebugpy", 8) != 0) {
+        *why = "_PyRuntime does not start with _Py_DebugOffsets (no \"xdebugpy\" cookie)";
+        return -EINVAL;
+    }
+    uint64_t version = 0, free_threaded = 0;
+    memcpy(&version, head + layout->debug_version, sizeof version);
+    memcpy(&free_threaded, head + layout->debug_free_threaded, sizeof free_threaded);
+    if ((version >> 16) != (hexversion >> 16)) {
+        *why = "_Py_DebugOffsets names another CPython version than Py_Version";
+        return -EINVAL;
+    }
+    if (free_threaded) {
+        *why = "a free-threaded CPython build (its objects and frames have another layout)";
+        return -EINVAL;
+    }
     for (size_t i = 0; i < sizeof stated / sizeof stated[0]; i++) {
-        if (debug_field(mem, runtime, stated[i].pos, stated[i].field) < 0) {
-            *why = "_Py_DebugOffsets unreadable or out of range";
+        if (debug_field(head, stated[i].pos, stated[i].field) < 0) {
+            *why = "_Py_DebugOffsets states an offset out of range";
             return -EINVAL;
         }
     }
