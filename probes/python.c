@@ -179,6 +179,13 @@ void fsan__py_init(void)
         return;
     }
     py.hexversion = version ? *version : version_from_string();
+    /* Py_REF_DEBUG (every debug build) exports its reference-count
+     * bookkeeping; such a build lays out its structures otherwise. */
+    if (dlsym(RTLD_DEFAULT, "_Py_NegativeRefcount") || dlsym(RTLD_DEFAULT, "_Py_GetRefTotal") ||
+        dlsym(RTLD_DEFAULT, "_Py_GetGlobalRefTotal")) {
+        unavailable("a debug build of CPython (Py_DEBUG), whose structures forksan does not know");
+        return;
+    }
     const struct fsan_py_layout *layout = fsan_py_layout_for(py.hexversion);
     if (!layout) {
         unavailable(py.hexversion ? "a CPython version whose frame layout this forksan does not know "
@@ -276,8 +283,21 @@ static uint32_t read_pystr(reader_fn rd, uintptr_t obj)
 
 /* ---- frames ------------------------------------------------------------------ */
 
+/* The thread's innermost frame.  With plain reads (the lock path, GIL
+ * held) by direct loads: the walker's callback costs a few indirect calls
+ * on every acquire.  An entry frame found first (3.12+) is left to the
+ * walker. */
 static uintptr_t current_frame(reader_fn rd, uintptr_t tstate)
 {
+    if (rd == read_plain && tstate >= 4096) {
+        uintptr_t frame = *(const uintptr_t *)(tstate + py.L.tstate_frame);
+        if (py.L.frames == FSAN_PY_CFRAME)
+            frame = frame >= 4096 ? *(const uintptr_t *)(frame + py.L.cframe_current) : 0;
+        if (frame < 4096)
+            return 0;
+        if (py.L.owner_cstack < 0 || *(const uint8_t *)(frame + py.L.frame_owner) != (uint8_t)py.L.owner_cstack)
+            return frame;
+    }
     return (uintptr_t)fsan_py_thread_frame(&py.L, mem_of(rd), tstate);
 }
 

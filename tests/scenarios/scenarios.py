@@ -296,6 +296,9 @@ SCENARIOS = [
     Scenario("py-bridge-unknown-version-falls-back", "fake_python_future",
              expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
              notice_has="frame layout this forksan does not know (it reads CPython 3.10 to 3.13)"),
+    Scenario("py-bridge-debug-build-falls-back", "fake_python_debug",
+             expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
+             notice_has="a debug build of CPython (Py_DEBUG)"),
     *every_python("py-clean-logging-thread-at-fork", "py_logging_thread.py", clean=True,
                   stdout_has="children: [0, 0, 0, 0, 0]"),
     # `python3` on PATH may be pyenv's shell shim, which forks and execs
