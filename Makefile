@@ -97,6 +97,7 @@ pyoffsets:
 	@CC=$(CC) sh common/pyoffsets/generate.sh $(BUILD)
 pyoffsets-check:
 	@CC=$(CC) sh common/pyoffsets/generate.sh --check $(BUILD)
+check: pyoffsets-check
 
 # The built-in suppressions (analyzer/builtin.supp) are compiled into the
 # command as one C string literal, one source line per file line.
