@@ -46,8 +46,8 @@ AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.
            reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c \
            reports/render_sarif.c reports/render_html.c
 # The CPython frame walker: the runtime reads its own frames with it, the
-# command another process's.
-AN_SRCS += common/pywalk.c
+# command another process's (analyzer/pyremote.c finds CPython there).
+AN_SRCS += common/pywalk.c analyzer/pyremote.c
 AN_SRCS += analyzer/suppress.c analyzer/baseline.c analyzer/supervise.c
 AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
            analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c analyzer/rules_remedy.c

@@ -25,8 +25,8 @@ test_rules_LIBS     := -ldw -lelf
 test_suppress_SRCS  := analyzer/suppress.c common/catalogue.c common/model.c
 test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c common/model.c
 test_supervise_SRCS := analyzer/supervise.c common/catalogue.c common/model.c
-test_pywalk_SRCS    := common/pywalk.c
-test_pywalk_LIBS    := -ldl
+test_pywalk_SRCS    := common/pywalk.c analyzer/pyremote.c
+test_pywalk_LIBS    := -lelf
 
 # test_hooks runs itself under the runtime, with another preloaded
 # interposer after it and a library whose constructor holds the loader's lock.

@@ -3,7 +3,6 @@
  * tables of 3.10 and 3.11+ (tables and expected lines taken from real
  * interpreters: co_linetable and co_lines() of the same function), frames
  * with 3.12's entry frames skipped, 3.13's _Py_DebugOffsets. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <glob.h>
 #include <setjmp.h>
@@ -19,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "pyremote.h"
 #include "pywalk.h"
 
 /* Reads this process's memory, as the runtime's plain reader does. */
@@ -227,48 +227,12 @@ static void collect(void *ctx, const char *file, const char *function, int line)
     c->n++;
 }
 
-/* Where libpython is mapped in pid (its first mapping), 0 if not. */
-static uintptr_t mapped_base(pid_t pid, const char *lib)
+/* Runs python on a script that sleeps in a function, finds the
+ * interpreter in it (analyzer/pyremote.c) and walks its main thread from
+ * this process through process_vm_readv: the function, its line, its
+ * caller, and the interpreter's minor version. */
+static void walk_python(const char *python, int minor)
 {
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "r");
-    uintptr_t base = 0;
-    while (f && !base && fgets(line, sizeof line, f)) {
-        char *name = strchr(line, '/');
-        if (name && strncmp(name, lib, strlen(lib)) == 0 && name[strlen(lib)] == '\n')
-            base = (uintptr_t)strtoull(line, NULL, 16);
-    }
-    if (f)
-        fclose(f);
-    return base;
-}
-
-/* Runs pyenv's CPython 3.minor (shared libpython) on a script that sleeps
- * in a function, and walks its main thread from this process through
- * process_vm_readv: the function, its line, its caller.  The addresses of
- * _PyRuntime and PyCode_Type come from the same library loaded here. */
-static void walk_live(int minor)
-{
-    char pattern[256], lib[512], python[512];
-    const char *root = getenv("PYENV_ROOT") ? getenv("PYENV_ROOT") : "/root/.pyenv";
-    snprintf(pattern, sizeof pattern, "%s/versions/3.%d.*/lib/libpython3.%d.so.1.0", root, minor, minor);
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) != 0) {
-        printf("skip: no pyenv build of CPython 3.%d (%s)\n", minor, pattern);
-        skip();
-    }
-    snprintf(lib, sizeof lib, "%s", g.gl_pathv[g.gl_pathc - 1]);
-    globfree(&g);
-    snprintf(python, sizeof python, "%.*s/bin/python3.%d", (int)(strstr(lib, "/lib/") - lib), lib, minor);
-    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-    assert_non_null(h);
-    Dl_info info;
-    void *runtime_here = dlsym(h, "_PyRuntime"), *code_type_here = dlsym(h, "PyCode_Type");
-    assert_true(runtime_here && code_type_here && dladdr(runtime_here, &info));
-    uintptr_t base_here = (uintptr_t)info.dli_fbase;
-    unsigned long hexversion = (unsigned long)minor << 16 | 3ul << 24;
-
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0);
     pid_t pid = fork();
@@ -287,25 +251,47 @@ static void walk_live(int minor)
     char ready[8] = "";
     assert_true(read(pipefd[0], ready, sizeof ready) > 0);
     usleep(100 * 1000); /* from print() into time.sleep */
-    uintptr_t base = mapped_base(pid, lib);
-    assert_true(base != 0);
-    struct fsan_py_mem mem = {fsan_py_read_process, pid};
-    uint64_t runtime = base + ((uintptr_t)runtime_here - base_here);
-    struct fsan_py_layout layout;
+    struct fsan_py_remote r;
     const char *why = NULL;
-    assert_int_equal(fsan_py_layout_adopt(fsan_py_layout_for(hexversion), &mem, runtime, hexversion, &layout, &why), 0);
+    int rc = fsan_py_remote_open(pid, &r, &why);
     struct collected c = {0};
-    int n = fsan_py_walk_thread(&layout, &mem, runtime, base + ((uintptr_t)code_type_here - base_here), pid, 8,
-                                collect, &c);
+    int n = rc == 0 ? fsan_py_walk_thread(&r.layout, &r.mem, r.runtime, r.code_type, pid, 8, collect, &c) : rc;
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     close(pipefd[0]);
-    dlclose(h);
+    assert_int_equal(rc, 0);
+    assert_int_equal((r.hexversion >> 16) & 0xff, minor);
     assert_int_equal(n, 2);
     assert_string_equal(c.function[0], "sleeper");
     assert_int_equal(c.line[0], 4);
     assert_string_equal(c.function[1], "<module>");
     assert_int_equal(c.line[1], 5);
+}
+
+/* pyenv's CPython 3.minor: CPython in libpython3.minor.so. */
+static void walk_live(int minor)
+{
+    char pattern[256], python[512];
+    const char *root = getenv("PYENV_ROOT") ? getenv("PYENV_ROOT") : "/root/.pyenv";
+    snprintf(pattern, sizeof pattern, "%s/versions/3.%d.*/bin/python3.%d", root, minor, minor);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0) {
+        printf("skip: no pyenv build of CPython 3.%d (%s)\n", minor, pattern);
+        skip();
+    }
+    snprintf(python, sizeof python, "%s", g.gl_pathv[g.gl_pathc - 1]);
+    globfree(&g);
+    walk_python(python, minor);
+}
+
+/* Debian's python3 (3.11): CPython in the executable itself. */
+static void test_pywalk_live_debian(void **state)
+{
+    if (access("/usr/bin/python3.11", X_OK) != 0) {
+        printf("skip: no /usr/bin/python3.11\n");
+        skip();
+    }
+    walk_python("/usr/bin/python3.11", 11);
 }
 
 static void test_pywalk_live_310(void **state)
@@ -337,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_pywalk_frames_skip_entry_frames),
         cmocka_unit_test(test_pywalk_debug_offsets),
         cmocka_unit_test(test_pywalk_read_str),
+        cmocka_unit_test(test_pywalk_live_debian),
         cmocka_unit_test(test_pywalk_live_310),
         cmocka_unit_test(test_pywalk_live_311),
         cmocka_unit_test(test_pywalk_live_312),
