@@ -1,4 +1,4 @@
-/* pywalk.h — CPython's frames read from memory, for CPython 3.10 to 3.13:
+/* pywalk.h — CPython's frames read from memory, for CPython 3.10 to 3.14:
  * the struct layouts of each minor version and one walker over a
  * memory-read callback, shared by the runtime (probes/python.c: its own
  * process, plain or fault-proof reads) and the forksan command (another
@@ -35,8 +35,10 @@ struct fsan_py_layout {
     int gil;       /* enum fsan_py_gil */
     int qualname;  /* code objects carry co_qualname (3.11+) */
     int lasti_int; /* 3.10: the frame holds f_lasti, an int index, not an instruction pointer */
-    int owner_cstack; /* the owner value of the interpreter's own entry frames, -1 when none */
+    int owner_cstack; /* the lowest owner value of the interpreter's own entry frames, -1 when none */
     int native_tid;   /* thread states carry the kernel's thread id (3.11+) */
+    int tagged_refs;  /* 3.14+: frame code and locals are _PyStackRef, low bits a tag */
+    int atexit;       /* Python atexit handlers in an array the bridge reads (up to 3.13) */
     uint32_t runtime_interp_head, runtime_tstate_current;
     uint32_t interp_next, interp_threads_head, interp_ceval_gil;
     uint32_t interp_atexit_callbacks, interp_atexit_ncallbacks, atexit_cb_func;

@@ -3,7 +3,7 @@
  *
  * Found by symbol lookup in the process (the C-API lives in the executable
  * for Debian's python3, in libpython3.N.so for a shared build), never
- * linked: the runtime lives in every program.  CPython 3.10 to 3.13 are
+ * linked: the runtime lives in every program.  CPython 3.10 to 3.14 are
  * read; any other version is reported once as "Python frames unavailable"
  * and the native frames carry on.
  *
@@ -189,7 +189,7 @@ void fsan__py_init(void)
     const struct fsan_py_layout *layout = fsan_py_layout_for(py.hexversion);
     if (!layout) {
         unavailable(py.hexversion ? "a CPython version whose frame layout this forksan does not know "
-                                    "(it reads CPython 3.10 to 3.13)"
+                                    "(it reads CPython 3.10 to 3.14)"
                                   : "a CPython whose version cannot be read (no Py_Version, no Py_GetVersion)");
         return;
     }
@@ -295,7 +295,7 @@ static uintptr_t current_frame(reader_fn rd, uintptr_t tstate)
             frame = frame >= 4096 ? *(const uintptr_t *)(frame + py.L.cframe_current) : 0;
         if (frame < 4096)
             return 0;
-        if (py.L.owner_cstack < 0 || *(const uint8_t *)(frame + py.L.frame_owner) != (uint8_t)py.L.owner_cstack)
+        if (py.L.owner_cstack < 0 || *(const uint8_t *)(frame + py.L.frame_owner) < (uint8_t)py.L.owner_cstack)
             return frame;
     }
     return (uintptr_t)fsan_py_thread_frame(&py.L, mem_of(rd), tstate);
@@ -392,7 +392,7 @@ static inline uint64_t frames_key_plain(uintptr_t frame, int depth)
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)depth;
     for (int i = 0, steps = 0; i < depth && frame >= 4096 && steps < 4 * depth; steps++) {
         uintptr_t next = *(const uintptr_t *)(frame + py.L.frame_previous);
-        if (py.L.owner_cstack >= 0 && *(const uint8_t *)(frame + py.L.frame_owner) == (uint8_t)py.L.owner_cstack) {
+        if (py.L.owner_cstack >= 0 && *(const uint8_t *)(frame + py.L.frame_owner) >= (uint8_t)py.L.owner_cstack) {
             frame = next;
             continue;
         }
@@ -473,6 +473,8 @@ static void learn_thread_name(uintptr_t frame, uint32_t name_frame)
     for (uint32_t i = 1; i < name_frame && frame; i++)
         frame = caller_frame(read_plain, frame);
     uintptr_t self = frame ? read_ptr(read_plain, frame + py.L.frame_localsplus) : 0;
+    if (py.L.tagged_refs)
+        self &= ~(uintptr_t)3;
     if (!self)
         return;
     void *etype, *evalue, *etb;
@@ -767,7 +769,7 @@ static uintptr_t main_interp(void)
 
 int fsan__py_atexit_count(void)
 {
-    if (py.state != PY_ACTIVE)
+    if (py.state != PY_ACTIVE || !py.L.atexit)
         return 0;
     int n = 0;
     uintptr_t interp = main_interp();
@@ -778,7 +780,7 @@ int fsan__py_atexit_count(void)
 
 const char *fsan__py_atexit_name(int i)
 {
-    if (py.state != PY_ACTIVE || i < 0)
+    if (py.state != PY_ACTIVE || !py.L.atexit || i < 0)
         return NULL;
     uintptr_t callbacks = read_ptr(fsan__read_state, main_interp() + py.L.interp_atexit_callbacks);
     uintptr_t cb = callbacks ? read_ptr(fsan__read_state, callbacks + (uintptr_t)i * sizeof(uintptr_t)) : 0;

@@ -57,6 +57,9 @@ int main(void)
     OFF("frame_instr", _PyInterpreterFrame, prev_instr);
 #else
     FIELD("frames", 3);
+#if PY_VERSION_HEX >= 0x030e0000
+    FIELD("tagged_refs", 1); /* f_executable and locals are _PyStackRef: tag bits to mask */
+#endif
     OFF("tstate_frame", PyThreadState, current_frame);
     OFF("frame_code", _PyInterpreterFrame, f_executable);
     OFF("frame_instr", _PyInterpreterFrame, instr_ptr);
@@ -64,7 +67,9 @@ int main(void)
     OFF("frame_previous", _PyInterpreterFrame, previous);
     OFF("frame_owner", _PyInterpreterFrame, owner);
     OFF("frame_localsplus", _PyInterpreterFrame, localsplus);
-#if PY_VERSION_HEX >= 0x030c0000
+#if PY_VERSION_HEX >= 0x030e0000
+    FIELD("owner_cstack", FRAME_OWNED_BY_INTERPRETER); /* and FRAME_OWNED_BY_CSTACK above it */
+#elif PY_VERSION_HEX >= 0x030c0000
     FIELD("owner_cstack", FRAME_OWNED_BY_CSTACK);
 #else
     FIELD("owner_cstack", -1);
@@ -97,12 +102,15 @@ int main(void)
     OFF("code_name", PyCodeObject, co_name);
     OFF("code_firstlineno", PyCodeObject, co_firstlineno);
     OFF("code_linetable", PyCodeObject, co_linetable);
+#if PY_VERSION_HEX < 0x030e0000 /* 3.14 keeps them in a list */
+    FIELD("atexit", 1);
     OFF("interp_atexit_callbacks", PyInterpreterState, atexit.callbacks);
     OFF("interp_atexit_ncallbacks", PyInterpreterState, atexit.ncallbacks);
 #if PY_VERSION_HEX >= 0x030c0000
     OFF("atexit_cb_func", atexit_py_callback, func);
 #else
     OFF("atexit_cb_func", atexit_callback, func);
+#endif
 #endif
     OFF("func_qualname", PyFunctionObject, func_qualname);
     OFF("func_code", PyFunctionObject, func_code);

@@ -14,14 +14,17 @@ here=$(dirname "$0")
 mkdir -p "$build/gen/pyoffsets"
 pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
 status=0
-for minor in 10 11 12 13; do
+# tests/install-pythons.sh unpacks Debian's newer CPython builds here.
+pythons_cache="${FORKSAN_PYTHONS:-/var/cache/forksan-pythons}"
+for minor in 10 11 12 13 14; do
     found=0
-    for inc in /usr/include/python3.$minor "$pyenv_root"/versions/3.$minor.*/include/python3.$minor; do
+    for inc in /usr/include/python3.$minor "$pyenv_root"/versions/3.$minor.*/include/python3.$minor \
+               "$pythons_cache"/root3$minor/usr/include/python3.$minor; do
         [ -f "$inc/internal/pycore_interp.h" ] || continue
         found=$((found + 1))
         version=$(sed -n 's/^#define PY_VERSION[ \t]*"\(.*\)"/\1/p' "$inc/patchlevel.h")
         gen="$build/gen/pyoffsets/gen-$version"
-        ${CC:-cc} -I"$inc" -o "$gen" "$here/gen.c"
+        ${CC:-cc} -I"$inc" -I"$inc/../../include" -o "$gen" "$here/gen.c"
         "$gen" | sed 1d > "$gen.h"
         table="$here/py3$minor.h"
         if [ $check = 0 ] && [ $found = 1 ]; then

@@ -20,6 +20,7 @@
     .code_name = 112, \
     .code_firstlineno = 40, \
     .code_linetable = 120, \
+    .atexit = 1, \
     .interp_atexit_callbacks = 3488, \
     .interp_atexit_ncallbacks = 3496, \
     .atexit_cb_func = 0, \

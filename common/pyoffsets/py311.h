@@ -26,6 +26,7 @@
     .code_name = 120, \
     .code_firstlineno = 72, \
     .code_linetable = 136, \
+    .atexit = 1, \
     .interp_atexit_callbacks = 3536, \
     .interp_atexit_ncallbacks = 3544, \
     .atexit_cb_func = 0, \

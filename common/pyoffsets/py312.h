@@ -28,6 +28,7 @@
     .code_name = 120, \
     .code_firstlineno = 68, \
     .code_linetable = 136, \
+    .atexit = 1, \
     .interp_atexit_callbacks = 3944, \
     .interp_atexit_ncallbacks = 3952, \
     .atexit_cb_func = 0, \

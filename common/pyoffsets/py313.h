@@ -27,6 +27,7 @@
     .code_name = 120, \
     .code_firstlineno = 68, \
     .code_linetable = 136, \
+    .atexit = 1, \
     .interp_atexit_callbacks = 10712, \
     .interp_atexit_ncallbacks = 10720, \
     .atexit_cb_func = 0, \
