@@ -145,7 +145,7 @@ int fsan_py_remote_open(pid_t pid, struct fsan_py_remote *r, const char **why)
     if (sym.debug_build || !layout) {
         *why = sym.debug_build ? "a debug build of CPython (Py_DEBUG), whose structures forksan does not know"
                                : "a CPython version whose frame layout this forksan does not know "
-                                 "(it reads CPython 3.10 to 3.14)";
+                                 "(it reads CPython 3.10 to 3.15)";
         return -ENOTSUP;
     }
     return fsan_py_layout_adopt(layout, &r->mem, r->runtime, r->hexversion, &r->layout, why) < 0 ? -ENOTSUP : 0;

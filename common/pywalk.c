@@ -1,5 +1,5 @@
 /* pywalk.c — CPython's frames read from memory (file, function, line of
- * every Python frame of a thread), for CPython 3.10 to 3.14, over a
+ * every Python frame of a thread), for CPython 3.10 to 3.15, over a
  * memory-read callback: the runtime walks its own process (plain reads
  * for a thread's own frames, fault-proof process_vm_readv for frozen
  * threads in a fork child), the forksan command walks another process.
@@ -21,7 +21,7 @@
  *    (owner FRAME_OWNED_BY_CSTACK), which are skipped.
  *  - 3.13: tstate->current_frame; f_executable (not always a code
  *    object), instr_ptr.
- *  - 3.14: the same, f_executable and the locals tagged references
+ *  - 3.14, 3.15: the same, f_executable and the locals tagged references
  *    (_PyStackRef: the low bits are a tag).
  * Line numbers come from the code object's own line table (3.10's
  * address/line pairs, the 3.11+ location table), never by calling into
@@ -39,9 +39,10 @@
 #include "pyoffsets/py312.h"
 #include "pyoffsets/py313.h"
 #include "pyoffsets/py314.h"
+#include "pyoffsets/py315.h"
 
 static const struct fsan_py_layout layouts[] = {FSAN_PY_LAYOUT_3_10, FSAN_PY_LAYOUT_3_11, FSAN_PY_LAYOUT_3_12,
-                                                FSAN_PY_LAYOUT_3_13, FSAN_PY_LAYOUT_3_14};
+                                                FSAN_PY_LAYOUT_3_13, FSAN_PY_LAYOUT_3_14, FSAN_PY_LAYOUT_3_15};
 
 const struct fsan_py_layout *fsan_py_layout_for(unsigned long hexversion)
 {
@@ -273,7 +274,7 @@ static size_t put_utf8(char *out, size_t len, size_t cap, uint32_t cp)
 
 /* Compact strings only: the names and file names of code objects always
  * are.  The state bits (kind, compact, ascii) sit at the same place in
- * every version 3.10-3.14. */
+ * every version 3.10-3.15. */
 int fsan_py_read_str(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t obj, char *buf,
                      size_t cap)
 {

@@ -1,4 +1,4 @@
-/* pywalk.h — CPython's frames read from memory, for CPython 3.10 to 3.14:
+/* pywalk.h — CPython's frames read from memory, for CPython 3.10 to 3.15:
  * the struct layouts of each minor version and one walker over a
  * memory-read callback, shared by the runtime (probes/python.c: its own
  * process, plain or fault-proof reads) and the forksan command (another

@@ -3,7 +3,7 @@
  *
  * Found by symbol lookup in the process (the C-API lives in the executable
  * for Debian's python3, in libpython3.N.so for a shared build), never
- * linked: the runtime lives in every program.  CPython 3.10 to 3.14 are
+ * linked: the runtime lives in every program.  CPython 3.10 to 3.15 are
  * read; any other version is reported once as "Python frames unavailable"
  * and the native frames carry on.
  *
@@ -189,7 +189,7 @@ void fsan__py_init(void)
     const struct fsan_py_layout *layout = fsan_py_layout_for(py.hexversion);
     if (!layout) {
         unavailable(py.hexversion ? "a CPython version whose frame layout this forksan does not know "
-                                    "(it reads CPython 3.10 to 3.14)"
+                                    "(it reads CPython 3.10 to 3.15)"
                                   : "a CPython whose version cannot be read (no Py_Version, no Py_GetVersion)");
         return;
     }

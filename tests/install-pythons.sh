@@ -1,6 +1,6 @@
 #!/bin/sh
 # install-pythons.sh — the CPython builds of Debian's newer suite (sid) that
-# no Debian 12 package provides (3.14 today), for the Python scenarios:
+# no Debian 12 package provides (3.14 and 3.15 today), for the Python scenarios:
 # their .debs fetched with apt-get download from a private package list and
 # unpacked into a cache outside the clone ($FORKSAN_PYTHONS, by default
 # /var/cache/forksan-pythons), once per machine.  Each interpreter runs
@@ -9,7 +9,7 @@
 # the network it says so and the scenarios skip those versions.
 set -e
 cache="${FORKSAN_PYTHONS:-/var/cache/forksan-pythons}"
-minors="14"
+minors="14 15"
 need=""
 for minor in $minors; do
     [ -x "$cache/python3.$minor" ] || need="${need:+$need }$minor"

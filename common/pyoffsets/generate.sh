@@ -16,7 +16,7 @@ pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
 status=0
 # tests/install-pythons.sh unpacks Debian's newer CPython builds here.
 pythons_cache="${FORKSAN_PYTHONS:-/var/cache/forksan-pythons}"
-for minor in 10 11 12 13 14; do
+for minor in 10 11 12 13 14 15; do
     found=0
     for inc in /usr/include/python3.$minor "$pyenv_root"/versions/3.$minor.*/include/python3.$minor \
                "$pythons_cache"/root3$minor/usr/include/python3.$minor; do

@@ -35,10 +35,10 @@ for _minor in (10, 12, 13):
         PYTHON_VERSIONS.append("CPython 3.%d: skipped: no pyenv build under %s/versions "
                                "(not in Debian 12's archive; `pyenv install 3.%d` provides it)"
                                % (_minor, PYENV_ROOT, _minor))
-# CPython 3.14 from Debian's newer suite, as tests/install-pythons.sh
+# CPython 3.14 and 3.15 from Debian's newer suite, as tests/install-pythons.sh
 # leaves it (a wrapper that runs it through its own suite's loader).
 PYTHONS_CACHE = os.environ.get("FORKSAN_PYTHONS") or "/var/cache/forksan-pythons"
-for _minor in (14,):
+for _minor in (14, 15):
     _path = os.path.join(PYTHONS_CACHE, "python3.%d" % _minor)
     if os.access(_path, os.X_OK):
         PYTHONS.append(("-py3%d" % _minor, _path, "CPython 3.%d, Debian sid (tests/install-pythons.sh)" % _minor))
@@ -62,11 +62,12 @@ def every_python(name, program, versions=None, **kwargs):
     interpreter (name), pyenv's shared-libpython 3.11 (name + "-pyenv"),
     and each other minor version found (name + "-py310", ...).  versions:
     {suffix: {argument: value}} for what one version does otherwise, or
-    {suffix: "why"} for a version the scenario does not apply to."""
+    {suffix: "why"} for a version the scenario does not apply to.  3.15
+    follows 3.14's entry unless it has its own (PyMutex locks in both)."""
     versions = versions or {}
     made = []
     for suffix, interp, _ in PYTHONS:
-        change = versions.get(suffix, {})
+        change = versions.get(suffix, versions.get("-py314", {}) if suffix == "-py315" else {})
         if isinstance(change, str):
             NOT_RUN.append((name + suffix, change))
         else:
@@ -76,8 +77,8 @@ def every_python(name, program, versions=None, **kwargs):
 
 # CPython 3.14's threading.Lock is a PyMutex (an atomic byte no interposer
 # sees) and its threads take no semaphore as they start.
-PYMUTEX = "CPython 3.14's Lock is a PyMutex: forksan has no lock verdicts for it yet"
-PYMUTEX_NAMES = "CPython 3.14's threads take no semaphore as they start: threading names are not learned"
+PYMUTEX = "CPython 3.14+'s Lock is a PyMutex: forksan has no lock verdicts for it yet"
+PYMUTEX_NAMES = "CPython 3.14+'s threads take no semaphore as they start: threading names are not learned"
 ATEXIT_RUN_IN_CHILD = dict(expect=[], clean=True, absent=["skipped-cleanup"], stdout_has="saving results")
 
 
@@ -324,7 +325,7 @@ SCENARIOS = [
              notice_has="Python frames unavailable"),
     Scenario("py-bridge-unknown-version-falls-back", "fake_python_future",
              expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
-             notice_has="frame layout this forksan does not know (it reads CPython 3.10 to 3.14)"),
+             notice_has="frame layout this forksan does not know (it reads CPython 3.10 to 3.15)"),
     Scenario("py-bridge-debug-build-falls-back", "fake_python_debug",
              expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
              notice_has="a debug build of CPython (Py_DEBUG)"),
@@ -725,7 +726,7 @@ SCENARIOS += [
 # SCENARIOS once the bug is fixed.
 KNOWN_FAILING = []
 
-# CPython 3.13's parking lot (thread start's handshake in thread_run, every
+# CPython 3.13+'s parking lot (thread start's handshake in thread_run, every
 # contended PyMutex) waits on a semaphore on the thread's stack: sem_init,
 # sem_wait, sem_destroy.  The runtime counts the sem_wait as an acquire and
 # sem_destroy does not drop it (probes/locks.c), so a thread whose last park
@@ -734,6 +735,7 @@ KNOWN_FAILING = []
 # in eight.  These controls showed it; any 3.13 control with a thread alive
 # at a fork can.
 _PARKING_LOT = {"py-clean-loop-child-closes-inherited-py313", "py-quiet-fork-from-thread-of-fork-child-py313",
-                "safe-py-quiet-fork-from-thread-of-fork-child-py314"}
+                "safe-py-quiet-fork-from-thread-of-fork-child-py314", "safe-py-quiet-fork-from-thread-of-fork-child-py315",
+                "py-quiet-cpython-fork-conventions-py315"}
 KNOWN_FAILING += [s for s in SCENARIOS if s.name in _PARKING_LOT]
 SCENARIOS = [s for s in SCENARIOS if s.name not in _PARKING_LOT]

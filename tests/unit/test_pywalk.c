@@ -45,7 +45,8 @@ static void test_pywalk_layout_by_version(void **state)
     assert_int_equal(fsan_py_layout_for(0x030d00f0)->minor, 13);
     assert_null(fsan_py_layout_for(0x030900f0));
     assert_int_equal(fsan_py_layout_for(0x030e0af0)->minor, 14);
-    assert_null(fsan_py_layout_for(0x030f00f0));
+    assert_int_equal(fsan_py_layout_for(0x030f02f0)->minor, 15);
+    assert_null(fsan_py_layout_for(0x031000f0));
     assert_null(fsan_py_layout_for(0x020700f0));
     assert_null(fsan_py_layout_for(0));
 }
@@ -315,18 +316,28 @@ static void test_pywalk_live_313(void **state)
     walk_live(13);
 }
 
-/* Debian sid's CPython 3.14 as tests/install-pythons.sh leaves it (run by
- * its own suite's loader): tagged frame references. */
-static void test_pywalk_live_314(void **state)
+/* Debian sid's CPython 3.minor as tests/install-pythons.sh leaves it (run
+ * by its own suite's loader): tagged frame references. */
+static void walk_fetched(int minor)
 {
     char python[512];
     const char *cache = getenv("FORKSAN_PYTHONS") ? getenv("FORKSAN_PYTHONS") : "/var/cache/forksan-pythons";
-    snprintf(python, sizeof python, "%s/python3.14", cache);
+    snprintf(python, sizeof python, "%s/python3.%d", cache, minor);
     if (access(python, X_OK) != 0) {
         printf("skip: no %s (tests/install-pythons.sh)\n", python);
         skip();
     }
-    walk_python(python, 14);
+    walk_python(python, minor);
+}
+
+static void test_pywalk_live_314(void **state)
+{
+    walk_fetched(14);
+}
+
+static void test_pywalk_live_315(void **state)
+{
+    walk_fetched(15);
 }
 
 int main(void)
@@ -344,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_pywalk_live_312),
         cmocka_unit_test(test_pywalk_live_313),
         cmocka_unit_test(test_pywalk_live_314),
+        cmocka_unit_test(test_pywalk_live_315),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
