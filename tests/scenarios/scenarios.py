@@ -736,6 +736,6 @@ KNOWN_FAILING = []
 # at a fork can.
 _PARKING_LOT = {"py-clean-loop-child-closes-inherited-py313", "py-quiet-fork-from-thread-of-fork-child-py313",
                 "safe-py-quiet-fork-from-thread-of-fork-child-py314", "safe-py-quiet-fork-from-thread-of-fork-child-py315",
-                "py-quiet-cpython-fork-conventions-py315"}
+                "py-quiet-cpython-fork-conventions-py315", "py-quiet-fork-from-thread-of-fork-child-py315"}
 KNOWN_FAILING += [s for s in SCENARIOS if s.name in _PARKING_LOT]
 SCENARIOS = [s for s in SCENARIOS if s.name not in _PARKING_LOT]
