@@ -45,12 +45,15 @@ RT_LIBS := -Wl,-Bstatic -lgcc_eh -Wl,-Bdynamic -Wl,--exclude-libs,libgcc_eh.a -l
 
 RT_SRCS := probes/runtime.c probes/hooks.c probes/safeio.c common/options.c \
            probes/trace.c probes/stack.c probes/heldlocks.c probes/threads.c \
-           probes/locks.c probes/fork.c probes/child.c probes/python.c probes/loops.c probes/stdio.c probes/pidcheck.c \
+           probes/locks.c probes/fork.c probes/child.c probes/python.c common/pywalk.c probes/loops.c probes/stdio.c probes/pidcheck.c \
            probes/foreign.c probes/signals.c probes/cleanup.c probes/identity.c probes/safe.c probes/condvars.c
 AN_SRCS := analyzer/main.c analyzer/cli_run.c analyzer/tracefile.c common/model.c \
            analyzer/symbolize.c analyzer/dwlib.c analyzer/traceset.c common/options.c analyzer/pipeline.c \
            reports/render_text.c reports/render_json.c reports/jsonw.c common/catalogue.c \
            reports/render_sarif.c reports/render_html.c
+# The CPython frame walker: the runtime reads its own frames with it, the
+# command another process's (analyzer/pyremote.c finds CPython there).
+AN_SRCS += common/pywalk.c analyzer/pyremote.c
 AN_SRCS += analyzer/suppress.c analyzer/baseline.c analyzer/supervise.c
 AN_SRCS += analyzer/keymap.c analyzer/progress.c analyzer/finding.c analyzer/rules.c analyzer/rules_locks.c analyzer/rules_loops.c \
            analyzer/rules_exit.c analyzer/rules_pidcheck.c analyzer/rules_foreign.c analyzer/rules_remedy.c
@@ -96,16 +99,16 @@ $(CLI): $(AN_OBJS)
 
 -include $(RT_OBJS:.o=.d) $(AN_OBJS:.o=.d)
 
-# The CPython 3.11 struct offsets the Python bridge reads, from CPython's own
-# headers (libpython3.11-dev), generated at build time: the runtime never
-# links against libpython.
-PY_INCLUDE ?= /usr/include/python3.11
-$(BUILD)/gen/py311_offsets.h: probes/pyoffsets_gen.c
-	@mkdir -p $(dir $@)
-	$(CC) -I$(PY_INCLUDE) -o $(BUILD)/gen/pyoffsets_gen $<
-	$(BUILD)/gen/pyoffsets_gen > $@.tmp && mv $@.tmp $@
-$(BUILD)/rt/probes/python.o: $(BUILD)/gen/py311_offsets.h
-$(BUILD)/rt/probes/python.o: RT_CFLAGS += -I$(BUILD)/gen
+# The CPython struct layouts the frame walker (common/pywalk.c) reads are
+# checked in (common/pyoffsets/py3NN.h): a build needs no CPython headers.
+# `make pyoffsets` regenerates them from every CPython header set found
+# here (libpython3.N-dev, pyenv builds); `make pyoffsets-check` compares.
+.PHONY: pyoffsets pyoffsets-check
+pyoffsets:
+	@CC=$(CC) sh common/pyoffsets/generate.sh $(BUILD)
+pyoffsets-check:
+	@CC=$(CC) sh common/pyoffsets/generate.sh --check $(BUILD)
+check: pyoffsets-check
 
 # The built-in suppressions (analyzer/builtin.supp) are compiled into the
 # command as one C string literal, one source line per file line.

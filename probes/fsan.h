@@ -270,6 +270,7 @@ struct fsan__thread {
     int child_counted;        /* created in a fork child: counted in child_live_threads */
     char name[16];
     char pyname[32];          /* threading.Thread.name, when a Python thread */
+    uintptr_t pytstate;       /* its CPython thread state, once seen holding the GIL (python.c) */
     _Atomic uint32_t held_count;
     uint32_t held_overflow;
     struct fsan__held held[FSAN_MAX_HELD];

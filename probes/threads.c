@@ -50,6 +50,7 @@ struct fsan__thread *fsan__thread_claim(void)
         t->child_counted = 0;
         t->name[0] = '\0';
         t->pyname[0] = '\0';
+        t->pytstate = 0;
         fsan__held_init(t);
         return t;
     }

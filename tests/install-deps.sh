@@ -35,6 +35,16 @@ if [ "$mode" = realworld ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/
         missing="$missing nginx"
     fi
 fi
+# The Python scenarios also run on CPython 3.10, 3.12 and 3.13 when pyenv
+# builds of them are present: no Debian 12 package provides them, so they
+# are not installed here; the scenarios say which versions they skip.
+if [ "$mode" = all ]; then
+    sh "$(dirname "$0")/install-pythons.sh" || true
+    for minor in 10 12 13; do
+        ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.$minor.*/bin/python3.$minor >/dev/null 2>&1 ||
+            echo "forksan: no pyenv build of CPython 3.$minor: its Python scenarios will be skipped (pyenv install 3.$minor)"
+    done
+fi
 [ -z "$missing" ] && exit 0
 echo "forksan: installing missing packages ($mode):$missing"
 SUDO=""

@@ -27,6 +27,8 @@ test_rules_LIBS     := -ldw -lelf
 test_suppress_SRCS  := analyzer/suppress.c common/catalogue.c common/model.c
 test_baseline_SRCS  := analyzer/baseline.c reports/render_json.c reports/jsonw.c common/model.c
 test_supervise_SRCS := analyzer/supervise.c common/catalogue.c common/model.c
+test_pywalk_SRCS    := common/pywalk.c analyzer/pyremote.c
+test_pywalk_LIBS    := -lelf
 
 # test_hooks runs itself under the runtime, with another preloaded
 # interposer after it and a library whose constructor holds the loader's lock.
@@ -42,7 +44,7 @@ $(TB)/libhooks_blocker.so: tests/unit/hooks_blocker.c
 # Analyzer-side tests also run under AddressSanitizer and UBSan;
 # runtime-side tests link runtime code that must not be instrumented.
 SAN_TESTS := test_options test_tracefile test_symbolize test_reports test_rules test_sarif
-SAN_TESTS += test_suppress test_baseline test_supervise
+SAN_TESTS += test_suppress test_baseline test_supervise test_pywalk
 # suppress.c includes the built-in list, generated from analyzer/builtin.supp.
 $(TB)/test_suppress: TEST_CFLAGS += -I$(BUILD)/gen
 $(TB)/test_suppress: $(SUPP_GEN)

@@ -653,7 +653,10 @@ def check_clean_python_children_write_nothing(c):
         f.write("import os\nfor i in range(200):\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
                 "    os.waitpid(pid, 0)\nprint('ok')\n")
     tdir = os.path.join(c.work, "clean-children-traces")
-    pythons = ["/usr/bin/python3"] + sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.11*/bin/python3")))[:1]
+    # Debian's interpreter and one pyenv build of each minor version found.
+    pythons = ["/usr/bin/python3"] + [found[0] for found in (
+        sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.%d.*/bin/python3" % minor)))
+        for minor in (10, 11, 12, 13)) if found]
     for py in pythons:
         shutil.rmtree(tdir, ignore_errors=True)
         proc = c.run(["run", "--trace-dir", tdir, "--", py, script])

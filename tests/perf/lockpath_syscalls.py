@@ -20,9 +20,11 @@ right: the report's child-deadlock names the .py line where the lock's
 holder waited for it (@mark:contended), and the child's attempt
 (@mark:attempt).
 
-Needs strace and CPython 3.11 at /usr/bin/python3 (skipped otherwise,
-saying so).  Prints "ok NAME" or "FAIL NAME: why" per check, then
-"N passed, N failed"; exit status 1 when a check failed.
+Runs on /usr/bin/python3 and on each pyenv build of CPython 3.10 to 3.13
+found (check names end in -py3N for those); needs strace (skipped
+otherwise, saying so, as is each interpreter missing).  Prints "ok NAME"
+or "FAIL NAME: why" per check, then "N passed, N failed"; exit status 1
+when a check failed.
 """
 import argparse
 import glob
@@ -37,6 +39,19 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PYTHON = "/usr/bin/python3"
+PYENV_ROOT = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+
+
+def pythons():
+    """(check-name suffix, interpreter, why it is skipped or None)."""
+    found = [("", PYTHON, None if os.access(PYTHON, os.X_OK) else "%s is missing" % PYTHON)]
+    for minor in (10, 12, 13):
+        paths = glob.glob(os.path.join(PYENV_ROOT, "versions", "3.%d.*" % minor, "bin", "python3.%d" % minor))
+        paths = sorted((p for p in paths if re.search(r"/3\.\d+\.\d+/", p)),
+                       key=lambda p: int(re.search(r"/3\.\d+\.(\d+)/", p).group(1)))
+        found.append(("-py3%d" % minor, paths[-1] if paths else None,
+                      None if paths else "no pyenv build of CPython 3.%d under %s/versions" % (minor, PYENV_ROOT)))
+    return found
 WORKLOAD = os.path.join(HERE, "lockpath_queue.py")
 ITEMS = 2000
 BOUND = 16
@@ -51,15 +66,11 @@ def marker_line(name):
     raise AssertionError("marker @mark:%s not in %s" % (name, WORKLOAD))
 
 
-def skip_reason():
-    if not shutil.which("strace"):
-        return "strace is not installed"
-    if not os.access(PYTHON, os.X_OK):
-        return "%s is missing" % PYTHON
-    version = subprocess.run([PYTHON, "-c", "import sys; print(sys.version_info[:2] == (3, 11))"],
+def skip_reason(python):
+    version = subprocess.run([python, "-c", "import sys; print((3, 10) <= sys.version_info[:2] <= (3, 13))"],
                              capture_output=True, text=True).stdout.strip()
     if version != "True":
-        return "%s is not CPython 3.11 (the frames the runtime reads)" % PYTHON
+        return "%s is not CPython 3.10 to 3.13 (the frames the runtime reads)" % python
     return None
 
 
@@ -73,13 +84,13 @@ def count_syscalls(path):
     return n
 
 
-def run(build, work):
+def run(build, work, python, items=ITEMS):
     lib = os.path.join(build, "lib", "libforksan.so")
     traces = os.path.join(work, "traces")
     prefix = os.path.join(work, "strace")
     options = "trace_dir=%s:mode=strict:strict_grace_ms=100:child_report=0" % traces
     cmd = ["strace", "-f", "-ff", "-qq", "-o", prefix, "-e", "trace=process_vm_readv,getpid",
-           "-E", "LD_PRELOAD=" + lib, "-E", "FORKSAN_OPTIONS=" + options, PYTHON, WORKLOAD, str(ITEMS)]
+           "-E", "LD_PRELOAD=" + lib, "-E", "FORKSAN_OPTIONS=" + options, python, WORKLOAD, str(items)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=work)
     match = re.search(r"^child (\d+)$", proc.stdout, re.M)
     if proc.returncode != 0 or not match:
@@ -119,37 +130,51 @@ def main():
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     args = parser.parse_args()
     build = os.path.abspath(args.build)
-    why = skip_reason()
-    if why:
-        print("skip lockpath-syscalls: %s" % why)
+    if not shutil.which("strace"):
+        print("skip lockpath-syscalls: strace is not installed")
         print("0 passed, 0 failed")
         return 0
     passed = failed = 0
-    with tempfile.TemporaryDirectory() as work:
-        per_thread, traces = run(build, work)
-        total = sum(per_thread.values())
-        name = "lockpath-no-syscalls-in-parent"
-        if total <= BOUND:
-            print("ok %s (%d process_vm_readv + getpid calls for %d queue items, at most %d)" %
-                  (name, total, ITEMS, BOUND))
-            passed += 1
-        else:
-            print("FAIL %s: the parent made %d process_vm_readv + getpid calls for %d queue items, at most %d "
-                  "allowed\n    per thread: %s" % (name, total, ITEMS, BOUND, per_thread))
-            failed += 1
-        findings = report(build, traces)
-        for role, mark in (("acquired", "contended"), ("attempt", "attempt")):
-            name = "lockpath-python-line-%s" % role
-            line = marker_line(mark)
-            if has_line(findings, role, line):
-                print("ok %s (%s:%d)" % (name, os.path.basename(WORKLOAD), line))
+    for suffix, python, why in pythons():
+        why = why or skip_reason(python)
+        if why:
+            print("skip lockpath-syscalls%s: %s" % (suffix, why))
+            continue
+        with tempfile.TemporaryDirectory() as work:
+            per_thread, traces = run(build, work, python)
+            total = sum(per_thread.values())
+            name = "lockpath-no-syscalls-in-parent" + suffix
+            # 3.12 waits at shutdown, and 3.13 parks in thread joins, with
+            # no try first: a few fault-proof reads, as many whatever
+            # ITEMS is.  There the check is that they do not grow with it.
+            bound = BOUND if suffix in ("", "-py310") else None
+            more = 0
+            if bound is None:
+                with tempfile.TemporaryDirectory() as work4:
+                    more = sum(run(build, work4, python, 4 * ITEMS)[0].values())
+            if (bound is not None and total <= bound) or (bound is None and more <= total + 4):
+                print("ok %s (%d process_vm_readv + getpid calls for %d queue items, %s)" %
+                      (name, total, ITEMS, "at most %d" % bound if bound is not None
+                       else "%d for %d items" % (more, 4 * ITEMS)))
                 passed += 1
             else:
-                print("FAIL %s: no child-deadlock whose %s location is %s:%d\n    findings: %s" %
-                      (name, role, os.path.basename(WORKLOAD), line,
-                       json.dumps([(f["rule"], [(loc["role"], [(fr.get("file"), fr.get("line")) for fr in loc["frames"]])
-                                                for loc in f["locations"]]) for f in findings])[:3000]))
+                print("FAIL %s: the parent made %d process_vm_readv + getpid calls for %d queue items (%s)"
+                      "\n    per thread: %s" % (name, total, ITEMS, "at most %d allowed" % bound if bound is not None
+                                                 else "%d for %d items" % (more, 4 * ITEMS), per_thread))
                 failed += 1
+            findings = report(build, traces)
+            for role, mark in (("acquired", "contended"), ("attempt", "attempt")):
+                name = "lockpath-python-line-%s%s" % (role, suffix)
+                line = marker_line(mark)
+                if has_line(findings, role, line):
+                    print("ok %s (%s:%d)" % (name, os.path.basename(WORKLOAD), line))
+                    passed += 1
+                else:
+                    print("FAIL %s: no child-deadlock whose %s location is %s:%d\n    findings: %s" %
+                          (name, role, os.path.basename(WORKLOAD), line,
+                           json.dumps([(f["rule"], [(loc["role"], [(fr.get("file"), fr.get("line")) for fr in loc["frames"]])
+                                                    for loc in f["locations"]]) for f in findings])[:3000]))
+                    failed += 1
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

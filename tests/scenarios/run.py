@@ -218,7 +218,12 @@ def main():
     if opts.keep_traces:
         os.makedirs(opts.keep_traces, 0o700, exist_ok=True)
     sys.path.insert(0, HERE)
-    from scenarios import KNOWN_FAILING, SCENARIOS  # noqa: E402  (the table lives next to the programs)
+    from scenarios import KNOWN_FAILING, NOT_RUN, PYTHON_VERSIONS, SCENARIOS  # noqa: E402  (the table lives next to the programs)
+    for line in PYTHON_VERSIONS:
+        print(line)
+    for name, why in NOT_RUN:
+        if not opts.names or name in opts.names:
+            print("not run: %s (%s)" % (name, why))
     # Known-failing scenarios (bugs in the tool) run only when named.
     chosen = [s for s in SCENARIOS if not opts.names or s.name in opts.names]
     chosen += [s for s in KNOWN_FAILING if s.name in opts.names]

@@ -1,21 +1,85 @@
 """scenarios.py — the table of scenarios run by run.py.
 
 Markers (@mark:NAME) in the sources give the lines the checks expect."""
+import glob
 import os
+import re
 
 from run import Expect, Scenario
 
 PY = "/usr/bin/python3"                                   # Debian 3.11, libpython in the executable
 PYENV = "/root/.pyenv/versions/3.11.7/bin/python3.11"     # 3.11.7 with a shared libpython
+PYENV_ROOT = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+
+
+def pyenv_python(minor):
+    """pyenv's newest build of CPython 3.minor on this machine, or None."""
+    found = glob.glob(os.path.join(PYENV_ROOT, "versions", "3.%d.*" % minor, "bin", "python3.%d" % minor))
+    patch = lambda path: int(re.search(r"/3\.%d\.(\d+)/" % minor, path).group(1))  # noqa: E731
+    found = [p for p in found if re.search(r"/3\.%d\.\d+/" % minor, p)]
+    return max(found, key=patch) if found else None
+
+
+# Every CPython the Python scenarios run on: (name suffix, interpreter,
+# what it is).  The other minor versions come from pyenv builds, which no
+# Debian package provides: a machine without them skips those versions,
+# and PYTHON_VERSIONS says so, one line each (run.py prints it).
+PYTHONS = [("", PY, "CPython 3.11, Debian's /usr/bin/python3"),
+           ("-pyenv", PYENV, "CPython 3.11.7, pyenv, shared libpython")]
+PYTHON_VERSIONS = []
+for _minor in (10, 12, 13):
+    _path = pyenv_python(_minor)
+    if _path:
+        PYTHONS.append(("-py3%d" % _minor, _path, "CPython 3.%d, pyenv" % _minor))
+    else:
+        PYTHON_VERSIONS.append("CPython 3.%d: skipped: no pyenv build under %s/versions "
+                               "(not in Debian 12's archive; `pyenv install 3.%d` provides it)"
+                               % (_minor, PYENV_ROOT, _minor))
+# CPython 3.14 and 3.15 from Debian's newer suite, as tests/install-pythons.sh
+# leaves it (a wrapper that runs it through its own suite's loader).
+PYTHONS_CACHE = os.environ.get("FORKSAN_PYTHONS") or "/var/cache/forksan-pythons"
+for _minor in (14, 15):
+    _path = os.path.join(PYTHONS_CACHE, "python3.%d" % _minor)
+    if os.access(_path, os.X_OK):
+        PYTHONS.append(("-py3%d" % _minor, _path, "CPython 3.%d, Debian sid (tests/install-pythons.sh)" % _minor))
+    else:
+        PYTHON_VERSIONS.append("CPython 3.%d: skipped: no %s (tests/install-pythons.sh fetches it from Debian sid)"
+                               % (_minor, _path))
+for _suffix, _path, _what in PYTHONS:
+    if os.path.exists(_path):
+        PYTHON_VERSIONS.append("%s: %s (scenarios %s)" % (_what, _path, "named *" + _suffix if _suffix else "without a suffix"))
+    else:
+        PYTHON_VERSIONS.append("%s: skipped: no %s on this machine" % (_what, _path))
 STRICT = ["--mode", "strict"]
 HANG = ["--hang-timeout", "1"]                           # the watchdog, quick
 
 
-def both_pythons(name, program, **kwargs):
-    """The same Python scenario under Debian's interpreter (name) and under
-    pyenv's shared-libpython build (name + "-pyenv")."""
-    return [Scenario(name + suffix, program, interpreter=interp, **kwargs)
-            for interp, suffix in ((PY, ""), (PYENV, "-pyenv"))]
+NOT_RUN = []  # (scenario, why): a version the scenario does not apply to
+
+
+def every_python(name, program, versions=None, **kwargs):
+    """The same Python scenario under every CPython of PYTHONS: Debian's
+    interpreter (name), pyenv's shared-libpython 3.11 (name + "-pyenv"),
+    and each other minor version found (name + "-py310", ...).  versions:
+    {suffix: {argument: value}} for what one version does otherwise, or
+    {suffix: "why"} for a version the scenario does not apply to.  3.15
+    follows 3.14's entry unless it has its own (PyMutex locks in both)."""
+    versions = versions or {}
+    made = []
+    for suffix, interp, _ in PYTHONS:
+        change = versions.get(suffix, versions.get("-py314", {}) if suffix == "-py315" else {})
+        if isinstance(change, str):
+            NOT_RUN.append((name + suffix, change))
+        else:
+            made.append(Scenario(name + suffix, program, interpreter=interp, **dict(kwargs, **change)))
+    return made
+
+
+# CPython 3.14's threading.Lock is a PyMutex (an atomic byte no interposer
+# sees) and its threads take no semaphore as they start.
+PYMUTEX = "CPython 3.14+'s Lock is a PyMutex: forksan has no lock verdicts for it yet"
+PYMUTEX_NAMES = "CPython 3.14+'s threads take no semaphore as they start: threading names are not learned"
+ATEXIT_RUN_IN_CHILD = dict(expect=[], clean=True, absent=["skipped-cleanup"], stdout_has="saving results")
 
 
 def forker_relock(name, program, kind_word):
@@ -171,11 +235,11 @@ SCENARIOS = [
     # Strict mode, so a false verdict would also end a child.
     Scenario("c-quiet-child-starts-threads", "child_starts_threads", forksan_args=STRICT, quiet=True,
              stdout_has="children ok: 20", same_as_bare=True),
-    *both_pythons("py-quiet-child-starts-threads", "py_child_threads.py", forksan_args=STRICT, quiet=True,
+    *every_python("py-quiet-child-starts-threads", "py_child_threads.py", forksan_args=STRICT, quiet=True,
                   stdout_has="children ok: 20", same_as_bare=True, timeout=120),
     # The CPython conventions the two scenarios below rely on, checked
     # directly (the script exits 1 naming the one that changed).
-    *both_pythons("py-quiet-cpython-fork-conventions", "py_fork_conventions.py", quiet=True,
+    *every_python("py-quiet-cpython-fork-conventions", "py_fork_conventions.py", quiet=True,
                   notes_ok=["threads-at-fork"], stdout_has="conventions hold"),
     # Bad input: threads forksan never sees being created (from a signal
     # handler, or with clone() directly), posting what the child waits for.
@@ -191,14 +255,16 @@ SCENARIOS = [
              stdout_has="children: 5000", timeout=300),
     # Exit handlers that libraries register as they load (OpenSSL's
     # OPENSSL_cleanup, logging.shutdown): skipped by os._exit, nothing lost.
-    *both_pythons("py-quiet-child-skips-library-exit-handlers", "py_child_imports.py", quiet=True,
+    # 3.14's child writes to most of what it inherits (a true cow-amplification note).
+    *every_python("py-quiet-child-skips-library-exit-handlers", "py_child_imports.py", quiet=True,
+                  versions={"-py314": dict(notes_ok=["cow-amplification"])},
                   stdout_has="child ended: 0", same_as_bare=True),
     # jemalloc's atfork handlers take every arena lock around each fork.
     Scenario("c-quiet-jemalloc-fork-protocol", "jemalloc_fork", quiet=True, notes_ok=["threads-at-fork"],
              absent_notice="tables full", stdout_has="children ok: 20", same_as_bare=True),
     # CPython's own fork-time locks (import lock, logging's) are replaced in
     # the child: a thread of a fork child forking again finds none held.
-    *both_pythons("py-quiet-fork-from-thread-of-fork-child", "py_child_thread_forks.py", quiet=True,
+    *every_python("py-quiet-fork-from-thread-of-fork-child", "py_child_thread_forks.py", quiet=True,
                   notes_ok=["threads-at-fork"], absent=["orphaned-lock", "inherited-held-lock"],
                   stdout_has="grandchild ended: 0\nchild ended: 0", same_as_bare=True),
     # A timed acquire in the child ends by itself: not "blocks forever".
@@ -225,19 +291,19 @@ SCENARIOS = [
                             not_mark="warmup"),
                      Expect("child-deadlock", "error", "attempt", "shared_lock_site.c", "attempt")]),
 
-    # ---- Python frames (both interpreters): the user's .py lines ------------
-    *both_pythons("py-frames-lock-held-by-forker", "py_lock_forker.py",
+    # ---- Python frames (every interpreter): the user's .py lines ------------
+    *every_python("py-frames-lock-held-by-forker", "py_lock_forker.py", versions={"-py314": PYMUTEX},
                   expect=[Expect("child-deadlock", "error", "acquired", "py_lock_forker.py", "acquire"),
                           Expect("child-deadlock", "error", "attempt", "py_lock_forker.py", "fork")],
                   absent=["threads-at-fork"]),
-    *both_pythons("py-frames-lock-holder-thread", "py_lock_thread.py",
+    *every_python("py-frames-lock-holder-thread", "py_lock_thread.py", versions={"-py314": PYMUTEX},
                   expect=[Expect("child-deadlock", "error", "acquired", "py_lock_thread.py", "acquire",
                                  thread_name="lock-holder", message_has='"lock-holder"'),
                           Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork"),
                           Expect("threads-at-fork", "warning", "thread", "py_lock_thread.py", "sleeping",
                                  thread_name="lock-holder"),
                           Expect("threads-at-fork", "warning", "fork", "py_lock_thread.py", "fork")]),
-    *both_pythons("py-frames-pool-refork", "py_pool_refork.py",
+    *every_python("py-frames-pool-refork", "py_pool_refork.py", versions={"-py314": PYMUTEX_NAMES},
                   expect=[Expect("threads-at-fork", None, "thread", thread_name="Thread-2 (_handle_tasks)",
                                  name_only=True),
                           Expect("threads-at-fork", None, "thread", thread_name="Thread-3 (_handle_results)",
@@ -245,19 +311,25 @@ SCENARIOS = [
                           Expect("threads-at-fork", None, "fork", "popen_fork.py", file_only=True,
                                  thread_name="Thread-1 (_handle_workers)")],
                   clean=True, stdout_has="results: [0, 1, 4]"),
-    *both_pythons("py-clean-pool-readonly-global", "py_pool_readonly.py", clean=True, stdout_has="sum: 332833500"),
-    *both_pythons("py-clean-subprocess-from-threads", "py_subprocess_threads.py", clean=True,
+    *every_python("py-clean-pool-readonly-global", "py_pool_readonly.py", clean=True, stdout_has="sum: 332833500"),
+    *every_python("py-clean-subprocess-from-threads", "py_subprocess_threads.py", clean=True,
                   stdout_has="ran 4 subprocesses"),
-    *both_pythons("py-clean-single-threaded-fork-frames", "py_single_fork.py", clean=True,
+    *every_python("py-clean-single-threaded-fork-frames", "py_single_fork.py", clean=True,
                   absent=["threads-at-fork"]),
-    *both_pythons("py-clean-rlock-held-by-forker-frames", "py_rlock_forker.py", clean=True),
-    *both_pythons("py-clean-lock-released-before-fork-frames", "py_lock_released.py", clean=True),
+    *every_python("py-clean-rlock-held-by-forker-frames", "py_rlock_forker.py", clean=True),
+    *every_python("py-clean-lock-released-before-fork-frames", "py_lock_released.py", clean=True),
     # Bad input: an interpreter forksan cannot read frames from: native
     # frames, one notice saying why, the finding still there.
     Scenario("py-bridge-unavailable-falls-back", "fake_python",
              expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
              notice_has="Python frames unavailable"),
-    *both_pythons("py-clean-logging-thread-at-fork", "py_logging_thread.py", clean=True,
+    Scenario("py-bridge-unknown-version-falls-back", "fake_python_future",
+             expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
+             notice_has="frame layout this forksan does not know (it reads CPython 3.10 to 3.15)"),
+    Scenario("py-bridge-debug-build-falls-back", "fake_python_debug",
+             expect=[Expect("child-deadlock", "error", "attempt", "fake_python.c", "attempt")],
+             notice_has="a debug build of CPython (Py_DEBUG)"),
+    *every_python("py-clean-logging-thread-at-fork", "py_logging_thread.py", clean=True,
                   stdout_has="children: [0, 0, 0, 0, 0]"),
     # `python3` on PATH may be pyenv's shell shim, which forks and execs
     # several times before the interpreter starts: none of that is noise.
@@ -319,7 +391,7 @@ SCENARIOS = [
              same_as_bare=True),
     # asyncio, both interpreters: run_forever() in "loop-thread"; the child
     # wakes the stranded loop with run_coroutine_threadsafe (times out).
-    *both_pythons("py-loop-thread-stranded", "py_loop_thread_stranded.py",
+    *every_python("py-loop-thread-stranded", "py_loop_thread_stranded.py",
                   expect=[Expect("stranded-loop", "error", "use", "py_loop_thread_stranded.py", "use"),
                           Expect("stranded-loop", "error", "thread", thread_name="loop-thread", name_only=True),
                           Expect("stranded-loop", "error", "created", "py_loop_thread_stranded.py", "created")],
@@ -328,13 +400,13 @@ SCENARIOS = [
     # inherited one: no shared-loop; the inherited loop stays open with its
     # driver gone, untouched, which costs the child nothing: no
     # stranded-loop, and threads-at-fork (naming the loop's thread) is a note.
-    *both_pythons("py-loop-child-fresh-loop", "py_loop_child_fresh.py",
+    *every_python("py-loop-child-fresh-loop", "py_loop_child_fresh.py",
                   clean=True, expect=[Expect("threads-at-fork", "note", "thread", thread_name="loop-thread",
                                              name_only=True)],
                   absent=["stranded-loop", "shared-loop", "child-deadlock"], stdout_has="child ended: 0"),
     # ... and with the inherited loop's selector (its epoll fd) closed first:
     # nothing above note (threads-at-fork drops to a note).
-    *both_pythons("py-clean-loop-child-closes-inherited", "py_loop_child_fresh.py", args=["close"],
+    *every_python("py-clean-loop-child-closes-inherited", "py_loop_child_fresh.py", args=["close"],
                   clean=True, expect=[Expect("threads-at-fork", "note")],
                   absent=["stranded-loop", "shared-loop", "child-deadlock"], stdout_has="child ended: 0"),
 
@@ -380,16 +452,19 @@ SCENARIOS = [
              absent=["skipped-cleanup"], stdout_has="[child cleanup]", same_as_bare=True),
     Scenario("c-clean-child-exits", "exit_paths", args=["exits"], clean=True,
              absent=["skipped-cleanup"], stdout_has="[child cleanup]", same_as_bare=True),
-    *both_pythons("py-skipped-cleanup-atexit-in-process", "py_exit_paths.py", args=["atexit"],
+    *every_python("py-skipped-cleanup-atexit-in-process", "py_exit_paths.py", args=["atexit"],
                   expect=[Expect("skipped-cleanup", "warning", "exit", "py_exit_paths.py", "start",
                                  message_has="Python atexit handler it registered after the fork never runs (first: __main__.save_results)")],
-                  stdout_has="child ended: 0"),
-    *both_pythons("py-skipped-cleanup-pool-left-busy", "py_exit_paths.py", args=["pool-busy"],
+                  stdout_has="child ended: 0",
+                  # 3.13's multiprocessing runs the atexit handlers of a fork child
+                  # (popen_fork.py: atexit._run_exitfuncs()): nothing is skipped.
+                  versions={"-py313": ATEXIT_RUN_IN_CHILD, "-py314": ATEXIT_RUN_IN_CHILD}),
+    *every_python("py-skipped-cleanup-pool-left-busy", "py_exit_paths.py", args=["pool-busy"],
                   expect=[Expect("skipped-cleanup", "warning", "sender", "py_exit_paths.py", "with",
                                  function_has="terminate", message_has="killed by SIGTERM"),
                           Expect("skipped-cleanup", "warning", "child", "py_exit_paths.py", file_only=True)],
                   stdout_has="pool left"),
-    *both_pythons("py-clean-pool-closed-and-joined", "py_exit_paths.py", args=["pool-closed"],
+    *every_python("py-clean-pool-closed-and-joined", "py_exit_paths.py", args=["pool-closed"],
                   clean=True, absent=["skipped-cleanup"], stdout_has="pool joined"),
     Scenario("py-foreign-handle-fork-event-in-spawn-child", "py_foreign_handle.py", interpreter=PY,
              expect=[Expect("foreign-handle", "error", "use", "py_foreign_handle.py", "use")],
@@ -406,7 +481,7 @@ SCENARIOS = [
              # syscall in raw_cache_get) are not reported; neither are the
              # pid reads of the function that declared its drop.
              at_most={"cleared-cache": 1}, stdout_has="child ended: 0"),
-    *both_pythons("py-cleared-cache-known-library", "py_pid_cache.py",
+    *every_python("py-cleared-cache-known-library", "py_pid_cache.py",
                   expect=[Expect("cleared-cache", "warning", "check", "pidcache_lib.py", "check",
                                  message_has="fsspec"),
                           Expect("cleared-cache", "warning", "check", "py_pid_cache.py", "call")],
@@ -419,20 +494,20 @@ SCENARIOS = [
     # (pidcache_lib, fsspec's _Cached): the library's pid check empties the
     # cache.  The warning shows the library's check line and, further out,
     # the user's call line in the worker's task.
-    *both_pythons("py-cleared-cache-pool-worker", "py_pid_pool.py",
+    *every_python("py-cleared-cache-pool-worker", "py_pid_pool.py",
                   expect=[Expect("cleared-cache", "warning", "check", "pidcache_lib.py", "check",
                                  message_has="fsspec"),
                           Expect("cleared-cache", "warning", "check", "py_pid_pool.py", "call")],
                   stdout_has="worker gets: []"),
     # Control: the worker uses the instance made before the pool, without
     # constructing it: no pid check runs, nothing is dropped.
-    *both_pythons("py-clean-pool-worker-uses-inherited", "py_pid_pool.py", args=["global"],
+    *every_python("py-clean-pool-worker-uses-inherited", "py_pid_pool.py", args=["global"],
                   clean=True, absent=["cleared-cache"], stdout_has="worker gets: ['token']"),
     # Control: parent and worker each run a fresh loop with asyncio.run().
     # asyncio's C accelerator reads the pid when it sets and looks up the
     # running loop, so those reads, seen before the fork, do trip in the
     # worker; nothing says they drop anything, so nothing is reported.
-    *both_pythons("py-clean-pool-worker-fresh-asyncio", "py_pid_pool.py", args=["asyncio"],
+    *every_python("py-clean-pool-worker-fresh-asyncio", "py_pid_pool.py", args=["asyncio"],
                   clean=True, absent=["cleared-cache"],
                   stdout_has="worker gets: 42"),
     # A full and a partial line (9 + 7 bytes) unflushed at fork, parent
@@ -597,11 +672,19 @@ SCENARIOS += [
     for kind, mark in (("mutex", "take"), ("rwlock", "take_rw"), ("sem", "take_sem"))
     for how in ("release", "keep")
 ] + [
-    *both_pythons("safe-py-lock-quiesced", "py_lock_quiesce.py", args=["release"], forksan_args=SAFE,
+    # 3.13's os.fork() holds the interpreter-list mutex across fork(): the
+    # quiesce cannot let the GIL go there (python.c, fsan__py_pause), so
+    # the holder cannot release and the child's acquire re-initialises.
+    *every_python("safe-py-lock-quiesced", "py_lock_quiesce.py", args=["release"], forksan_args=SAFE,
                   expect=[Expect("remedied", "note", "acquired", "py_lock_quiesce.py", "acquire", message_has="waited"),
                           Expect("remedied", "note", "fork", "py_lock_quiesce.py", "fork")],
+                  versions={"-py313": dict(expect=[
+                      Expect("remedied", "note", "acquired", "py_lock_quiesce.py", "acquire",
+                             message_has="re-initialised"),
+                      Expect("remedied", "note", "fork", "py_lock_quiesce.py", "fork")]), "-py314": PYMUTEX},
                   absent=["child-deadlock"], stdout_is="child ended: 0\n"),
-    *both_pythons("safe-py-lock-reinit", "py_lock_quiesce.py", args=["keep"], forksan_args=SAFE,
+    *every_python("safe-py-lock-reinit", "py_lock_quiesce.py", args=["keep"], forksan_args=SAFE,
+                  versions={"-py314": PYMUTEX},
                   expect=[Expect("remedied", "note", "acquired", "py_lock_quiesce.py", "acquire",
                                  message_has="re-initialised"),
                           Expect("remedied", "note", "fork", "py_lock_quiesce.py", "fork")],
@@ -669,3 +752,17 @@ SCENARIOS += [
 # by name: python3 tests/scenarios/run.py --build build NAME.  Move it into
 # SCENARIOS once the bug is fixed.
 KNOWN_FAILING = []
+
+# CPython 3.13+'s parking lot (thread start's handshake in thread_run, every
+# contended PyMutex) waits on a semaphore on the thread's stack: sem_init,
+# sem_wait, sem_destroy.  The runtime counts the sem_wait as an acquire and
+# sem_destroy does not drop it (probes/locks.c), so a thread whose last park
+# was such a wait looks, at a fork, as if it held a lock: a false
+# orphaned-lock (warning) or inherited-held-lock (note), in about one run
+# in eight.  These controls showed it; any 3.13 control with a thread alive
+# at a fork can.
+_PARKING_LOT = {"py-clean-loop-child-closes-inherited-py313", "py-quiet-fork-from-thread-of-fork-child-py313",
+                "safe-py-quiet-fork-from-thread-of-fork-child-py314", "safe-py-quiet-fork-from-thread-of-fork-child-py315",
+                "py-quiet-cpython-fork-conventions-py315", "py-quiet-fork-from-thread-of-fork-child-py315"}
+KNOWN_FAILING += [s for s in SCENARIOS if s.name in _PARKING_LOT]
+SCENARIOS = [s for s in SCENARIOS if s.name not in _PARKING_LOT]
