@@ -557,6 +557,21 @@ static uint32_t py_site_for_wait(sem_t *s)
     return site;
 }
 
+/* A semaphore in the frames of the thread that waits on it is that
+ * thread's own wait object, posted by whoever wakes it — CPython 3.13+'s
+ * parking lot puts one on the stack of every thread that waits for a
+ * PyMutex, a thread start or a join (sem_init 0, sem_wait, sem_destroy) —
+ * not a lock another thread or a fork child could take: a unit it takes
+ * is not a hold.  A fork in the instant between the waiter's wake-up and
+ * its sem_destroy otherwise reported a lock that no code can ever touch.
+ * "In its frames": above this frame, within STACK_OBJECT_SPAN. */
+#define STACK_OBJECT_SPAN (256u << 10)
+static inline int own_wait_object(const sem_t *s)
+{
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    return (uintptr_t)s > here && (uintptr_t)s - here < STACK_OBJECT_SPAN;
+}
+
 static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timespec *abstime, uintptr_t ret)
 {
     int rc;
@@ -591,7 +606,7 @@ static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timesp
     if (self)
         self->waiting_on = 0;
 done:
-    if (rc == 0) {
+    if (rc == 0 && !own_wait_object(s)) {
         int saved = errno;
         note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), ret);
         if (fsan__py_active())
@@ -678,14 +693,42 @@ FSAN_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value)
     return rc;
 }
 
+/* A destroyed semaphore is held by nobody.  A unit taken by sem_wait and
+ * never posted back is common: CPython 3.13+'s parking lot waits on a
+ * semaphore on the waiting thread's stack (sem_init, sem_wait, sem_destroy)
+ * and its waker's sem_post can come before the waiter records the unit.
+ * Kept, such a hold made every later fork look as if that thread held a
+ * lock (a false orphaned-lock); and the next semaphore at that stack
+ * address would inherit it.  Every hold of this address goes: the calling
+ * thread's first (the usual case), another thread's only when it had none. */
+static void forget_holds(sem_t *s)
+{
+    if (!watching())
+        return;
+    int saved = errno;
+    struct fsan__thread *t = fsan__self_peek();
+    int dropped = 0;
+    while (t && dropped < FSAN_MAX_HELD && fsan__held_pop(t, (uintptr_t)s))
+        dropped++;
+    while (!dropped && fsan__held_pop_remote((uintptr_t)s))
+        ;
+    errno = saved;
+}
+
 FSAN_EXPORT int sem_destroy(sem_t *s)
 {
+    /* Destroyed with no unit left by a thread that does not hold it: a
+     * holder elsewhere never gave it back (safe mode's quiesce says so).
+     * The holder destroying its own unit is done with it, like a release. */
     int value;
-    if (sem_getvalue(s, &value) == 0 && value == 0)
+    struct fsan__thread *self = fsan__self_peek();
+    if (sem_getvalue(s, &value) == 0 && value == 0 && !(self && fsan__held_find(self, (uintptr_t)s)))
         atomic_store_explicit(&fsan__sem_destroyed_held, (uintptr_t)s, memory_order_relaxed);
     int rc = REAL(sem_destroy)(s);
-    if (rc == 0)
+    if (rc == 0) {
         fsan__sem_gone(s);
+        forget_holds(s);
+    }
     if (rc == 0 && watching() && fsan__proc.in_child) {
         int saved = errno;
         fsan__child_lock_event((uintptr_t)s, FSAN_LOCKEV_DESTROYED, 0);
