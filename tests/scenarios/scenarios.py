@@ -649,6 +649,19 @@ SCENARIOS = [
     Scenario("c-hang-control-" + how, "hang_controls", args=[how], forksan_args=HANG, absent=["child-hang"],
              stdout_has="child ended: 0\n", exit_status=0)
     for how in ("sleep", "grandchild", "shared-futex", "parent-pipe")
+] + [
+    # A Python child reads a pipe whose only writer, the thread "producer",
+    # vanished at the fork: child-hang with the child's Python frames at the
+    # read (read_reply, called from child), on every interpreter.
+    *every_python("py-hang-pipe-of-vanished-thread", "py_hang_pipe.py", forksan_args=HANG,
+                  expect=[Expect("child-hang", "error", "child", "py_hang_pipe.py", "read", function_has="read_reply",
+                                 message_has="reads fd 3, a pipe (pipe:["),
+                          Expect("child-hang", "error", "child", "py_hang_pipe.py", "call", function_has="child"),
+                          Expect("child-hang", "error", "thread", thread_name="producer", name_only=True)],
+                  stdout_has="child ended: -1"),
+    # ... the control: the child sleeps 2.5 s (more than twice the timeout).
+    *every_python("py-hang-control-sleep", "py_hang_pipe.py", args=["sleep"], forksan_args=HANG,
+                  absent=["child-hang"], stdout_has="child ended: 0\n"),
 ]
 
 # ---- safe mode (--mode safe): each remedy, with the program's own outcome --

@@ -619,7 +619,7 @@ static void test_tracefile_pyref_unknown_role(void **state)
     size_t len;
     write_and_load_python(&data, &len);
     size_t off = record_offset(data, len, FSAN_REC_PYREF, 1);
-    uint32_t what = 5;
+    uint32_t what = FSAN_PYREF_HANG + 1;
     memcpy(data + off + 8, &what, 4);
     expect_malformed(data, len, FSAN_REC_PYREF, off, "unknown PYREF role");
     free(data);
