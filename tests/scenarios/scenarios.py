@@ -662,6 +662,18 @@ SCENARIOS = [
     # ... the control: the child sleeps 2.5 s (more than twice the timeout).
     *every_python("py-hang-control-sleep", "py_hang_pipe.py", args=["sleep"], forksan_args=HANG,
                   absent=["child-hang"], stdout_has="child ended: 0\n"),
+    # Bad input: the hung child looks like a CPython whose frames forksan
+    # cannot read (a version it does not know, a debug build): the native
+    # stack at the read, and the finding says why there are no Python frames.
+    Scenario("py-hang-unknown-version-no-frames", "python3_fake_hang", forksan_args=HANG,
+             expect=[Expect("child-hang", "error", "child", "hang_pipe_vanished.c", "read",
+                            message_has="; Python frames unavailable: a CPython version whose frame layout this "
+                                        "forksan does not know (it reads CPython 3.10 to 3.15)")],
+             stdout_has="child ended: -1"),
+    Scenario("py-hang-debug-build-no-frames", "python3_fake_hang_debug", forksan_args=HANG,
+             expect=[Expect("child-hang", "error", "child", "hang_pipe_vanished.c", "read",
+                            message_has="; Python frames unavailable: a debug build of CPython (Py_DEBUG)")],
+             stdout_has="child ended: -1"),
 ]
 
 # ---- safe mode (--mode safe): each remedy, with the program's own outcome --
