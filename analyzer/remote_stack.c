@@ -245,11 +245,18 @@ static void read_python(struct fsan_hang *h, const struct traced *t)
     }
     for (size_t i = 0; i < h->nthreads; i++) {
         struct fsan_hang_thread *th = &h->threads[i];
-        if (!t[i].stopped)
+        /* 3.10's one thread state is the forking thread's, which is the
+         * child's main thread: a thread without one (started by C code)
+         * must not be given its frames. */
+        if (!t[i].stopped || (!py.layout.native_tid && th->tid != h->pid))
             continue;
         th->py = calloc(FSAN_PY_MAX_FRAMES, sizeof *th->py);
-        fsan_py_walk_thread(&py.layout, &py.mem, py.runtime, py.code_type, th->tid, FSAN_PY_MAX_FRAMES,
-                            keep_pyframe, th);
+        int walked = fsan_py_walk_thread(&py.layout, &py.mem, py.runtime, py.code_type, th->tid, FSAN_PY_MAX_FRAMES,
+                                         keep_pyframe, th);
+        if (walked == -ESRCH && !py.layout.native_tid)
+            h->py_unavailable = strdup("CPython 3.10's thread states do not say which thread is theirs, and the "
+                                       "child started Python threads of its own, so whose frames are whose "
+                                       "cannot be told");
         if (th->npy == 0) {
             free(th->py);
             th->py = NULL;

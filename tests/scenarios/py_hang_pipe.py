@@ -6,7 +6,9 @@ watchdog of forksan run reports child-hang naming the pipe, with the
 child's Python frames at the read (read_reply, called from child).
 
 With the argument "sleep" the child sleeps 2.5 s instead (a control: more
-than twice --hang-timeout 1, and a timed wait) and ends by itself.
+than twice --hang-timeout 1, and a timed wait) and ends by itself.  With
+"thread" the child reads in a thread "reader" of its own and joins it: two
+Python threads, each with its frames.
 
 The child ends by its own alarm(20) and the parent kills it after a bounded
 wait; the parent prints how the child ended."""
@@ -19,6 +21,7 @@ import time
 from pyfork import wait_child_bounded
 
 SLEEP = sys.argv[1:] == ["sleep"]
+THREAD = sys.argv[1:] == ["thread"]
 reply_r, reply_w = os.pipe()
 started = threading.Event()
 go = threading.Event()
@@ -42,6 +45,11 @@ def child():
     if SLEEP:
         time.sleep(2.5)  # @mark:sleep
         os._exit(0)
+    if THREAD:
+        reader = threading.Thread(target=read_reply, name="reader")
+        reader.start()
+        reader.join()  # @mark:join
+        os._exit(1)
     data = read_reply()  # @mark:call
     os._exit(0 if data else 1)
 

@@ -662,6 +662,16 @@ SCENARIOS = [
     # ... the control: the child sleeps 2.5 s (more than twice the timeout).
     *every_python("py-hang-control-sleep", "py_hang_pipe.py", args=["sleep"], forksan_args=HANG,
                   absent=["child-hang"], stdout_has="child ended: 0\n"),
+    # ... the child reads in a Python thread of its own and joins it: each
+    # thread has its own frames.  3.10's thread states carry no thread id:
+    # with two of them the finding says why there are no Python frames.
+    *every_python("py-hang-pipe-child-threads", "py_hang_pipe.py", args=["thread"], forksan_args=HANG,
+                  expect=[Expect("child-hang", "error", "child", "py_hang_pipe.py", "read", function_has="read_reply"),
+                          Expect("child-hang", "error", "child", "py_hang_pipe.py", "join")],
+                  absent=["child-deadlock"], stdout_has="child ended: -1",
+                  versions={"-py310": dict(expect=[Expect(
+                      "child-hang", "error", message_has="; Python frames unavailable: CPython 3.10's thread states "
+                                                         "do not say which thread is theirs")])}),
     # A Python child takes a threading.Lock its vanished holder kept: up to
     # 3.13 a semaphore the runtime sees (child-deadlock, no second finding
     # from the watchdog); from 3.14 a PyMutex on a futex, which only the
