@@ -285,7 +285,7 @@ static int add_pyref(struct fsan_trace *t, const unsigned char *p, size_t size, 
         return -EINVAL;
     }
     if ((rec.what == FSAN_PYREF_THREAD || rec.what == FSAN_PYREF_HANG) && rec.key > UINT32_MAX) {
-        *why = "a THREAD PYREF whose key is not a thread id";
+        *why = "a THREAD or HANG PYREF whose key is not a thread id";
         return -EINVAL;
     }
     if (rec.pysite > MAX_SITE_ID) {
