@@ -7,6 +7,10 @@
  * the FIFO (supervise.c): before the baseline and the suppressions, which
  * treat it like any other finding.
  *
+ * Each thread's location holds its Python frames (when the child runs
+ * CPython) before its native ones, as the lock findings do; a CPython
+ * whose frames could not be read is said once, in the message.
+ *
  * DESIGN
  * The child's stacks were taken as raw addresses with the maps text of
  * the moment; they are symbolized here with the report's symbolizer, like
@@ -88,10 +92,18 @@ static int is_runtime_module(const char *module)
 static void symbolize_thread(struct fsan_symbolizer *sym, const struct fsan_hang *h,
                              const struct fsan_hang_thread *th, struct fsan_location *loc, int *oom)
 {
-    loc->frames = th->nips ? calloc((size_t)th->nips, sizeof *loc->frames) : NULL;
-    if (th->nips && !loc->frames) {
+    size_t total = (size_t)th->npy + (size_t)th->nips;
+    loc->frames = total ? calloc(total, sizeof *loc->frames) : NULL;
+    if (total && !loc->frames) {
         *oom = 1;
         return;
+    }
+    for (int i = 0; i < th->npy; i++) {
+        struct fsan_frame *f = &loc->frames[loc->nframes++];
+        f->language = "python";
+        f->function = th->py[i].function[0] ? dup_or_null(th->py[i].function, oom) : NULL;
+        f->file = th->py[i].file[0] ? dup_or_null(th->py[i].file, oom) : NULL;
+        f->line = th->py[i].line;
     }
     for (int i = 0; i < th->nips; i++) {
         struct fsan_symbol s = {0};
@@ -183,6 +195,8 @@ static int build(const struct fsan_hang *h, struct fsan_symbolizer *sym, const s
     if (word.function && word.module)
         fprintf(m, "; the futex word lies in '%s' of %s", word.function, word.module);
     vanished_threads(m, taf);
+    if (h->py_unavailable)
+        fprintf(m, "; Python frames unavailable: %s", h->py_unavailable);
     if (h->ended)
         fputs("; --mode strict ended it", m);
     if (fclose(m) != 0)

@@ -8,7 +8,12 @@
  * the framing of a trace (common/trace_format.h: a PROCESS naming the hung
  * child, its MAPS at the hang, HANG, one HANG_THREAD per thread) and read
  * with the trace reader, which already treats every file of the directory
- * as untrusted input.
+ * as untrusted input.  The Python frames of a thread are the records the
+ * runtime writes for Python stacks: a PYSITE (id: the thread's index + 1)
+ * and a PYREF of kind HANG keyed by its tid; a CPython whose frames could
+ * not be read is a PYINFO "unavailable" with the reason.  A .hang file
+ * without them (written before they were kept) reads as having no Python
+ * frames.
  *
  * DESIGN
  * The file is written to a temporary name and renamed, so a reader never
@@ -18,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +44,30 @@ static int put_record(FILE *f, uint16_t type, const void *fixed, size_t fixed_le
         (tail_len && fwrite(tail, tail_len, 1, f) != 1))
         return -EIO;
     return 0;
+}
+
+/* Thread index i's Python frames: a PYSITE and the PYREF naming its tid. */
+static int put_python(FILE *f, const struct fsan_hang_thread *th, size_t i)
+{
+    size_t len = sizeof(struct fsan_rec_pysite);
+    for (int j = 0; j < th->npy; j++)
+        len += sizeof(struct fsan_rec_pyframe) + strnlen(th->py[j].file, UINT16_MAX) +
+               strnlen(th->py[j].function, UINT16_MAX);
+    struct fsan_rec_pysite site = {.id = (uint32_t)i + 1, .nframes = (uint16_t)th->npy};
+    struct fsan_rec_header hdr = {FSAN_REC_PYSITE, 0, (uint32_t)len};
+    if (fwrite(&hdr, sizeof hdr, 1, f) != 1 || fwrite(&site, sizeof site, 1, f) != 1)
+        return -EIO;
+    for (int j = 0; j < th->npy; j++) {
+        const struct fsan_hang_pyframe *pf = &th->py[j];
+        struct fsan_rec_pyframe fr = {.line = pf->line > 0 ? (uint32_t)pf->line : 0,
+                                      .file_len = (uint16_t)strnlen(pf->file, UINT16_MAX),
+                                      .function_len = (uint16_t)strnlen(pf->function, UINT16_MAX)};
+        if (fwrite(&fr, sizeof fr, 1, f) != 1 || fwrite(pf->file, 1, fr.file_len, f) != fr.file_len ||
+            fwrite(pf->function, 1, fr.function_len, f) != fr.function_len)
+            return -EIO;
+    }
+    struct fsan_rec_pyref ref = {.what = FSAN_PYREF_HANG, .pysite = site.id, .key = (uint64_t)th->tid};
+    return put_record(f, FSAN_REC_PYREF, &ref, sizeof ref, NULL, 0);
 }
 
 static int put_hang(FILE *f, const struct fsan_hang *h)
@@ -61,7 +91,12 @@ static int put_hang(FILE *f, const struct fsan_hang *h)
         memcpy(t.name, th->name, sizeof t.name);
         memcpy(t.ips, th->ips, sizeof t.ips);
         rc = put_record(f, FSAN_REC_HANG_THREAD, &t, sizeof t, th->blocked, th->blocked ? strlen(th->blocked) : 0);
+        if (rc == 0 && th->npy > 0)
+            rc = put_python(f, th, i);
     }
+    struct fsan_rec_pyinfo info = {.state = FSAN_PY_UNAVAILABLE};
+    if (rc == 0 && h->py_unavailable)
+        rc = put_record(f, FSAN_REC_PYINFO, &info, sizeof info, h->py_unavailable, strlen(h->py_unavailable));
     return rc;
 }
 
@@ -107,6 +142,31 @@ static int is_hang_name(const char *name)
     return strncmp(name, "forksan.", 8) == 0 && n > 8 + s && strcmp(name + n - s, FSAN_HANG_SUFFIX) == 0;
 }
 
+/* The Python frames t keeps for hung thread tid (none: 0).  0 or -ENOMEM. */
+static int python_of(const struct fsan_trace *t, struct fsan_hang_thread *th)
+{
+    const struct fsan_trace_pyref *ref = fsan_trace_pyref(t, FSAN_PYREF_HANG, (uint64_t)(uint32_t)th->tid);
+    const struct fsan_trace_pysite *ps = ref ? fsan_trace_pysite(t, ref->pysite) : NULL;
+    if (!ps || ps->nframes == 0)
+        return 0;
+    th->py = calloc(ps->nframes, sizeof *th->py);
+    if (!th->py)
+        return -ENOMEM;
+    for (size_t i = 0; i < ps->nframes; i++) {
+        struct fsan_hang_pyframe *pf = &th->py[th->npy];
+        pf->file = strdup(ps->frames[i].file);
+        pf->function = strdup(ps->frames[i].function);
+        pf->line = ps->frames[i].line > INT_MAX ? 0 : (int)ps->frames[i].line;
+        if (!pf->file || !pf->function) {
+            free(pf->file);
+            free(pf->function);
+            return -ENOMEM;
+        }
+        th->npy++;
+    }
+    return 0;
+}
+
 /* The hang a .hang file describes; takes over t's maps and texts. */
 static int hang_of(struct fsan_trace *t, struct fsan_hang *h)
 {
@@ -135,8 +195,12 @@ static int hang_of(struct fsan_trace *t, struct fsan_hang *h)
         memcpy(th->ips, src->rec.ips, sizeof th->ips);
         th->blocked = src->name ? src->name : strdup("waits");
         src->name = NULL;
-        if (!th->blocked)
+        if (!th->blocked || python_of(t, th) < 0)
             return -ENOMEM;
+    }
+    if (t->has_pyinfo && t->py_state == FSAN_PY_UNAVAILABLE) {
+        h->py_unavailable = t->py_reason;
+        t->py_reason = NULL;
     }
     return 0;
 }

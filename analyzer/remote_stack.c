@@ -22,6 +22,13 @@
  * which package to install instead of the stacks.  The addresses are kept raw and symbolized afterwards with
  * the analyzer's libdw symbolizer against the maps text taken at the
  * hang, like every other stack in the report.
+ *
+ * A child that runs CPython also has Python frames: they are read while
+ * its threads are stopped, by the frame walker the runtime uses
+ * (common/pywalk.c) over process_vm_readv (analyzer/pyremote.c), so the
+ * interpreter's structures do not change under the reads.  A CPython it
+ * cannot read (a version or build it does not know) is said once, in
+ * h->py_unavailable; a child without CPython has no Python frames.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -35,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pyremote.h"
+#include "trace_format.h"
 #include "watchdog.h"
 
 /* How long every thread together may take to stop. */
@@ -193,8 +202,73 @@ static int unwind_thread(struct fsan_hang_thread *th)
     return rc;
 }
 
-int fsan_remote_stacks(pid_t pid, struct fsan_hang_thread *threads, size_t n, char *why, size_t whylen)
+void fsan_hang_thread_free_py(struct fsan_hang_thread *th)
 {
+    for (int i = 0; i < th->npy; i++) {
+        free(th->py[i].file);
+        free(th->py[i].function);
+    }
+    free(th->py);
+    th->py = NULL;
+    th->npy = 0;
+}
+
+/* Takes each frame the walker hands out into a thread's array. */
+static void keep_pyframe(void *ctx, const char *file, const char *function, int line)
+{
+    struct fsan_hang_thread *th = ctx;
+    if (!th->py)
+        return; /* the array could not be allocated */
+    struct fsan_hang_pyframe *pf = &th->py[th->npy];
+    pf->file = strdup(file ? file : "");
+    pf->function = strdup(function ? function : "");
+    pf->line = line;
+    if (!pf->file || !pf->function) {
+        free(pf->file);
+        free(pf->function);
+        return;
+    }
+    th->npy++;
+}
+
+/* The Python frames of each stopped thread of h (t says which stopped). */
+static void read_python(struct fsan_hang *h, const struct traced *t)
+{
+    struct fsan_py_remote py;
+    const char *why = NULL;
+    int rc = fsan_py_remote_open(h->pid, &py, &why);
+    if (rc == -ENOENT)
+        return;
+    if (rc < 0) {
+        h->py_unavailable = strdup(why ? why : strerror(-rc));
+        return;
+    }
+    for (size_t i = 0; i < h->nthreads; i++) {
+        struct fsan_hang_thread *th = &h->threads[i];
+        /* 3.10's one thread state is the forking thread's, which is the
+         * child's main thread: a thread without one (started by C code)
+         * must not be given its frames. */
+        if (!t[i].stopped || (!py.layout.native_tid && th->tid != h->pid))
+            continue;
+        th->py = calloc(FSAN_PY_MAX_FRAMES, sizeof *th->py);
+        int walked = fsan_py_walk_thread(&py.layout, &py.mem, py.runtime, py.code_type, th->tid, FSAN_PY_MAX_FRAMES,
+                                         keep_pyframe, th);
+        if (walked == -ESRCH && !py.layout.native_tid)
+            h->py_unavailable = strdup("CPython 3.10's thread states do not say which thread is theirs, and the "
+                                       "child started Python threads of its own, so whose frames are whose "
+                                       "cannot be told");
+        if (th->npy == 0) {
+            free(th->py);
+            th->py = NULL;
+        }
+    }
+}
+
+int fsan_remote_stacks(struct fsan_hang *h, char *why, size_t whylen)
+{
+    pid_t pid = h->pid;
+    struct fsan_hang_thread *threads = h->threads;
+    size_t n = h->nthreads;
     if (load_libunwind(why, whylen) < 0)
         return -ENOENT;
     struct traced *t = calloc(n ? n : 1, sizeof *t);
@@ -222,6 +296,8 @@ int fsan_remote_stacks(pid_t pid, struct fsan_hang_thread *threads, size_t n, ch
             unwound++;
         gone += t[i].gone;
     }
+    if (stopped > 0)
+        read_python(h, t);
     for (size_t i = 0; i < n; i++)
         if (t[i].stopped)
             ptrace(PTRACE_DETACH, threads[i].tid, NULL, (void *)(long)t[i].signal);

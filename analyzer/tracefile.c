@@ -276,7 +276,7 @@ static int add_pyref(struct fsan_trace *t, const unsigned char *p, size_t size, 
         return -EINVAL;
     }
     memcpy(&rec, p, sizeof rec);
-    if (rec.what < FSAN_PYREF_FORK || rec.what > FSAN_PYREF_ATTEMPT) {
+    if (rec.what < FSAN_PYREF_FORK || rec.what > FSAN_PYREF_HANG) {
         *why = "unknown PYREF role";
         return -EINVAL;
     }
@@ -284,8 +284,8 @@ static int add_pyref(struct fsan_trace *t, const unsigned char *p, size_t size, 
         *why = "a FORK PYREF with a key other than 0";
         return -EINVAL;
     }
-    if (rec.what == FSAN_PYREF_THREAD && rec.key > UINT32_MAX) {
-        *why = "a THREAD PYREF whose key is not a thread id";
+    if ((rec.what == FSAN_PYREF_THREAD || rec.what == FSAN_PYREF_HANG) && rec.key > UINT32_MAX) {
+        *why = "a THREAD or HANG PYREF whose key is not a thread id";
         return -EINVAL;
     }
     if (rec.pysite > MAX_SITE_ID) {

@@ -499,9 +499,12 @@ static int only_from_inside(int pid, const char *maps, const struct thread_wait 
 
 void fsan_hang_free(struct fsan_hang *h)
 {
-    for (size_t i = 0; i < h->nthreads; i++)
+    for (size_t i = 0; i < h->nthreads; i++) {
         free(h->threads[i].blocked);
+        fsan_hang_thread_free_py(&h->threads[i]);
+    }
     free(h->threads);
+    free(h->py_unavailable);
     free(h->kind);
     free(h->maps);
     free(h->no_stacks);
@@ -558,7 +561,7 @@ static int confirm_hang(struct fsan_watchdog *w, const struct proc_entry *e, con
                  "group ids) and forksan run is not root, so neither ptrace nor its /proc syscall, maps and fd "
                  "files are open to the watchdog");
     else
-        fsan_remote_stacks(e->pid, h.threads, h.nthreads, why, sizeof why);
+        fsan_remote_stacks(&h, why, sizeof why);
     if (why[0])
         h.no_stacks = strdup(why);
     /* A wait that cannot be read may be a long sleep: it is reported, as

@@ -17,6 +17,13 @@
 /* The most frames kept of one thread's stack at the hang. */
 #define FSAN_HANG_FRAMES 64
 
+/* A Python frame of a hung thread, read from outside (common/pywalk.c). */
+struct fsan_hang_pyframe {
+    char *file;             /* never NULL ("" when unknown) */
+    char *function;         /* never NULL ("" when unknown) */
+    int line;               /* 0 when unknown */
+};
+
 /* One thread of a hung child, as the watchdog saw it. */
 struct fsan_hang_thread {
     int tid;
@@ -25,6 +32,8 @@ struct fsan_hang_thread {
     uint64_t futex;         /* the futex it waits on, 0 for other waits */
     uint64_t ips[FSAN_HANG_FRAMES]; /* innermost first; [0] is the exact pc */
     int nips;               /* 0: no stack (see fsan_hang.no_stacks) */
+    struct fsan_hang_pyframe *py; /* its Python frames, innermost first */
+    int npy;                /* 0: it runs no Python, or they could not be read */
 };
 
 /* A fork child found hung: everything the report needs, taken while it
@@ -39,6 +48,7 @@ struct fsan_hang {
     struct fsan_hang_thread *threads;
     size_t nthreads;
     char *no_stacks;        /* why the stacks are missing, or NULL */
+    char *py_unavailable;   /* the child runs CPython whose frames cannot be read: why; else NULL */
     int ended;              /* strict mode ended it */
 };
 
@@ -96,9 +106,13 @@ void fsan_watchdog_save(const struct fsan_watchdog *w, const char *dir);
  * unreadable one is a notice).  0 or -ENOMEM. */
 int fsan_hangs_apply_dir(const char *dir, struct fsan_symbolizer *sym, struct fsan_report *r);
 
-/* Stops every thread of pid with ptrace, unwinds it with libunwind and
- * lets it go again (remote_stack.c).  Fills threads[i].ips; on failure
- * writes why into why (the threads keep no stack) and returns -errno. */
-int fsan_remote_stacks(pid_t pid, struct fsan_hang_thread *threads, size_t nthreads, char *why, size_t whylen);
+/* Stops every thread of h->pid with ptrace, unwinds it with libunwind,
+ * reads its Python frames when the child runs CPython, and lets it go
+ * again (remote_stack.c).  Fills h->threads[i].ips and .py, or
+ * h->py_unavailable; on failure writes why into why (the threads keep no
+ * stack) and returns -errno. */
+int fsan_remote_stacks(struct fsan_hang *h, char *why, size_t whylen);
+/* Frees the Python frames of a hang's thread. */
+void fsan_hang_thread_free_py(struct fsan_hang_thread *th);
 
 #endif

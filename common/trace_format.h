@@ -331,12 +331,14 @@ struct fsan_rec_pyframe {
  *   THREAD    key = thread tid          the thread's Python stack at fork
  *   HELD      key = lock address        where the holder took the lock
  *   ATTEMPT   key = lock address        the child's attempt (DEADLOCK)
+ *   HANG      key = thread tid          a hung thread's stack (HANG_THREAD)
  * `name` is the Python thread name for THREAD (empty when unknown). */
 enum fsan_pyref_what {
     FSAN_PYREF_FORK = 1,
     FSAN_PYREF_THREAD = 2,
     FSAN_PYREF_HELD = 3,
     FSAN_PYREF_ATTEMPT = 4,
+    FSAN_PYREF_HANG = 5, /* version 10, .hang files: key = tid, that HANG_THREAD's Python stack */
 };
 
 struct fsan_rec_pyref {

@@ -1293,6 +1293,47 @@ def check_report_keeps_child_hang(c):
     return None
 
 
+def check_report_keeps_hang_python_frames(c):
+    """A hung Python child: its Python frames (read_reply at the os.read,
+    called from child) come before the native stack of its thread, in
+    forksan run's report and in a later forksan report of the directory
+    (kept in the .hang file), in every format."""
+    script = os.path.join(ROOT, "tests", "scenarios", "py_hang_pipe.py")
+    with open(script) as f:
+        read_line = next(i for i, text in enumerate(f, 1) if "@mark:read" in text)
+    tdir = os.path.join(c.work, "hang-py-traces")
+    run_json = os.path.join(c.work, "hang-py-run.json")
+    proc = c.run(["run", "--hang-timeout", "1", "--trace-dir", tdir, "--format", "json", "-o", run_json, "--",
+                  "/usr/bin/python3", script])
+    ran = [f for f in json_of(run_json)["findings"] if f["rule"] == "child-hang"]
+    kept = [f for f in load_json_report(c, tdir)[1]["findings"] if f["rule"] == "child-hang"]
+    for name, found in (("forksan run", ran), ("forksan report of the directory", kept)):
+        if len(found) != 1:
+            return "%s: %d child-hang findings, expected 1\n%s" % (name, len(found), show(proc))
+        child = [loc for loc in found[0]["locations"] if loc["role"] == "child"][0]
+        frames = [(fr.get("language"), fr.get("function"), fr.get("line")) for fr in child["frames"]]
+        languages = [lang for lang, _, _ in frames]
+        if frames[0] != ("python", "read_reply", read_line) or frames[1][:2] != ("python", "child") or \
+                "c" not in languages or "python" in languages[languages.index("c"):]:
+            return "%s: the child's frames are not read_reply:%d, child ... then the native ones: %s" % (
+                name, read_line, frames[:5])
+    if kept[0]["fingerprint"] != ran[0]["fingerprint"]:
+        return "the kept child-hang's fingerprint %s differs from forksan run's %s" % (
+            kept[0]["fingerprint"], ran[0]["fingerprint"])
+    want = 'File "%s", line %d, in read_reply' % (script, read_line)
+    text = c.run(["report", "--color", "never", "--fail-on", "never", tdir])
+    if want not in text.stderr + text.stdout:
+        return "the text report lacks %r\n%s" % (want, show(text))
+    for fmt in ("sarif", "html"):
+        out = os.path.join(c.work, "hang-py.%s" % fmt)
+        rendered = c.run(["report", "--format", fmt, "-o", out, "--fail-on", "never", tdir])
+        with open(out) as f:
+            body = f.read()
+        if "read_reply" not in body or "py_hang_pipe.py" not in body:
+            return "the %s report lacks the Python frame read_reply\n%s" % (fmt, show(rendered))
+    return None
+
+
 def check_hang_undumpable_unprivileged(c):
     """forksan run as an ordinary user (nobody), the hung child not
     dumpable (prctl(PR_SET_DUMPABLE, 0)): ptrace and the /proc files that
@@ -1365,6 +1406,7 @@ CHECKS = [
     ("run-bad-hang-timeout", check_bad_hang_timeout),
     ("run-hang-text-report", check_hang_text_report),
     ("report-keeps-child-hang", check_report_keeps_child_hang),
+    ("report-keeps-hang-python-frames", check_report_keeps_hang_python_frames),
     ("run-hang-undumpable-unprivileged", check_hang_undumpable_unprivileged),
     ("run-bad-safe_quiesce_ms", check_bad_safe_quiesce_ms),
     ("run-bad-mode", check_bad_mode),

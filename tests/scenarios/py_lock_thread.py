@@ -3,7 +3,10 @@ child acquires the lock: child-deadlock (the holder vanished in the child),
 plus threads-at-fork.
 
 The holder sleeps in short steps rather than waiting on an Event: an Event
-wait holds a Condition waiter lock of its own, which is a different case."""
+wait holds a Condition waiter lock of its own, which is a different case.
+An argument: how many seconds the parent gives the child before killing it
+(1.5 by default; the hang watchdog scenarios give it 6)."""
+import sys
 import threading
 import time
 
@@ -25,7 +28,7 @@ t = threading.Thread(target=holder, name="lock-holder")  # @mark:create
 t.start()
 holding.wait(5)
 pid = fork_child(lambda: lock.acquire())  # @mark:fork
-rc = wait_child_bounded(pid)
+rc = wait_child_bounded(pid, float(sys.argv[1]) if sys.argv[1:] else 1.5)
 done = True
 t.join()
 print("child ended: %d" % rc)

@@ -654,6 +654,54 @@ SCENARIOS = [
     Scenario("c-hang-control-" + how, "hang_controls", args=[how], forksan_args=HANG, absent=["child-hang"],
              stdout_has="child ended: 0\n", exit_status=0)
     for how in ("sleep", "grandchild", "shared-futex", "parent-pipe")
+] + [
+    # A Python child reads a pipe whose only writer, the thread "producer",
+    # vanished at the fork: child-hang with the child's Python frames at the
+    # read (read_reply, called from child), on every interpreter.
+    *every_python("py-hang-pipe-of-vanished-thread", "py_hang_pipe.py", forksan_args=HANG,
+                  expect=[Expect("child-hang", "error", "child", "py_hang_pipe.py", "read", function_has="read_reply",
+                                 message_has="reads fd 3, a pipe (pipe:["),
+                          Expect("child-hang", "error", "child", "py_hang_pipe.py", "call", function_has="child"),
+                          Expect("child-hang", "error", "thread", thread_name="producer", name_only=True)],
+                  stdout_has="child ended: -1"),
+    # ... the control: the child sleeps 2.5 s (more than twice the timeout).
+    *every_python("py-hang-control-sleep", "py_hang_pipe.py", args=["sleep"], forksan_args=HANG,
+                  absent=["child-hang"], stdout_has="child ended: 0\n"),
+    # ... the child reads in a Python thread of its own and joins it: each
+    # thread has its own frames.  3.10's thread states carry no thread id:
+    # with two of them the finding says why there are no Python frames.
+    *every_python("py-hang-pipe-child-threads", "py_hang_pipe.py", args=["thread"], forksan_args=HANG,
+                  expect=[Expect("child-hang", "error", "child", "py_hang_pipe.py", "read", function_has="read_reply"),
+                          Expect("child-hang", "error", "child", "py_hang_pipe.py", "join")],
+                  absent=["child-deadlock"], stdout_has="child ended: -1",
+                  versions={"-py310": dict(expect=[Expect(
+                      "child-hang", "error", message_has="; Python frames unavailable: CPython 3.10's thread states "
+                                                         "do not say which thread is theirs")])}),
+    # A Python child takes a threading.Lock its vanished holder kept: up to
+    # 3.13 a semaphore the runtime sees (child-deadlock, no second finding
+    # from the watchdog); from 3.14 a PyMutex on a futex, which only the
+    # watchdog sees: child-hang with the Python frames at the acquire.
+    *every_python("py-hang-lock-of-vanished-thread", "py_lock_thread.py", args=["6"], forksan_args=HANG,
+                  expect=[Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork",
+                                 function_has="<lambda>")],
+                  absent=["child-hang"], stdout_has="child ended: -1",
+                  versions={"-py314": dict(
+                      expect=[Expect("child-hang", "error", "child", "py_lock_thread.py", "fork",
+                                     function_has="<lambda>", message_has="waits on the futex at 0x"),
+                              Expect("child-hang", "error", "thread", thread_name="lock-holder", name_only=True)],
+                      absent=["child-deadlock"])}),
+    # Bad input: the hung child looks like a CPython whose frames forksan
+    # cannot read (a version it does not know, a debug build): the native
+    # stack at the read, and the finding says why there are no Python frames.
+    Scenario("py-hang-unknown-version-no-frames", "python3_fake_hang", forksan_args=HANG,
+             expect=[Expect("child-hang", "error", "child", "hang_pipe_vanished.c", "read",
+                            message_has="; Python frames unavailable: a CPython version whose frame layout this "
+                                        "forksan does not know (it reads CPython 3.10 to 3.15)")],
+             stdout_has="child ended: -1"),
+    Scenario("py-hang-debug-build-no-frames", "python3_fake_hang_debug", forksan_args=HANG,
+             expect=[Expect("child-hang", "error", "child", "hang_pipe_vanished.c", "read",
+                            message_has="; Python frames unavailable: a debug build of CPython (Py_DEBUG)")],
+             stdout_has="child ended: -1"),
 ]
 
 # ---- safe mode (--mode safe): each remedy, with the program's own outcome --

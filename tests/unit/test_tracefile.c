@@ -619,7 +619,7 @@ static void test_tracefile_pyref_unknown_role(void **state)
     size_t len;
     write_and_load_python(&data, &len);
     size_t off = record_offset(data, len, FSAN_REC_PYREF, 1);
-    uint32_t what = 5;
+    uint32_t what = FSAN_PYREF_HANG + 1;
     memcpy(data + off + 8, &what, 4);
     expect_malformed(data, len, FSAN_REC_PYREF, off, "unknown PYREF role");
     free(data);
@@ -634,6 +634,21 @@ static void test_tracefile_pyref_fork_with_key(void **state)
     uint64_t key = 77;
     memcpy(data + off + 8 + 8, &key, 8);
     expect_malformed(data, len, FSAN_REC_PYREF, off, "a FORK PYREF with a key other than 0");
+    free(data);
+}
+
+/* A HANG PYREF (a .hang file's thread) is keyed by a thread id. */
+static void test_tracefile_pyref_hang_key_not_a_tid(void **state)
+{
+    unsigned char *data;
+    size_t len;
+    write_and_load_python(&data, &len);
+    size_t off = record_offset(data, len, FSAN_REC_PYREF, 1);
+    uint32_t what = FSAN_PYREF_HANG;
+    uint64_t key = (uint64_t)1 << 40;
+    memcpy(data + off + 8, &what, 4);
+    memcpy(data + off + 8 + 8, &key, 8);
+    expect_malformed(data, len, FSAN_REC_PYREF, off, "a THREAD or HANG PYREF whose key is not a thread id");
     free(data);
 }
 
@@ -927,6 +942,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tracefile_pysite_nul_in_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_pyref_unknown_role, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_pyref_fork_with_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracefile_pyref_hang_key_not_a_tid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_pyinfo_unknown_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_pyref_too_short, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracefile_python_random_damage_no_crash, setup, teardown),
