@@ -130,9 +130,14 @@ static void write_module_offset(FILE *out, const struct fsan_frame *f)
     fprintf(out, "+0x%" PRIx64 ")", f->module_offset);
 }
 
+/* A frame with a name and no address is a place in a file, not in a
+ * process (forksan lint's "this module loads that library"): no "0x0". */
 static void write_native_frame(FILE *out, size_t index, const struct fsan_frame *f)
 {
-    fprintf(out, "    #%zu 0x%" PRIx64, index, f->address);
+    if (f->address == 0 && f->function != NULL)
+        fprintf(out, "    #%zu", index);
+    else
+        fprintf(out, "    #%zu 0x%" PRIx64, index, f->address);
     if (f->function == NULL) {
         write_module_offset(out, f);
         fputc('\n', out);
