@@ -546,8 +546,10 @@ static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
     }
     errno = saved;
     uint32_t site = fsan__site_of_obj(ret, (uintptr_t)s);
-    *hazard = own_wait_object(s) ? fsan__child_parked((uintptr_t)s, op, site)
-                                 : fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, site);
+    /* A semaphore of the waiter's own frames may still be one another
+     * thread took as a lock: the snapshot says. */
+    *hazard = (own_wait_object(s) && fsan__child_parked((uintptr_t)s, op, site)) ||
+              fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, site);
     return -1;
 }
 

@@ -168,6 +168,12 @@ SCENARIOS = [
         absent=["orphaned-lock"],
         stdout_has="child ended: -1",
     ),
+    # The same semaphore in the frame of the thread that forks: the child's
+    # wait is on its own frames, yet on a lock the vanished thread took.
+    Scenario("c-binary-semaphore-on-forker-stack-held-by-vanished-thread", "sem_binary_thread", args=["stack"],
+             expect=[Expect("child-deadlock", "error", "acquired", "sem_binary_thread.c", "acquire",
+                            thread_name="sem-holder")],
+             absent=["orphaned-lock"], stdout_has="child ended: -1"),
 
     # ---- clean controls: nothing above note ---------------------------------
     # A counting semaphore (value 2) of which a vanished thread holds one
