@@ -30,6 +30,7 @@ static const char *lock_noun(uint16_t type)
     case FSAN_LOCK_RWLOCK: return "rwlock";
     case FSAN_LOCK_SEM: return "semaphore";
     case FSAN_LOCK_COND: return "condition variable";
+    case FSAN_LOCK_PYMUTEX: return "CPython lock";
     }
     return "lock";
 }
@@ -149,6 +150,10 @@ static void rule_child_deadlock(struct fsan_builder *c, const struct fsan_trace 
         msg = xprintf(c, "forked child blocks forever on %s%s 0x%llx: the forking thread held it at fork and the child takes it again",
                       kw, noun, (unsigned long long)d->lock_addr);
         break;
+    case FSAN_DL_HOLDER_UNRECORDED:
+        msg = xprintf(c, "forked child blocks forever on %s%s 0x%llx: it is held, and the child has one thread, which started none since the fork, so nobody can release it (CPython records no holder for a threading.Lock: which thread took it before the fork is not known)",
+                      kw, noun, (unsigned long long)d->lock_addr);
+        break;
     default:
         msg = xprintf(c, "forked child blocks forever on %s%s 0x%llx: its owner, thread %u, does not exist in the child, so nobody can release it",
                       kw, noun, (unsigned long long)d->lock_addr, d->holder_tid);
@@ -158,7 +163,13 @@ static void rule_child_deadlock(struct fsan_builder *c, const struct fsan_trace 
     struct fsan_location *attempt = site_location(c, &f, t, FSAN_ROLE_ATTEMPT, d->tid, d->attempt_site,
                                                   xprintf(c, "the child tries to take the %s at:", noun));
     finish_location(c, attempt, t, FSAN_PYREF_ATTEMPT, d->lock_addr, (d->flags & FSAN_DLF_ATTEMPT_SITE_SHARED) != 0);
-    if (d->acquire_site || (d->holder_tid && d->form != FSAN_DL_OWNER_GONE)) {
+    const struct fsan_rec_thread *th = d->holder_tid ? thread_by_tid(t, d->holder_tid) : NULL;
+    if (d->lock_type == FSAN_LOCK_PYMUTEX) {
+        /* Where a PyMutex was taken is not seen (no interposer sees the
+         * compare-and-swap): the owner it records, as it was at fork. */
+        if (th && d->form == FSAN_DL_VANISHED_HOLDER)
+            thread_location(c, &f, t, th);
+    } else if (d->acquire_site || (d->holder_tid && d->form != FSAN_DL_OWNER_GONE)) {
         char *desc = d->form == FSAN_DL_VANISHED_HOLDER
                          ? xprintf(c, "held at fork by %s (vanished in the child), acquired at:", holder ? holder : "a thread")
                          : xprintf(c, "held at fork by the forking thread, acquired at:");

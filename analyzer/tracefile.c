@@ -390,7 +390,8 @@ static int check_payload(uint16_t type, void *payload, const char **why)
     case FSAN_REC_DEADLOCK: {
         const struct fsan_rec_deadlock *r = payload;
         if (r->form < FSAN_DL_VANISHED_HOLDER || r->form > FSAN_DL_FORM_MAX ||
-            (r->form == FSAN_DL_COND_VANISHED_SIGNALLER) != (r->lock_type == FSAN_LOCK_COND)) {
+            (r->form == FSAN_DL_COND_VANISHED_SIGNALLER) != (r->lock_type == FSAN_LOCK_COND) ||
+            (r->form == FSAN_DL_HOLDER_UNRECORDED && r->lock_type != FSAN_LOCK_PYMUTEX)) {
             *why = "a deadlock record has an unknown form, or a form that does not fit its lock type";
             return -EINVAL;
         }

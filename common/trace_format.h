@@ -33,13 +33,15 @@
 #include <stdint.h>
 
 #define FSAN_TRACE_MAGIC "FSANTRC\n"   /* 8 bytes, no NUL in the file */
-#define FSAN_TRACE_VERSION 10u
+#define FSAN_TRACE_VERSION 11u
 /* Version 6 grew CLEANUP (py_count, pysite, a name tail) and added FOREIGN
  * and SIGNAL; version 7 added REAPED; version 8 grew PROCESS (start_ticks,
  * image_ns); version 9 added REMEDY; version 10 added the condition
  * variable form of DEADLOCK (FSAN_DL_COND_VANISHED_SIGNALLER), STATS
  * cond_overflow (reserved before, always 0), and HANG and HANG_THREAD
- * (written by forksan run's watchdog, not by the runtime).  A version 5 file is read with
+ * (written by forksan run's watchdog, not by the runtime); version 11 added
+ * the CPython PyMutex form of DEADLOCK (FSAN_DL_HOLDER_UNRECORDED,
+ * FSAN_LOCK_PYMUTEX).  A version 5 file is read with
  * its shorter CLEANUP, the missing fields read as 0. */
 #define FSAN_TRACE_VERSION_MIN 5u
 
@@ -163,7 +165,13 @@ struct fsan_rec_thread {
 
 /* FSAN_LOCK_COND: a condition variable, in a DEADLOCK record only (since
  * version 10): a wait, not a hold. */
-enum fsan_lock_type { FSAN_LOCK_MUTEX = 1, FSAN_LOCK_RWLOCK = 2, FSAN_LOCK_SEM = 3, FSAN_LOCK_COND = 4 };
+/* FSAN_LOCK_PYMUTEX: CPython's PyMutex (3.13+: threading.Lock from 3.13.1,
+ * RLock from 3.14), a byte its uncontended acquire takes by an atomic
+ * compare-and-swap; in a DEADLOCK record only, seen when a contended
+ * acquire parks the thread. */
+enum fsan_lock_type {
+    FSAN_LOCK_MUTEX = 1, FSAN_LOCK_RWLOCK = 2, FSAN_LOCK_SEM = 3, FSAN_LOCK_COND = 4, FSAN_LOCK_PYMUTEX = 5
+};
 enum fsan_lock_mode { FSAN_MODE_EXCL = 0, FSAN_MODE_READ = 1, FSAN_MODE_WRITE = 2 };
 
 /* kind bits (ours, independent of glibc's encoding) */
@@ -236,7 +244,12 @@ enum fsan_deadlock_form {
      * only threads that vanished had signalled.  holder_tid is one of them
      * and acquire_site where it signalled; kind counts them. */
     FSAN_DL_COND_VANISHED_SIGNALLER = 4,
-    FSAN_DL_FORM_MAX = 4,
+    /* Since version 11: a lock that records no holder (a PyMutex, lock_type
+     * FSAN_LOCK_PYMUTEX) says it is held, in a child with one thread that
+     * started none since the fork: nobody here can release it, but who
+     * held it at fork is not known (holder_tid 0). */
+    FSAN_DL_HOLDER_UNRECORDED = 5,
+    FSAN_DL_FORM_MAX = 5,
 };
 
 enum fsan_lock_op {

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@ struct snap_lock {
 struct snap_thread {
     pid_t tid;
     uint32_t flags;
+    uintptr_t self;  /* its pthread_self() */
     char name[16];
     char pyname[32]; /* threading.Thread.name, if known */
 };
@@ -206,6 +208,7 @@ static void snapshot_thread(struct fsan__thread *t, struct fsan__thread *forker,
     if (st) {
         st->tid = t->tid;
         st->flags = rec.flags;
+        st->self = t->self;
         memcpy(st->name, rec.name, sizeof st->name);
         memcpy(st->pyname, t->pyname, sizeof st->pyname);
         st->pyname[sizeof st->pyname - 1] = '\0';
@@ -503,6 +506,7 @@ static const char *lock_type_name(uint16_t type)
     case FSAN_LOCK_MUTEX: return "mutex";
     case FSAN_LOCK_RWLOCK: return "rwlock";
     case FSAN_LOCK_COND: return "condition variable";
+    case FSAN_LOCK_PYMUTEX: return "CPython lock";
     default: return "semaphore";
     }
 }
@@ -549,6 +553,9 @@ static void print_child_report(const struct fsan_rec_deadlock *d, uint32_t attem
         fsan__sb_str(&sb, ", which vanished at the fork, and the child has no other thread to signal it");
     } else if (d->form == FSAN_DL_FORKER_REACQUIRE) {
         fsan__sb_str(&sb, "the forking thread held it at fork; the child's thread has a new identity and cannot take it again");
+    } else if (d->form == FSAN_DL_HOLDER_UNRECORDED) {
+        fsan__sb_str(&sb, "it is held, and the child has one thread, which started none since the fork: nobody can release it "
+                          "(the lock records no holder)");
     } else {
         fsan__sb_str(&sb, "its owner, thread ");
         fsan__sb_dec(&sb, d->holder_tid);
@@ -699,6 +706,20 @@ static void report_unlock(void)
     atomic_store(&report_owner, 0);
 }
 
+/* AS-safe: a deadlock record of this thread's attempt, the verdict still
+ * to be filled in. */
+static void deadlock_attempt(struct fsan_rec_deadlock *d, uintptr_t addr, uint16_t type, uint16_t op, uint32_t kind,
+                             uint32_t attempt_site)
+{
+    memset(d, 0, sizeof *d);
+    d->lock_addr = addr;
+    d->lock_type = type;
+    d->op = op;
+    d->kind = kind;
+    d->tid = (uint32_t)fsan__sys_gettid();
+    d->attempt_site = attempt_site;
+}
+
 /* AS-safe.  See fsan.h. */
 int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kind, pid_t owner_hint,
                         uint32_t attempt_site)
@@ -707,19 +728,99 @@ int fsan__child_blocked(uintptr_t addr, uint16_t type, uint16_t op, uint32_t kin
         return 0;
     int saved = errno;
     struct fsan_rec_deadlock d;
-    memset(&d, 0, sizeof d);
-    d.lock_addr = addr;
-    d.lock_type = type;
-    d.op = op;
-    d.kind = kind;
-    d.tid = (uint32_t)fsan__sys_gettid();
-    d.attempt_site = attempt_site;
+    deadlock_attempt(&d, addr, type, op, kind, attempt_site);
     const struct snap_lock *l = snap_find(addr);
     if (!child_verdict(addr, l, type, owner_hint, &d)) {
         errno = saved;
         return 0;
     }
     fsan__child_report_deadlock(&d, l && l->state == SNAP_HELD ? l->pysite : 0);
+    errno = saved;
+    return 1;
+}
+
+/* CPython's parking lot (Python/parking_lot.c, 3.13 to 3.15) parks a
+ * thread on a wait entry on its own stack,
+ *     struct wait_entry { void *park_arg; uintptr_t addr; _PySemaphore sema; ... };
+ * where sema is a bare sem_t (sem_init 0, sem_wait or sem_clockwait,
+ * sem_destroy) and addr the word the thread waits on: for a PyMutex its
+ * byte, whose bit 0 says locked and bit 1 that a thread is parked (the
+ * parker sets it before it parks).  Only the parking lot posts that
+ * semaphore, from a thread that unlocks the word: in a child with one
+ * thread that started none since the fork, nobody will, and no signal
+ * handler does (CPython's C handler only sets flags).  But a Python
+ * signal handler runs while the acquire is interrupted, and can release
+ * the lock (an Event.set() from a SIGTERM handler wakes Event.wait(), whose
+ * Condition sleeps by taking a waiter lock it holds itself).  A lock taken
+ * in the child looks the same as one held at fork: the byte records no
+ * holder.  So it is a finding only when no Python handler can run but
+ * SIGINT's (taken to be the default, which raises KeyboardInterrupt and
+ * releases nothing), and the acquire is not Condition.wait's sleep. */
+#define PARK_ADDR_BEFORE_SEM 8u
+#define PYMUTEX_LOCKED 1u
+#define PYMUTEX_HAS_PARKED 2u
+/* 3.14+'s RLock is a _PyRecursiveMutex { PyMutex mutex; unsigned long
+ * long thread; size_t level; }: its owner, as pthread_self(), 8 bytes
+ * after the byte.  After a plain Lock's byte lies whatever follows the
+ * object: only a value equal to a vanished thread's pthread_self() names
+ * a holder, which no object field but an owner holds. */
+#define RMUTEX_OWNER_AFTER_BYTE 8u
+
+/* AS-safe: the vanished thread of the snapshot whose pthread_self() the
+ * word after a parked-on PyMutex holds, as a 3.14+ RLock's owner. */
+static const struct snap_thread *recorded_owner(uintptr_t word)
+{
+    uint64_t owner = 0;
+    if (fsan__read_mem(&owner, word + RMUTEX_OWNER_AFTER_BYTE, sizeof owner) != 0 || owner == 0)
+        return NULL;
+    for (uint32_t i = 0; i < n_snap_threads; i++)
+        if (snap_threads[i].self == owner && (snap_threads[i].flags & FSAN_THREAD_VANISHED))
+            return &snap_threads[i];
+    return NULL;
+}
+
+/* AS-safe: could a Python signal handler other than SIGINT's run?  CPython
+ * catches every signal it has a Python handler for with one C function,
+ * the one on SIGINT; when SIGINT has none, any caught signal counts. */
+static int python_catches_signals(void)
+{
+    struct sigaction sa;
+    void (*trip)(int) = sigaction(SIGINT, NULL, &sa) == 0 ? sa.sa_handler : SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGINT || sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) != 0 ||
+            sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+            continue;
+        if (trip == SIG_DFL || trip == SIG_IGN || sa.sa_handler == trip)
+            return 1;
+    }
+    return 0;
+}
+
+/* AS-safe.  See fsan.h. */
+int fsan__child_parked(uintptr_t sem, uint16_t op, uint32_t attempt_site)
+{
+    if (!fsan__proc.in_child || !fsan__py_parking_lot() || !fsan__child_alone())
+        return 0;
+    int saved = errno;
+    uintptr_t word = 0;
+    uint8_t bits = 0;
+    /* A waiter of anything else on a semaphore of its frames (a _PyRawMutex
+     * waiter: a next pointer before it) has no word whose two low bits are
+     * both set there: pointers are aligned. */
+    int held = fsan__read_mem(&word, sem - PARK_ADDR_BEFORE_SEM, sizeof word) == 0 &&
+               fsan__read_mem(&bits, word, 1) == 0 &&
+               (bits & (PYMUTEX_LOCKED | PYMUTEX_HAS_PARKED)) == (PYMUTEX_LOCKED | PYMUTEX_HAS_PARKED);
+    /* An RLock a vanished thread owns: no handler of the child may release it. */
+    const struct snap_thread *owner = held ? recorded_owner(word) : NULL;
+    if (!held || (!owner && (fsan__py_condition_wait(fsan__py_site_here()) || python_catches_signals()))) {
+        errno = saved;
+        return 0;
+    }
+    struct fsan_rec_deadlock d;
+    deadlock_attempt(&d, word, FSAN_LOCK_PYMUTEX, op, 0, attempt_site);
+    d.form = owner ? FSAN_DL_VANISHED_HOLDER : FSAN_DL_HOLDER_UNRECORDED;
+    d.holder_tid = owner ? (uint32_t)owner->tid : 0;
+    fsan__child_report_deadlock(&d, 0);
     errno = saved;
     return 1;
 }

@@ -261,6 +261,7 @@ enum fsan__thread_state { FSAN_SLOT_FREE = 0, FSAN_SLOT_CLAIMED = 1, FSAN_SLOT_L
 struct fsan__thread {
     _Atomic int state;
     pid_t tid;
+    uintptr_t self;           /* its pthread_self(), which CPython 3.14+'s RLock records as its owner */
     uintptr_t start_routine;
     uint32_t create_site;
     uint32_t last_site;
@@ -438,6 +439,12 @@ void fsan__child_strict_exit(uintptr_t addr);
 /* AS-safe: does the fork snapshot list tid as a thread that vanished at
  * this child's fork (not the forking thread, not a thread ended before)? */
 int fsan__child_thread_vanished(pid_t tid);
+/* Called in a forked child when a blocking wait on a semaphore of the
+ * waiter's own frames found no unit: when it is CPython's parking lot
+ * parking the thread for a PyMutex that says it is held, and the child is
+ * alone, records (and in strict mode acts on) a child-deadlock.  Returns 1
+ * when it did.  AS-safe. */
+int fsan__child_parked(uintptr_t sem, uint16_t op, uint32_t attempt_site);
 /* AS-safe: has this child exactly one thread, and started none since its
  * fork? */
 int fsan__child_alone(void);
@@ -480,6 +487,9 @@ static inline void fsan__sem_check(const void *sem, uint16_t op, uintptr_t ret)
 /* ---- python.c: the CPython bridge ------------------------------------------ */
 void fsan__py_init(void);
 int fsan__py_active(void);
+/* AS-safe: is the interpreter a CPython with a parking lot (3.13+, where a
+ * contended PyMutex acquire waits on a semaphore of its own wait entry)? */
+int fsan__py_parking_lot(void);
 /* The calling thread's Python stack, interned, when it holds the GIL; 0
  * otherwise.  Not for fork children (see fsan__py_site_safe). */
 uint32_t fsan__py_site_here(void);
@@ -571,6 +581,9 @@ void fsan__child_pyref(uint32_t what, uint32_t pysite, uint64_t key); /* AS-safe
 int fsan__sem_known(const void *sem);                  /* foreign.c */
 void fsan__stdio_safe_flush(void (*found)(int fd, uint64_t bytes, int flushed)); /* stdio.c */
 int fsan__py_lifelong_lock(uint32_t pysite);           /* python.c */
+/* AS-safe: is pysite Condition.wait sleeping on its waiter lock (which
+ * notify() releases, from a signal handler as well)? */
+int fsan__py_condition_wait(uint32_t pysite); /* python.c */
 void *fsan__py_pause(void);                            /* python.c: let the GIL go */
 void fsan__py_resume(void *tstate);
 

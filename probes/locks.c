@@ -509,6 +509,21 @@ FSAN_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
 
 /* ---- semaphores ------------------------------------------------------------ */
 
+/* A semaphore in the frames of the thread that waits on it is that
+ * thread's own wait object, posted by whoever wakes it — CPython 3.13+'s
+ * parking lot puts one on the stack of every thread that waits for a
+ * PyMutex, a thread start or a join (sem_init 0, sem_wait, sem_destroy) —
+ * not a lock another thread or a fork child could take: a unit it takes
+ * is not a hold.  A fork in the instant between the waiter's wake-up and
+ * its sem_destroy otherwise reported a lock that no code can ever touch.
+ * "In its frames": above this frame, within STACK_OBJECT_SPAN. */
+#define STACK_OBJECT_SPAN (256u << 10)
+static inline int own_wait_object(const sem_t *s)
+{
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    return (uintptr_t)s > here && (uintptr_t)s - here < STACK_OBJECT_SPAN;
+}
+
 static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
 {
     uint32_t kind = fsan__sem_kind(s);
@@ -530,7 +545,11 @@ static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
         return 0;
     }
     errno = saved;
-    *hazard = fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, fsan__site_of_obj(ret, (uintptr_t)s));
+    uint32_t site = fsan__site_of_obj(ret, (uintptr_t)s);
+    /* A semaphore of the waiter's own frames may still be one another
+     * thread took as a lock: the snapshot says. */
+    *hazard = (own_wait_object(s) && fsan__child_parked((uintptr_t)s, op, site)) ||
+              fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, site);
     return -1;
 }
 
@@ -555,21 +574,6 @@ static uint32_t py_site_for_wait(sem_t *s)
     if (fsan__py_pending_lock == (uintptr_t)s)
         fsan__py_pending_lock = 0;
     return site;
-}
-
-/* A semaphore in the frames of the thread that waits on it is that
- * thread's own wait object, posted by whoever wakes it — CPython 3.13+'s
- * parking lot puts one on the stack of every thread that waits for a
- * PyMutex, a thread start or a join (sem_init 0, sem_wait, sem_destroy) —
- * not a lock another thread or a fork child could take: a unit it takes
- * is not a hold.  A fork in the instant between the waiter's wake-up and
- * its sem_destroy otherwise reported a lock that no code can ever touch.
- * "In its frames": above this frame, within STACK_OBJECT_SPAN. */
-#define STACK_OBJECT_SPAN (256u << 10)
-static inline int own_wait_object(const sem_t *s)
-{
-    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-    return (uintptr_t)s > here && (uintptr_t)s - here < STACK_OBJECT_SPAN;
 }
 
 static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timespec *abstime, uintptr_t ret)

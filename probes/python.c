@@ -226,6 +226,12 @@ int fsan__py_active(void)
     return py.state == PY_ACTIVE;
 }
 
+/* AS-safe.  See fsan.h. */
+int fsan__py_parking_lot(void)
+{
+    return py.state == PY_ACTIVE && py.L.minor >= 13;
+}
+
 /* AS-safe: says once per trace file whether Python frames are recorded. */
 void fsan__py_write_info(void)
 {
@@ -810,6 +816,19 @@ const char *fsan__py_atexit_name(int i)
 
 /* ---- safe mode (safe.c) ------------------------------------------------------ */
 
+/* AS-safe: is the innermost frame of the Python stack pysite the
+ * function (qualified name) of threading.py? */
+static int innermost_is(uint32_t pysite, const char *function)
+{
+    if (pysite == 0 || pysite > PY_MAX_SITES)
+        return 0;
+    const struct py_site *s = &py_sites[pysite - 1];
+    if (atomic_load_explicit(&s->nframes, memory_order_acquire) == 0 || !s->frames[0].function ||
+        !s->frames[0].file || !ends_with(py_pool + s->frames[0].file - 1, "threading.py"))
+        return 0;
+    return strcmp(py_pool + s->frames[0].function - 1, function) == 0;
+}
+
 /* AS-safe: was the lock whose acquisition has the Python stack pysite
  * taken by CPython for its own bookkeeping, to be held for a thread's
  * whole life (Thread._set_tstate_lock: the lock join() waits on)?  Safe
@@ -817,12 +836,15 @@ const char *fsan__py_atexit_name(int i)
  * their thread ends, and CPython's own after-fork code replaces them. */
 int fsan__py_lifelong_lock(uint32_t pysite)
 {
-    if (pysite == 0 || pysite > PY_MAX_SITES)
-        return 0;
-    const struct py_site *s = &py_sites[pysite - 1];
-    if (atomic_load_explicit(&s->nframes, memory_order_acquire) == 0 || !s->frames[0].function)
-        return 0;
-    return strcmp(py_pool + s->frames[0].function - 1, "Thread._set_tstate_lock") == 0;
+    return innermost_is(pysite, "Thread._set_tstate_lock");
+}
+
+/* AS-safe.  See fsan.h.  Condition.wait takes its waiter lock once, then
+ * again to sleep until notify() releases it: the innermost Python frame
+ * of that second acquire is Condition.wait itself (acquire is C). */
+int fsan__py_condition_wait(uint32_t pysite)
+{
+    return innermost_is(pysite, "Condition.wait");
 }
 
 /* Safe mode's quiesce waits for other threads to release their locks:

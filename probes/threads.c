@@ -41,6 +41,7 @@ struct fsan__thread *fsan__thread_claim(void)
         while (hwm < i + 1 && !atomic_compare_exchange_weak(&fsan__threads_hwm, &hwm, i + 1))
             ;
         t->tid = (pid_t)fsan__sys_gettid();
+        t->self = (uintptr_t)pthread_self();
         t->start_routine = 0;
         t->create_site = 0;
         t->last_site = 0;
@@ -162,6 +163,7 @@ static void *trampoline(void *p)
     struct fsan__thread *t = info.slot;
     if (t) {
         t->tid = (pid_t)fsan__sys_gettid();
+        t->self = (uintptr_t)pthread_self();
         adopt(t);
         release_at_exit(t);
     }

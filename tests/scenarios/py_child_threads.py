@@ -7,7 +7,7 @@ child.  Prints "children ok: 20"."""
 import queue
 import threading
 
-from pyfork import fork_child, wait_child_bounded
+from pyfork import children_ok
 
 CHILDREN = 20
 THREADS = 20
@@ -25,8 +25,4 @@ def child():
         raise SystemExit("wrong sum")
 
 
-ok = 0
-for _ in range(CHILDREN):
-    if wait_child_bounded(fork_child(child), 10.0) == 0:
-        ok += 1
-print("children ok: %d" % ok)
+children_ok(child, CHILDREN)

@@ -37,6 +37,13 @@ def fork_child(body):
     return pid
 
 
+def children_ok(body, count, seconds=10.0):
+    """Forks count children one after the other, each running body();
+    prints how many ended with status 0."""
+    ok = sum(wait_child_bounded(fork_child(body), seconds) == 0 for _ in range(count))
+    print("children ok: %d" % ok)
+
+
 def close_pool_bounded(pool, seconds=5.0):
     """Closes a multiprocessing pool and gives its workers a bounded time
     to end, then terminates them, so the parent never hangs in join()."""

@@ -76,8 +76,19 @@ def every_python(name, program, versions=None, **kwargs):
 
 
 # CPython 3.14's threading.Lock is a PyMutex (an atomic byte no interposer
-# sees) and its threads take no semaphore as they start.
-PYMUTEX = "CPython 3.14+'s Lock is a PyMutex: forksan has no lock verdicts for it yet"
+# sees: its holder is unknown) and its threads take no semaphore as they
+# start.
+PYMUTEX = ("CPython 3.14+'s Lock is a PyMutex: safe mode neither waits for its holder at fork nor re-initialises it "
+           "(it sees no holder); the child gets child-deadlock and is ended as in strict mode")
+# A PyMutex records no holder: the child-deadlock shows the child's attempt
+# and says the holder is not known, with no acquisition to show.
+PYMUTEX_LOCK = dict(expect=[Expect("child-deadlock", "error", "attempt", "py_lock_forker.py", "fork",
+                                   message_has="CPython records no holder")])
+PYMUTEX_LOCK_THREAD = dict(expect=[Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork",
+                                          message_has="CPython records no holder"),
+                                   Expect("threads-at-fork", None, "thread", "py_lock_thread.py", "sleeping",
+                                          thread_name="lock-holder"),
+                                   Expect("threads-at-fork", None, "fork", "py_lock_thread.py", "fork")])
 PYMUTEX_NAMES = "CPython 3.14+'s threads take no semaphore as they start: threading names are not learned"
 ATEXIT_RUN_IN_CHILD = dict(expect=[], clean=True, absent=["skipped-cleanup"], stdout_has="saving results")
 
@@ -157,6 +168,12 @@ SCENARIOS = [
         absent=["orphaned-lock"],
         stdout_has="child ended: -1",
     ),
+    # The same semaphore in the frame of the thread that forks: the child's
+    # wait is on its own frames, yet on a lock the vanished thread took.
+    Scenario("c-binary-semaphore-on-forker-stack-held-by-vanished-thread", "sem_binary_thread", args=["stack"],
+             expect=[Expect("child-deadlock", "error", "acquired", "sem_binary_thread.c", "acquire",
+                            thread_name="sem-holder")],
+             absent=["orphaned-lock"], stdout_has="child ended: -1"),
 
     # ---- clean controls: nothing above note ---------------------------------
     # A counting semaphore (value 2) of which a vanished thread holds one
@@ -237,6 +254,18 @@ SCENARIOS = [
              stdout_has="children ok: 20", same_as_bare=True),
     *every_python("py-quiet-child-starts-threads", "py_child_threads.py", forksan_args=STRICT, quiet=True,
                   stdout_has="children ok: 20", same_as_bare=True, timeout=120),
+    *every_python("py-strict-lock-holder-thread-ends-child", "py_lock_thread.py", forksan_args=STRICT,
+                  expect=[Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork")],
+                  stdout_has="child ended: 66"),
+    # A PyMutex-era child-deadlock needs a child that can never be woken:
+    # a child's own threads can release a lock it parks on, and so can a
+    # Python signal handler.  Strict mode would end a child wrongly judged.
+    *every_python("py-quiet-child-hands-lock-between-threads", "py_child_lock_handoff.py", forksan_args=STRICT,
+                  quiet=True, stdout_has="children ok: 10", same_as_bare=True, timeout=120),
+    *every_python("py-quiet-child-event-set-by-signal-handler", "py_child_signal_wakes.py", args=["event"],
+                  forksan_args=STRICT, quiet=True, stdout_is="child ended: 0\n"),
+    *every_python("py-quiet-child-lock-released-by-signal-handler", "py_child_signal_wakes.py", args=["lock"],
+                  forksan_args=STRICT, quiet=True, stdout_is="child ended: 0\n"),
     # The CPython conventions the two scenarios below rely on, checked
     # directly (the script exits 1 naming the one that changed).
     *every_python("py-quiet-cpython-fork-conventions", "py_fork_conventions.py", quiet=True,
@@ -297,17 +326,29 @@ SCENARIOS = [
                      Expect("child-deadlock", "error", "attempt", "shared_lock_site.c", "attempt")]),
 
     # ---- Python frames (every interpreter): the user's .py lines ------------
-    *every_python("py-frames-lock-held-by-forker", "py_lock_forker.py", versions={"-py314": PYMUTEX},
+    *every_python("py-frames-lock-held-by-forker", "py_lock_forker.py", versions={"-py314": PYMUTEX_LOCK},
                   expect=[Expect("child-deadlock", "error", "acquired", "py_lock_forker.py", "acquire"),
                           Expect("child-deadlock", "error", "attempt", "py_lock_forker.py", "fork")],
                   absent=["threads-at-fork"]),
-    *every_python("py-frames-lock-holder-thread", "py_lock_thread.py", versions={"-py314": PYMUTEX},
+    *every_python("py-frames-lock-holder-thread", "py_lock_thread.py", versions={"-py314": PYMUTEX_LOCK_THREAD},
                   expect=[Expect("child-deadlock", "error", "acquired", "py_lock_thread.py", "acquire",
                                  thread_name="lock-holder", message_has='"lock-holder"'),
                           Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork"),
                           Expect("threads-at-fork", "warning", "thread", "py_lock_thread.py", "sleeping",
                                  thread_name="lock-holder"),
                           Expect("threads-at-fork", "warning", "fork", "py_lock_thread.py", "fork")]),
+    # 3.14+ records an RLock's owner in the lock: the holder is named, and
+    # shown as it was at fork (where it took the lock is not seen).
+    *every_python("py-frames-rlock-holder-thread", "py_lock_thread.py", args=["rlock"],
+                  versions={"-py314": dict(expect=[
+                      Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork",
+                             message_has='"lock-holder"'),
+                      Expect("child-deadlock", "error", "thread", "py_lock_thread.py", "sleeping",
+                             thread_name="lock-holder")])},
+                  expect=[Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork",
+                                 message_has='"lock-holder"'),
+                          Expect("child-deadlock", "error", "acquired", "py_lock_thread.py", "acquire",
+                                 thread_name="lock-holder")]),
     *every_python("py-frames-pool-refork", "py_pool_refork.py", versions={"-py314": PYMUTEX_NAMES},
                   expect=[Expect("threads-at-fork", None, "thread", thread_name="Thread-2 (_handle_tasks)",
                                  name_only=True),

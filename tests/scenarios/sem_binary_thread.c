@@ -5,13 +5,17 @@
  *
  * With the argument "counting" the semaphore starts at 2: the holder's unit
  * leaves one, the child's sem_trywait gets it, and nothing is stranded (no
- * orphaned-lock: a counting semaphore with units left is no held lock). */
+ * orphaned-lock: a counting semaphore with units left is no held lock).
+ * With "stack" the semaphore lives in the main thread's frame, where the
+ * child waits on it: one of its own frames, yet a lock another thread
+ * took, not a wait object of its own (the snapshot says so). */
 #include "common.h"
 
 #include <semaphore.h>
 #include <string.h>
 
-static sem_t gate;
+static sem_t global_gate;
+static sem_t *gate = &global_gate;
 static struct latch holding = LATCH_INIT;
 static struct latch done = LATCH_INIT;
 
@@ -19,31 +23,34 @@ static void *sem_holder(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "sem-holder");
-    sem_wait(&gate); /* @mark:acquire */
+    sem_wait(gate); /* @mark:acquire */
     latch_set(&holding);
     latch_wait(&done);
-    sem_post(&gate);
+    sem_post(gate);
     return NULL;
 }
 
 int main(int argc, char **argv)
 {
     int counting = argc > 1 && strcmp(argv[1], "counting") == 0;
-    sem_init(&gate, 0, counting ? 2 : 1);
+    sem_t stack_gate;
+    if (argc > 1 && strcmp(argv[1], "stack") == 0)
+        gate = &stack_gate;
+    sem_init(gate, 0, counting ? 2 : 1);
     pthread_t t;
     pthread_create(&t, NULL, sem_holder, NULL); /* @mark:create */
     latch_wait(&holding);
     pid_t pid = fork(); /* @mark:fork */
     if (pid == 0) {
         if (counting)
-            _exit(sem_trywait(&gate) == 0 ? 0 : 1);
-        sem_wait(&gate); /* @mark:attempt */
+            _exit(sem_trywait(gate) == 0 ? 0 : 1);
+        sem_wait(gate); /* @mark:attempt */
         _exit(0);
     }
     int rc = wait_child_bounded(pid, 1500);
     latch_set(&done);
     pthread_join(t, NULL);
-    sem_destroy(&gate);
+    sem_destroy(gate);
     printf("child ended: %d\n", rc);
     return 0;
 }

@@ -544,6 +544,11 @@ static void test_tracefile_deadlock_forms(void **state)
     form = FSAN_DL_FORM_MAX + 1;
     memcpy(data + off + 8 + offsetof(struct fsan_rec_deadlock, form), &form, sizeof form);
     expect_malformed(data, len, FSAN_REC_DEADLOCK, off, why);
+    /* The holder-unrecorded form is a PyMutex's only (version 11). */
+    form = FSAN_DL_HOLDER_UNRECORDED;
+    memcpy(data + off + 8 + offsetof(struct fsan_rec_deadlock, form), &form, sizeof form);
+    memcpy(data + off + 8 + offsetof(struct fsan_rec_deadlock, lock_type), &mutex, sizeof mutex);
+    expect_malformed(data, len, FSAN_REC_DEADLOCK, off, why);
     free(data);
 }
 
