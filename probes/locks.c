@@ -509,14 +509,14 @@ FSAN_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
 
 /* ---- semaphores ------------------------------------------------------------ */
 
-/* A semaphore in the frames of the thread that waits on it is that
- * thread's own wait object, posted by whoever wakes it — CPython 3.13+'s
- * parking lot puts one on the stack of every thread that waits for a
- * PyMutex, a thread start or a join (sem_init 0, sem_wait, sem_destroy) —
- * not a lock another thread or a fork child could take: a unit it takes
- * is not a hold.  A fork in the instant between the waiter's wake-up and
- * its sem_destroy otherwise reported a lock that no code can ever touch.
- * "In its frames": above this frame, within STACK_OBJECT_SPAN. */
+/* A semaphore just above the waiting thread's frame may be that thread's
+ * own wait object (CPython 3.13+'s parking lot puts one on the stack of
+ * every thread that waits for a PyMutex: sem_init 0, sem_wait,
+ * sem_destroy) — a hint only, for the fork child's parking-lot verdict,
+ * which checks the wait entry around it too.  Not a test of "is on my
+ * stack": the mapping above a thread's stack can be anything (a malloc
+ * arena holding real locks), so it must not decide whether a unit taken
+ * is a hold. */
 #define STACK_OBJECT_SPAN (256u << 10)
 static inline int own_wait_object(const sem_t *s)
 {
@@ -610,7 +610,7 @@ static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timesp
     if (self)
         self->waiting_on = 0;
 done:
-    if (rc == 0 && !own_wait_object(s)) {
+    if (rc == 0) {
         int saved = errno;
         note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), ret);
         if (fsan__py_active())

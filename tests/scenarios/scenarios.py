@@ -288,9 +288,8 @@ SCENARIOS = [
     *every_python("py-quiet-child-skips-library-exit-handlers", "py_child_imports.py", quiet=True,
                   versions={"-py314": dict(notes_ok=["cow-amplification"])},
                   stdout_has="child ended: 0", same_as_bare=True),
-    # A semaphore in its waiter's own frames is that thread's wait object,
-    # not a lock (CPython 3.13+'s parking lot): woken and not yet
-    # destroyed at the fork, or woken and destroyed before it — no hold.
+    # A semaphore waited on and destroyed by its waiter (CPython 3.13+'s
+    # parking lot) leaves no hold behind.
     Scenario("c-quiet-sem-own-wait-object", "sem_own_wait_object", quiet=True, notes_ok=["threads-at-fork"],
              absent=["orphaned-lock", "inherited-held-lock"], stdout_has="child ended: 0", same_as_bare=True),
     # jemalloc's atfork handlers take every arena lock around each fork.
@@ -841,4 +840,19 @@ SCENARIOS += [
 # by name: python3 tests/scenarios/run.py --build build NAME.  Move it into
 # SCENARIOS once the bug is fixed.
 KNOWN_FAILING = []
+
+# CPython 3.13+'s parking lot (thread start's handshake, every contended
+# PyMutex) waits on a semaphore on the waiting thread's stack: sem_init 0,
+# sem_wait, sem_destroy.  sem_destroy drops the hold the sem_wait made, but
+# a fork in the instant between the waiter's wake-up and its sem_destroy
+# still sees that thread holding a "lock": a false orphaned-lock (warning)
+# or inherited-held-lock (note), about one run in forty.  Telling such a
+# semaphore from a lock needs the waiting thread's real stack bounds (an
+# address just above a thread's stack can be a malloc arena holding real
+# locks).  These controls showed it; they run only when named.
+_PARKING_LOT = {"py-clean-loop-child-closes-inherited-py313", "py-quiet-fork-from-thread-of-fork-child-py313",
+                "safe-py-quiet-fork-from-thread-of-fork-child-py314", "safe-py-quiet-fork-from-thread-of-fork-child-py315",
+                "py-quiet-cpython-fork-conventions-py315", "py-quiet-fork-from-thread-of-fork-child-py315"}
+KNOWN_FAILING += [s for s in SCENARIOS if s.name in _PARKING_LOT]
+SCENARIOS = [s for s in SCENARIOS if s.name not in _PARKING_LOT]
 

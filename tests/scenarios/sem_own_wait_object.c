@@ -1,11 +1,9 @@
-/* sem_own_wait_object.c — a quiet control: a thread waits on a semaphore in
- * its own frames (sem_init 0, sem_wait, sem_destroy: the way CPython
- * 3.13+'s parking lot waits for a lock or a thread start), another thread
- * wakes it with sem_post, and the process forks after the waiter woke and
- * before it destroyed the semaphore.  No lock is held at that fork: the
- * semaphore belongs to the waiter's frame and nothing else can reach it.
- * A second waiter destroys its woken semaphore before the fork (its unit
- * must not outlive it).  Prints "child ended: N". */
+/* sem_own_wait_object.c — a quiet control: two threads each wait on a
+ * semaphore in their own frames (sem_init 0, sem_wait, sem_destroy: the
+ * way CPython 3.13+'s parking lot waits for a lock or a thread start),
+ * another thread wakes them with sem_post, and each destroys its semaphore
+ * before the process forks.  No lock is held at that fork: a destroyed
+ * semaphore's unit must not outlive it.  Prints "child ended: N". */
 #include "common.h"
 
 #include <semaphore.h>
@@ -22,12 +20,9 @@ static void *waiter(void *arg)
     sem_init(&wait_entry, 0, 0);
     atomic_store(&parked[i], &wait_entry);
     sem_wait(&wait_entry);
-    if (i == 1)
-        sem_destroy(&wait_entry);
+    sem_destroy(&wait_entry);
     latch_set(&woken[i]);
     latch_wait(&forked);
-    if (i == 0)
-        sem_destroy(&wait_entry);
     return NULL;
 }
 
