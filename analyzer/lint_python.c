@@ -252,19 +252,12 @@ int fsan_lint_python_query(const char *python, struct fsan_lint_python *py, char
     return 0;
 }
 
-static void free_list(char **list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(list[i]);
-    free(list);
-}
-
 void fsan_lint_python_free(struct fsan_lint_python *py)
 {
     free(py->executable);
     free(py->version);
-    free_list(py->suffixes, py->nsuffixes);
-    free_list(py->path, py->npath);
+    fsan_free_strings(py->suffixes, py->nsuffixes);
+    fsan_free_strings(py->path, py->npath);
     memset(py, 0, sizeof *py);
 }
 

@@ -113,7 +113,7 @@ const char *fsan_role_heading(const char *role)
 
 /* ---- freeing ------------------------------------------------------------- */
 
-static void free_strings(char **strings, size_t n)
+void fsan_free_strings(char **strings, size_t n)
 {
     if (strings == NULL)
         return;
@@ -171,16 +171,16 @@ void fsan_report_free(struct fsan_report *r)
 {
     if (r == NULL)
         return;
-    free_strings(r->command, r->ncommand);
+    fsan_free_strings(r->command, r->ncommand);
     free_processes(r->processes, r->nprocesses);
     free_findings(r->findings, r->nfindings);
-    free_strings(r->notices, r->nnotices);
+    fsan_free_strings(r->notices, r->nnotices);
     for (size_t i = 0; i < r->nfixed; i++) {
         free(r->fixed[i].rule);
         free(r->fixed[i].message);
     }
     free(r->fixed);
-    free_strings(r->unmatched_suppressions, r->nunmatched);
+    fsan_free_strings(r->unmatched_suppressions, r->nunmatched);
     for (size_t i = 0; i < r->ndowngrades; i++) {
         free(r->downgrades[i].unless);
         fsan_finding_free(&r->downgrades[i].note);

@@ -152,6 +152,8 @@ void fsan_report_free(struct fsan_report *r);
 
 /* Free what one frame, location or finding owns (not the struct itself). */
 void fsan_frame_free(struct fsan_frame *f);
+/* Frees each of the n strings, then the array (NULL: nothing). */
+void fsan_free_strings(char **strings, size_t n);
 void fsan_location_free(struct fsan_location *l);
 void fsan_finding_free(struct fsan_finding *f);
 /* The fingerprints' hash: FNV-1a over the string s (NULL: nothing),

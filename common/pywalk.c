@@ -208,23 +208,36 @@ static uint64_t only_thread(const struct fsan_py_layout *L, const struct fsan_py
     return ts;
 }
 
-uint64_t fsan_py_find_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
-                             long tid)
+/* The thread state in the interpreters' thread lists whose native id is
+ * tid, or (want != 0) that is want itself. */
+static uint64_t scan_threads(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime, long tid,
+                             uint64_t want)
 {
-    if (!L->native_tid)
-        return 0;
     uint64_t interp = fsan_py_read_ptr(mem, runtime + L->runtime_interp_head);
     for (int i = 0; interp && i < 64; i++) {
         uint64_t ts = fsan_py_read_ptr(mem, interp + L->interp_threads_head);
         for (int j = 0; ts && j < 4096; j++) {
             uint64_t native = 0;
-            if (mem->read(mem, &native, ts + L->tstate_native_tid, sizeof native) == 0 && (long)native == tid)
+            if (want ? ts == want
+                     : mem->read(mem, &native, ts + L->tstate_native_tid, sizeof native) == 0 && (long)native == tid)
                 return ts;
             ts = fsan_py_read_ptr(mem, ts + L->tstate_next);
         }
         interp = fsan_py_read_ptr(mem, interp + L->interp_next);
     }
     return 0;
+}
+
+uint64_t fsan_py_find_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
+                             long tid)
+{
+    return L->native_tid ? scan_threads(L, mem, runtime, tid, 0) : 0;
+}
+
+uint64_t fsan_py_thread_listed(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
+                               uint64_t ts)
+{
+    return ts ? scan_threads(L, mem, runtime, 0, ts) : 0;
 }
 
 int fsan_py_walk_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,

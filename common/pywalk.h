@@ -100,6 +100,11 @@ void fsan_py_frame_read(const struct fsan_py_layout *L, const struct fsan_py_mem
  * interpreter of the runtime at address runtime; 0 when none. */
 uint64_t fsan_py_find_thread(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
                              long tid);
+/* ts when it is one of the interpreters' thread states (still listed), 0
+ * otherwise: a thread state remembered elsewhere (3.10 has no native id to
+ * find it by). */
+uint64_t fsan_py_thread_listed(const struct fsan_py_layout *L, const struct fsan_py_mem *mem, uint64_t runtime,
+                               uint64_t ts);
 /* A reader for another process (or this one): process_vm_readv on
  * mem->pid.  Fault-proof: a bad address gives -EFAULT. */
 int fsan_py_read_process(const struct fsan_py_mem *mem, void *dst, uint64_t addr, size_t n);

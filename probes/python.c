@@ -623,17 +623,7 @@ static uintptr_t slot_tstate(pid_t tid)
         if (fsan__read_state(&each, (uintptr_t)&fsan__threads[i].tid, sizeof each) == 0 && each == tid)
             ts = read_ptr(fsan__read_state, (uintptr_t)&fsan__threads[i].pytstate);
     }
-    uintptr_t interp = ts ? read_ptr(read_safe, py.runtime + py.L.runtime_interp_head) : 0;
-    for (int i = 0; interp && i < 64; i++) {
-        uintptr_t each = read_ptr(read_safe, interp + py.L.interp_threads_head);
-        for (int j = 0; each && j < 4096; j++) {
-            if (each == ts)
-                return ts;
-            each = read_ptr(read_safe, each + py.L.tstate_next);
-        }
-        interp = read_ptr(read_safe, interp + py.L.interp_next);
-    }
-    return 0;
+    return (uintptr_t)fsan_py_thread_listed(&py.L, &mem_safe, py.runtime, ts);
 }
 
 /* AS-safe (fork child): walk every interpreter's thread list for the
