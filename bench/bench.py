@@ -327,6 +327,7 @@ def callgrind_rows(report, build, scratch):
         ("callgrind: mutex lock+unlock pair", "Ir/pair", "<= +40 Ir/pair"),
         ("callgrind: start-up of /bin/true", "Ir", "<= +20,000 Ir"),
         ("callgrind: CPython queue.Queue item", "Ir/item", "<= 1.05x"),
+        ("callgrind: pthread_cond_signal, no waiter", "Ir/call", "<= +40 Ir/call"),
     ]
     if shutil.which("valgrind") is None:
         for name, unit, budget in rows:
@@ -343,6 +344,12 @@ def callgrind_rows(report, build, scratch):
     report.measure(name, unit, budget, lambda: make_row(
         name, unit, budget, [callgrind_ir(build, ["/bin/true"], False, scratch)],
         [callgrind_ir(build, ["/bin/true"], True, scratch)], "added", 20000))
+
+    name, unit, budget = rows[3]
+    signals = lambda n: [lockloop, str(n), "1", "signal"]
+    report.measure(name, unit, budget, lambda: make_row(
+        name, unit, budget, [ir_per_unit(build, signals, 100000, False, scratch)],
+        [ir_per_unit(build, signals, 100000, True, scratch)], "added", 40, note="(100,000 vs 200,000 calls)"))
 
     name, unit, budget = rows[2]
     if not os.access(PYTHON, os.X_OK):

@@ -1,9 +1,12 @@
-/* lockloop.c — uncontended pthread_mutex_lock + unlock pairs.
+/* lockloop.c — uncontended pthread_mutex_lock + unlock pairs, or
+ * pthread_cond_signal calls that find no waiter.
  *
- *   lockloop [PAIRS [ROUNDS]]      defaults: 5,000,000 pairs, 3 rounds
+ *   lockloop [PAIRS [ROUNDS [signal]]]   defaults: 5,000,000 pairs, 3 rounds
  *
  * Prints "lockloop <ns> ns/pair": the best of ROUNDS timed loops of PAIRS
- * pairs each.  bench/bench.py runs it bare and under forksan run (budget in
+ * pairs each.  With "signal" each unit is one pthread_cond_signal on a
+ * condition variable nobody waits on, the call a producer makes per item
+ * (the runtime records who signals each condition variable).  bench/bench.py runs it bare and under forksan run (budget in
  * doc/budgets.md), and under callgrind with one round of N and of 2N pairs,
  * so that the difference of the two instruction counts is the cost of N
  * pairs with the start-up of the process cancelled out.
@@ -16,6 +19,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now_ns(void)
@@ -29,17 +33,24 @@ int main(int argc, char **argv)
 {
     long pairs = argc > 1 ? atol(argv[1]) : 5000000;
     int rounds = argc > 2 ? atoi(argv[2]) : 3;
-    if (pairs <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: lockloop [PAIRS [ROUNDS]] (both positive)\n");
+    int signal = argc > 3 && strcmp(argv[3], "signal") == 0;
+    if (pairs <= 0 || rounds <= 0 || (argc > 3 && !signal)) {
+        fprintf(stderr, "usage: lockloop [PAIRS [ROUNDS [signal]]] (both numbers positive)\n");
         return 2;
     }
     pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
     double best = 1e300;
     for (int round = 0; round < rounds; round++) {
         double start = now_ns();
-        for (long i = 0; i < pairs; i++) {
-            pthread_mutex_lock(&mutex);
-            pthread_mutex_unlock(&mutex);
+        if (signal) {
+            for (long i = 0; i < pairs; i++)
+                pthread_cond_signal(&cond);
+        } else {
+            for (long i = 0; i < pairs; i++) {
+                pthread_mutex_lock(&mutex);
+                pthread_mutex_unlock(&mutex);
+            }
         }
         double per_pair = (now_ns() - start) / (double)pairs;
         if (per_pair < best)

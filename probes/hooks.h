@@ -159,4 +159,14 @@ static inline void *fsan__real_get(int index)
  * a signal handler). */
 #define REAL(name) ((fsan__real_##name##_fn)fsan__real_get(FSAN_HOOK_##name))
 
+/* REAL_KNOWN(name): the real function with no lookup, NULL when it was
+ * never looked up.  A lookup (REAL()) is a call, and would cost a fast
+ * path a frame of its own; a fast path that uses this either knows its
+ * slow path looked the function up first, or takes the slow path on NULL. */
+#define REAL_KNOWN(name) \
+    ((fsan__real_##name##_fn)__atomic_load_n(&fsan__real[FSAN_HOOK_##name], __ATOMIC_RELAXED))
+
+/* The interposer's caller: the user's call site. */
+#define RET_ADDR ((uintptr_t)__builtin_return_address(0))
+
 #endif

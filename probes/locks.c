@@ -43,7 +43,6 @@
 
 #include "fsan.h"
 
-#define RET_ADDR ((uintptr_t)__builtin_return_address(0))
 
 /* ---- glibc lock introspection (layouts from <bits/struct_mutex.h> etc.) -- */
 
@@ -243,13 +242,10 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, uintptr
  * here. */
 #define GLIBC_MUTEX_NOT_PLAIN (GLIBC_MUTEX_KIND_MASK | GLIBC_MUTEX_ROBUST | GLIBC_MUTEX_PSHARED)
 
-/* The real function, known to be looked up already: a lookup (REAL())
- * would be a call, and would cost the unlock a frame of its own.  The
- * general path looks both up before it fills the site cache
- * (note_mutex_acquired), and the fast paths run only after that: the lock
- * on a cache hit, the unlock on an entry that a lock pushed. */
-#define REAL_KNOWN(name) \
-    ((fsan__real_##name##_fn)__atomic_load_n(&fsan__real[FSAN_HOOK_##name], __ATOMIC_RELAXED))
+/* The fast paths call the real functions through REAL_KNOWN: the general
+ * path looks both up before it fills the site cache (note_mutex_acquired),
+ * and the fast paths run only after that: the lock on a cache hit, the
+ * unlock on an entry that a lock pushed. */
 
 /* No frame of its own (the runtime is built with frame pointers): the
  * slow path is a tail call, so its frame stands for this one (see

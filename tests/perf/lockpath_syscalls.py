@@ -55,6 +55,7 @@ def pythons():
 WORKLOAD = os.path.join(HERE, "lockpath_queue.py")
 ITEMS = 2000
 BOUND = 16
+JOIN_BOUND = 250  # 3.12 and 3.13: shutdown waits and parked joins (see main)
 TIMEOUT = 120
 
 
@@ -146,13 +147,17 @@ def main():
             name = "lockpath-no-syscalls-in-parent" + suffix
             # 3.12 waits at shutdown, and 3.13 parks in thread joins, with
             # no try first: a few fault-proof reads, as many whatever
-            # ITEMS is.  There the check is that they do not grow with it.
+            # ITEMS is — but not always as many: whether a join parks
+            # depends on which thread ends first (3.13: 81 or 157 in
+            # either run).  There the check is that neither run comes near
+            # one read per item: at most JOIN_BOUND in both, ITEMS and
+            # 4 * ITEMS (the old per-acquire reads made tens of thousands).
             bound = BOUND if suffix in ("", "-py310") else None
             more = 0
             if bound is None:
                 with tempfile.TemporaryDirectory() as work4:
                     more = sum(run(build, work4, python, 4 * ITEMS)[0].values())
-            if (bound is not None and total <= bound) or (bound is None and more <= total + 4):
+            if (bound is not None and total <= bound) or (bound is None and max(total, more) <= JOIN_BOUND):
                 print("ok %s (%d process_vm_readv + getpid calls for %d queue items, %s)" %
                       (name, total, ITEMS, "at most %d" % bound if bound is not None
                        else "%d for %d items" % (more, 4 * ITEMS)))
@@ -160,7 +165,7 @@ def main():
             else:
                 print("FAIL %s: the parent made %d process_vm_readv + getpid calls for %d queue items (%s)"
                       "\n    per thread: %s" % (name, total, ITEMS, "at most %d allowed" % bound if bound is not None
-                                                 else "%d for %d items" % (more, 4 * ITEMS), per_thread))
+                                                 else "%d for %d items; at most %d allowed in each" % (more, 4 * ITEMS, JOIN_BOUND), per_thread))
                 failed += 1
             findings = report(build, traces)
             for role, mark in (("acquired", "contended"), ("attempt", "attempt")):

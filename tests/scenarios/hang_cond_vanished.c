@@ -18,6 +18,11 @@
  *   pshared       the condition variable is process-shared, in shared
  *                 memory: once the child waits, the parent's producer
  *                 makes the next item and wakes it
+ *   overflow      before it produces, the producer signals more condition
+ *                 variables than forksan's table has room for: the
+ *                 shelf's is not recorded, so forksan cannot know who
+ *                 signalled it (the child hangs, by its alarm, and the
+ *                 report says the table was full)
  * The parent prints how the child ended (-1: it had to kill it itself). */
 #include "common.h"
 
@@ -35,6 +40,12 @@ struct shelf {
 static struct shelf private_shelf = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
 static struct shelf *shelf = &private_shelf;
 static struct latch produced = LATCH_INIT;
+static int fill_table; /* overflow: signal many other condition variables first */
+
+/* More condition variables than the runtime's table of signallers has
+ * slots (1,024). */
+#define MANY_CONDS 4096
+static pthread_cond_t many[MANY_CONDS];
 static struct latch more = LATCH_INIT;
 
 static void produce(void)
@@ -49,6 +60,8 @@ static void *producer(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "producer");
+    for (int i = 0; fill_table && i < MANY_CONDS; i++)
+        pthread_cond_signal(&many[i]);
     for (int i = 0; i < 3; i++)
         produce();
     latch_set(&produced);
@@ -128,6 +141,7 @@ int main(int argc, char **argv)
     const char *how = argc > 1 ? argv[1] : "vanished";
     if (strcmp(how, "pshared") == 0)
         shelf = shared_shelf();
+    fill_table = strcmp(how, "overflow") == 0;
     pthread_t t;
     pthread_create(&t, NULL, producer, NULL); /* @mark:create */
     latch_wait(&produced);
