@@ -8,14 +8,21 @@
  *   shared-futex  the child waits on a futex in shared memory that the
  *                 parent wakes (another process can end the wait)
  *   parent-pipe   the child reads a pipe that the parent writes to
+ *   timed-wait    the child waits on a private semaphore nobody posts,
+ *                 with a time limit (a timed futex wait: it ends by itself)
+ *   timerfd       the child reads a timer (timerfd) that expires later
  *
  * The child prints nothing; the parent prints how it ended (0: on its own). */
 #include "common.h"
 
+#include <errno.h>
 #include <linux/futex.h>
+#include <semaphore.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 
 #define WAIT_US 2500000
 
@@ -50,6 +57,27 @@ static int child(const char *how, int *shared, int fd)
         while (__atomic_load_n(shared, __ATOMIC_SEQ_CST) == 0)
             syscall(SYS_futex, shared, FUTEX_WAIT, 0, NULL, NULL, 0);
         return 0;
+    }
+    if (strcmp(how, "timed-wait") == 0) {
+        sem_t never;
+        sem_init(&never, 0, 0);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += WAIT_US / 1000000;
+        until.tv_nsec += (WAIT_US % 1000000) * 1000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        return sem_timedwait(&never, &until) < 0 && errno == ETIMEDOUT ? 0 : 1;
+    }
+    if (strcmp(how, "timerfd") == 0) {
+        int timer = timerfd_create(CLOCK_MONOTONIC, 0);
+        struct itimerspec when = {.it_value = {WAIT_US / 1000000, (WAIT_US % 1000000) * 1000L}};
+        uint64_t expired;
+        if (timer < 0 || timerfd_settime(timer, 0, &when, NULL) < 0)
+            return 1;
+        return read(timer, &expired, sizeof expired) == sizeof expired ? 0 : 1;
     }
     char buf[8];
     return read(fd, buf, sizeof buf) > 0 ? 0 : 1;

@@ -697,11 +697,11 @@ SCENARIOS = [
              stdout_has="child ended: 142\n", same_as_bare=True),
 ] + [
     # Controls: waits that end (a sleep, a grandchild, a futex in shared
-    # memory the parent wakes, a pipe the parent writes), each 2.5 s with
-    # --hang-timeout 1: no child-hang.
+    # memory the parent wakes, a pipe the parent writes, a timed semaphore
+    # wait, a timer's read), each 2.5 s with --hang-timeout 1: no child-hang.
     Scenario("c-hang-control-" + how, "hang_controls", args=[how], forksan_args=HANG, absent=["child-hang"],
              stdout_has="child ended: 0\n", exit_status=0)
-    for how in ("sleep", "grandchild", "shared-futex", "parent-pipe")
+    for how in ("sleep", "grandchild", "shared-futex", "parent-pipe", "timed-wait", "timerfd")
 ] + [
     # A Python child reads a pipe whose only writer, the thread "producer",
     # vanished at the fork: child-hang with the child's Python frames at the
