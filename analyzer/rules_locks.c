@@ -87,6 +87,7 @@ struct left_locks {
     char (*orphans)[17];
     size_t norphans;
     int stranded_wait;
+    int unseen_holder; /* the child deadlocked on a lock whose holder is not recorded */
 };
 
 static void add_orphan(struct fsan_builder *c, struct left_locks *left, const char *fingerprint)
@@ -251,12 +252,17 @@ static void rule_held(struct fsan_builder *c, const struct fsan_trace_set *set, 
 
 /* The message of threads-at-fork, for a vanished thread that did or did
  * not leave a lock held. */
-static char *threads_message(struct fsan_builder *c, size_t vanished, int vanished_left_lock, int stranded_wait)
+static char *threads_message(struct fsan_builder *c, size_t vanished, int vanished_left_lock, int stranded_wait,
+                             int unseen_holder)
 {
     /* Say what was observed, no more: forksan sees pthread locks and
-     * semaphores, not locks built directly on futexes. */
+     * semaphores, not locks built directly on futexes, nor who holds a
+     * CPython PyMutex (a plain threading.Lock from 3.13.1): a child that
+     * deadlocked on one may have been left it by a vanished thread or by
+     * the forking thread, and forksan cannot say which. */
     const char *why = vanished_left_lock ? "; at least one of them left a lock held that the child never released"
                     : stranded_wait ? "; the child waits forever on a condition variable that only threads among them signalled"
+                    : unseen_holder ? "; the child blocked forever on a lock held at fork whose holder forksan cannot see (a CPython PyMutex, such as threading.Lock from 3.13.1): one of them or the forking thread"
                                     : "; none of them left a lock held that the child could still take (forksan sees pthread locks and semaphores, not locks built directly on futexes)";
     return xprintf(c, "%zu other thread%s alive at fork and vanished in the child%s", vanished,
                    vanished == 1 ? " was" : "s were", why);
@@ -285,7 +291,7 @@ static void rule_threads_at_fork(struct fsan_builder *c, const struct fsan_trace
     enum fsan_severity sev = vanished_left_lock || left->stranded_wait ? FSAN_SEV_WARNING : FSAN_SEV_NOTE;
     struct fsan_finding f;
     start_finding(&f, FSAN_RULE_THREADS_AT_FORK, sev,
-                  threads_message(c, vanished, vanished_left_lock, left->stranded_wait));
+                  threads_message(c, vanished, vanished_left_lock, left->stranded_wait, left->unseen_holder));
     fork_location(c, &f, t);
     for (size_t i = 0; i < t->nthreads; i++)
         if (t->threads[i].flags & FSAN_THREAD_VANISHED)
@@ -293,7 +299,7 @@ static void rule_threads_at_fork(struct fsan_builder *c, const struct fsan_trace
     if (left->certain || left->stranded_wait || !left->norphans)
         commit_finding(c, &f, t);
     else
-        commit_downgradable(c, &f, t, left->orphans, left->norphans, threads_message(c, vanished, 0, 0));
+        commit_downgradable(c, &f, t, left->orphans, left->norphans, threads_message(c, vanished, 0, 0, left->unseen_holder));
 }
 
 void fsan_rules_locks(struct fsan_builder *c, const struct fsan_trace_set *set, const struct fsan_trace *t)
@@ -302,7 +308,7 @@ void fsan_rules_locks(struct fsan_builder *c, const struct fsan_trace_set *set, 
         return;
     for (size_t i = 0; i < t->ndeadlocks; i++)
         rule_child_deadlock(c, t, &t->deadlocks[i]);
-    struct left_locks left = {0, NULL, 0, 0};
+    struct left_locks left = {0, NULL, 0, 0, 0};
     for (size_t i = 0; i < t->nheld; i++) {
         const struct fsan_rec_held *h = &t->held[i];
         const struct fsan_rec_thread *holder = thread_by_tid(t, h->holder_tid);
@@ -314,6 +320,7 @@ void fsan_rules_locks(struct fsan_builder *c, const struct fsan_trace_set *set, 
     for (size_t i = 0; i < t->ndeadlocks; i++) {
         left.certain |= t->deadlocks[i].form == FSAN_DL_VANISHED_HOLDER;
         left.stranded_wait |= t->deadlocks[i].form == FSAN_DL_COND_VANISHED_SIGNALLER;
+        left.unseen_holder |= t->deadlocks[i].form == FSAN_DL_HOLDER_UNRECORDED;
     }
     rule_threads_at_fork(c, set, t, &left);
     free(left.orphans);

@@ -87,7 +87,9 @@ PYMUTEX_LOCK = dict(expect=[Expect("child-deadlock", "error", "attempt", "py_loc
 PYMUTEX_LOCK_THREAD = dict(expect=[Expect("child-deadlock", "error", "attempt", "py_lock_thread.py", "fork",
                                           message_has="CPython records no holder"),
                                    Expect("threads-at-fork", None, "thread", "py_lock_thread.py", "sleeping",
-                                          thread_name="lock-holder"),
+                                          thread_name="lock-holder",
+                                          message_has="blocked forever on a lock held at fork whose holder forksan "
+                                                      "cannot see"),
                                    Expect("threads-at-fork", None, "fork", "py_lock_thread.py", "fork")])
 PYMUTEX_NAMES = "CPython 3.14+'s threads take no semaphore as they start: threading names are not learned"
 ATEXIT_RUN_IN_CHILD = dict(expect=[], clean=True, absent=["skipped-cleanup"], stdout_has="saving results")
