@@ -61,6 +61,7 @@ struct fsan__process {
     uint32_t fork_pysite;   /* its Python stack, 0 if none */
     int io_watch;           /* FSAN_IO_* bits: write-like calls need a look (one branch when 0) */
     int safe_fork;          /* the fork in progress (or that made this child) is a safe one (safe.c) */
+    uintptr_t main_stack_top; /* above every frame of the main thread: its argv (runtime.c), 0 if unknown */
     struct fsan__options opts;
 };
 extern struct fsan__process fsan__proc;
@@ -268,6 +269,8 @@ struct fsan__thread {
     uint32_t lock_site;       /* the site of lock_ret: the mutex fast path's one-entry cache */
     uintptr_t lock_ret;       /* return address of this thread's last plain mutex acquire, 0 if none */
     uintptr_t waiting_on;     /* the semaphore this thread is blocked on, 0 if none */
+    uintptr_t stack_lo;       /* its stack: frames run in [stack_lo, stack_hi); both 0 when unknown */
+    uintptr_t stack_hi;       /* (threads.c: fsan__on_own_stack) */
     int child_counted;        /* created in a fork child: counted in child_live_threads */
     char name[16];
     char pyname[32];          /* threading.Thread.name, when a Python thread */
@@ -417,6 +420,17 @@ static inline int fsan__held_pop_fast(struct fsan__thread *t, uintptr_t addr)
 }
 struct fsan__thread *fsan__thread_claim(void);
 void fsan__thread_release(struct fsan__thread *t);
+
+/* Is obj on the live part of thread t's own stack, between the caller's
+ * frame and the top of the stack (threads.c records the bounds)?  0 when
+ * t is NULL, its bounds are unknown (both 0: nothing is below 0), or the
+ * caller runs on another stack (a signal handler on an alternate stack, a
+ * coroutine's): what lies above such a frame is not t's stack.  AS-safe. */
+static inline __attribute__((always_inline)) int fsan__on_own_stack(const struct fsan__thread *t, const void *obj)
+{
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    return t && here >= t->stack_lo && (uintptr_t)obj > here && (uintptr_t)obj < t->stack_hi;
+}
 void fsan__threads_after_fork_child(struct fsan__thread *forker);
 
 /* ---- locks.c: glibc lock introspection -------------------------------- */

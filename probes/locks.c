@@ -505,22 +505,28 @@ FSAN_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
 
 /* ---- semaphores ------------------------------------------------------------ */
 
-/* A semaphore just above the waiting thread's frame may be that thread's
- * own wait object (CPython 3.13+'s parking lot puts one on the stack of
- * every thread that waits for a PyMutex: sem_init 0, sem_wait,
- * sem_destroy) — a hint only, for the fork child's parking-lot verdict,
- * which checks the wait entry around it too.  Not a test of "is on my
- * stack": the mapping above a thread's stack can be anything (a malloc
- * arena holding real locks), so it must not decide whether a unit taken
- * is a hold. */
-#define STACK_OBJECT_SPAN (256u << 10)
-static inline int own_wait_object(const sem_t *s)
+/* A unit taken from a semaphore on the taker's own live stack is not a
+ * hold.  Such a semaphore is that thread's wait object, posted by whoever
+ * wakes it and gone when the frame returns — CPython 3.13+'s parking lot
+ * puts one on the stack of every thread that waits for a PyMutex, a
+ * thread start or a join (sem_init 0, sem_wait, sem_destroy) — not a lock
+ * another thread or a fork child holds in the ordinary sense: a fork in
+ * the instant between the waiter's wake-up and its sem_destroy otherwise
+ * left that thread holding a "lock" in the snapshot no code will ever
+ * take.  "Own live stack" uses the stack bounds threads.c records for the
+ * thread (fsan__on_own_stack), never a distance from the frame: the
+ * mapping just above a thread's stack can be a malloc arena holding real
+ * locks.  A thread whose bounds are unknown (started by raw clone or
+ * before the runtime) takes holds as before, and so does a signal handler
+ * on an alternate stack.  What is given up: a binary semaphore in its
+ * holder's own frames, used by other threads as a lock, leaves no hold
+ * when its holder takes it (another thread taking it still does). */
+static inline int sem_unit_held(const struct fsan__thread *self, const sem_t *s)
 {
-    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-    return (uintptr_t)s > here && (uintptr_t)s - here < STACK_OBJECT_SPAN;
+    return !fsan__on_own_stack(self, s);
 }
 
-static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
+static int child_sem_try(const struct fsan__thread *self, sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
 {
     uint32_t kind = fsan__sem_kind(s);
     *hazard = 0;
@@ -544,7 +550,7 @@ static int child_sem_try(sem_t *s, uint16_t op, uintptr_t ret, int *hazard)
     uint32_t site = fsan__site_of_obj(ret, (uintptr_t)s);
     /* A semaphore of the waiter's own frames may still be one another
      * thread took as a lock: the snapshot says. */
-    *hazard = (own_wait_object(s) && fsan__child_parked((uintptr_t)s, op, site)) ||
+    *hazard = (fsan__on_own_stack(self, s) && fsan__child_parked((uintptr_t)s, op, site)) ||
               fsan__child_blocked((uintptr_t)s, FSAN_LOCK_SEM, op, kind, 0, site);
     return -1;
 }
@@ -576,9 +582,10 @@ static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timesp
 {
     int rc;
     fsan__sem_check(s, op, ret);
+    struct fsan__thread *self = fsan__self();
     if (FSAN_UNLIKELY(fsan__proc.in_child)) {
         int hazard;
-        if (child_sem_try(s, op, ret, &hazard) == 0) {
+        if (child_sem_try(self, s, op, ret, &hazard) == 0) {
             rc = 0;
             goto done;
         }
@@ -595,7 +602,6 @@ static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timesp
     /* A thread blocked on a semaphore it already holds is using it as a
      * signal (CPython's Condition.wait and Event.wait do): the snapshot
      * must know, or every idle waiter looks like a lock left held. */
-    struct fsan__thread *self = fsan__self();
     if (self)
         self->waiting_on = (uintptr_t)s;
     switch (op) {
@@ -608,7 +614,8 @@ static int sem_acquire(sem_t *s, uint16_t op, clockid_t clk, const struct timesp
 done:
     if (rc == 0) {
         int saved = errno;
-        note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), ret);
+        if (sem_unit_held(self, s))
+            note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), ret);
         if (fsan__py_active())
             note_py_acquired(s, py_site_for_wait(s));
         errno = saved;
@@ -644,7 +651,7 @@ FSAN_EXPORT int sem_trywait(sem_t *s)
     fsan__sem_check(s, FSAN_OP_SEM_TRYWAIT, RET_ADDR);
     int rc = REAL(sem_trywait)(s);
     int saved = errno;
-    if (rc == 0)
+    if (rc == 0 && sem_unit_held(fsan__self(), s))
         note_acquired(s, FSAN_LOCK_SEM, FSAN_MODE_EXCL, fsan__sem_kind(s), RET_ADDR);
     if (fsan__py_active()) {
         uint32_t pysite = fsan__py_lock_site_here();

@@ -185,8 +185,11 @@ void fsan__before_first_fork(void)
  * when its object is unloaded, which a preloaded runtime never is. */
 void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
 
+/* The argument vector the kernel put on the main thread's stack lies above
+ * every frame the main thread will run (threads.c: its stack bounds). */
 __attribute__((constructor)) static void forksan_constructor(int argc, char **argv, char **envp)
 {
+    fsan__proc.main_stack_top = (uintptr_t)argv;
     init_envp = envp;
     fsan__init();
     init_envp = NULL;

@@ -1,5 +1,5 @@
 /* threads.c — the thread table: every live thread, its name, its start
- * routine and where it was created.
+ * routine, where it was created and where its stack lies.
  *
  * DESIGN
  * A fixed array of slots, claimed with compare-and-swap and found again
@@ -10,10 +10,17 @@
  * function.  A thread's slot is released by a pthread key destructor, which
  * runs however the thread ends: return, pthread_exit or cancellation.
  * Claiming and releasing are AS-safe; the table never grows.
+ *
+ * A slot also records the thread's stack bounds, so the lock path can tell
+ * an object on the thread's own live stack (fsan__on_own_stack) with two
+ * loads and three compares: the trampoline records them for the threads it
+ * starts, the lazy claim for the main thread; every other thread's stay
+ * unknown, and its objects are never taken to be on its stack.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "fsan.h"
 
@@ -48,6 +55,8 @@ struct fsan__thread *fsan__thread_claim(void)
         t->lock_site = 0;
         t->lock_ret = 0;
         t->waiting_on = 0;
+        t->stack_lo = 0;
+        t->stack_hi = 0;
         t->child_counted = 0;
         t->name[0] = '\0';
         t->pyname[0] = '\0';
@@ -110,6 +119,37 @@ static void adopt(struct fsan__thread *t)
         fsan__tls_fast = t;
 }
 
+/* The main thread's stack, for its slot (claimed lazily, like any thread
+ * the trampoline did not start).  Its top is the argument vector the
+ * kernel put on it at exec (runtime.c): every frame of the main thread
+ * lies below.  The stack grows down from there as far as RLIMIT_STACK's
+ * soft limit, and the kernel keeps that much room below the stack free of
+ * the mappings it places itself: [top - limit, top) is the main thread's
+ * stack and nothing else.  An unlimited stack (the kernel then maps
+ * bottom-up, far below) counts as MAIN_STACK_UNLIMITED_SPAN: a frame
+ * deeper than that is judged as if the bounds were unknown.  The bounds
+ * are taken only by the process's main thread (tid == pid) whose frame is
+ * inside them: not by the forking thread of a fork child that was not its
+ * parent's main thread, whose tid is the child's pid but whose stack is
+ * elsewhere, nor by a first call from a signal handler on an alternate
+ * stack (the main thread's bounds then stay unknown).  AS-safe. */
+#define MAIN_STACK_UNLIMITED_SPAN ((uintptr_t)8 << 20)
+
+static void main_stack_bounds(struct fsan__thread *t)
+{
+    uintptr_t top = fsan__proc.main_stack_top;
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    struct rlimit limit;
+    if (t->tid != fsan__proc.pid || top == 0 || getrlimit(RLIMIT_STACK, &limit) != 0)
+        return;
+    uintptr_t span = limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > top ? MAIN_STACK_UNLIMITED_SPAN
+                                                                             : (uintptr_t)limit.rlim_cur;
+    if (here >= top || top - here >= span)
+        return;
+    t->stack_lo = top - span;
+    t->stack_hi = top;
+}
+
 /* The calling thread has no slot yet: claim one.  NULL when the table is
  * full or the runtime is not active.  AS-safe. */
 struct fsan__thread *fsan__self_slow(void)
@@ -121,6 +161,7 @@ struct fsan__thread *fsan__self_slow(void)
         tls_no_slot = 1;
         return NULL;
     }
+    main_stack_bounds(t);
     atomic_store_explicit(&t->state, FSAN_SLOT_LIVE, memory_order_release);
     adopt(t);
     release_at_exit(t);
@@ -152,6 +193,37 @@ struct start_info {
     struct fsan__thread *slot; /* claimed by the creator, or NULL */
 };
 
+/* pthread_getattr_np's first version: glibc 2.32 gave the same function a
+ * new one when it moved into libc.  Linking the new one would make every
+ * exec'd image's loader check one more libc version (tests/unit/
+ * startup_cost.sh measures that start-up). */
+__asm__(".symver pthread_getattr_np, pthread_getattr_np@GLIBC_2.2.5");
+
+/* A started thread's stack: every frame it runs from its start routine on
+ * lies below the trampoline's frame, and above the low end of the stack
+ * glibc gave it (pthread_getattr_np: for any thread but the main one, the
+ * stack block glibc keeps in the thread's descriptor; it reads no file).
+ * The trampoline's frame is the top, not the block's end: above it glibc
+ * keeps the thread's descriptor and its static TLS, whose objects are not
+ * in any frame.  Unknown (0, 0) when glibc cannot say, or says a stack
+ * the trampoline does not run on.  The price, once per thread start: about
+ * 1,400 instructions and a sched_getaffinity call (glibc copies the
+ * thread's CPU set into the attributes too), where the runtime added
+ * about 2,500 to a pthread_create and join (1,350 bare) without it. */
+static void started_thread_bounds(struct fsan__thread *t, uintptr_t top)
+{
+    pthread_attr_t attr;
+    void *low;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    if (pthread_attr_getstack(&attr, &low, &size) == 0 && (uintptr_t)low < top && top - (uintptr_t)low <= size) {
+        t->stack_lo = (uintptr_t)low;
+        t->stack_hi = top;
+    }
+    pthread_attr_destroy(&attr);
+}
+
 /* The new thread adopts the slot its creator claimed for it, before it
  * calls anything that might take a lock: free() itself does, under an
  * allocator such as jemalloc, and a lock taken by a thread without its
@@ -166,6 +238,7 @@ static void *trampoline(void *p)
         t->self = (uintptr_t)pthread_self();
         adopt(t);
         release_at_exit(t);
+        started_thread_bounds(t, (uintptr_t)__builtin_frame_address(0));
     }
     else
         tls_no_slot = 1; /* counted once, by its creator's failed claim */

@@ -176,6 +176,14 @@ SCENARIOS = [
              expect=[Expect("child-deadlock", "error", "acquired", "sem_binary_thread.c", "acquire",
                             thread_name="sem-holder")],
              absent=["orphaned-lock"], stdout_has="child ended: -1"),
+    # The same semaphore in memory mapped right above the holder's stack,
+    # where a malloc arena can lie: a few kilobytes above the holder's
+    # frames, yet not its stack, so the unit it took is a held lock.
+    Scenario("c-binary-semaphore-above-holder-stack-held-by-vanished-thread", "sem_binary_thread",
+             args=["above-stack"],
+             expect=[Expect("child-deadlock", "error", "acquired", "sem_binary_thread.c", "acquire",
+                            thread_name="sem-holder")],
+             absent=["orphaned-lock"], stdout_has="child ended: -1"),
 
     # ---- clean controls: nothing above note ---------------------------------
     # A counting semaphore (value 2) of which a vanished thread holds one
@@ -294,6 +302,12 @@ SCENARIOS = [
     # parking lot) leaves no hold behind.
     Scenario("c-quiet-sem-own-wait-object", "sem_own_wait_object", quiet=True, notes_ok=["threads-at-fork"],
              absent=["orphaned-lock", "inherited-held-lock"], stdout_has="child ended: 0", same_as_bare=True),
+    # The same, with the fork after the waiters woke and before they
+    # destroyed their semaphores (the main thread one of them): the unit a
+    # thread takes from a semaphore on its own stack is no held lock.
+    Scenario("c-quiet-sem-own-wait-object-awake-at-fork", "sem_own_wait_object", args=["awake"], quiet=True,
+             notes_ok=["threads-at-fork"], absent=["orphaned-lock", "inherited-held-lock"],
+             stdout_has="child ended: 0", same_as_bare=True),
     # jemalloc's atfork handlers take every arena lock around each fork.
     Scenario("c-quiet-jemalloc-fork-protocol", "jemalloc_fork", quiet=True, notes_ok=["threads-at-fork"],
              absent_notice="tables full", stdout_has="children ok: 20", same_as_bare=True),
@@ -850,19 +864,4 @@ SCENARIOS += [
 # by name: python3 tests/scenarios/run.py --build build NAME.  Move it into
 # SCENARIOS once the bug is fixed.
 KNOWN_FAILING = []
-
-# CPython 3.13+'s parking lot (thread start's handshake, every contended
-# PyMutex) waits on a semaphore on the waiting thread's stack: sem_init 0,
-# sem_wait, sem_destroy.  sem_destroy drops the hold the sem_wait made, but
-# a fork in the instant between the waiter's wake-up and its sem_destroy
-# still sees that thread holding a "lock": a false orphaned-lock (warning)
-# or inherited-held-lock (note), about one run in forty.  Telling such a
-# semaphore from a lock needs the waiting thread's real stack bounds (an
-# address just above a thread's stack can be a malloc arena holding real
-# locks).  These controls showed it; they run only when named.
-_PARKING_LOT = {"py-clean-loop-child-closes-inherited-py313", "py-quiet-fork-from-thread-of-fork-child-py313",
-                "safe-py-quiet-fork-from-thread-of-fork-child-py314", "safe-py-quiet-fork-from-thread-of-fork-child-py315",
-                "py-quiet-cpython-fork-conventions-py315", "py-quiet-fork-from-thread-of-fork-child-py315"}
-KNOWN_FAILING += [s for s in SCENARIOS if s.name in _PARKING_LOT]
-SCENARIOS = [s for s in SCENARIOS if s.name not in _PARKING_LOT]
 

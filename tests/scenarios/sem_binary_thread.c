@@ -8,11 +8,21 @@
  * orphaned-lock: a counting semaphore with units left is no held lock).
  * With "stack" the semaphore lives in the main thread's frame, where the
  * child waits on it: one of its own frames, yet a lock another thread
- * took, not a wait object of its own (the snapshot says so). */
+ * took, not a wait object of its own (the snapshot says so).
+ * With "above-stack" the holder runs on a stack the program maps itself,
+ * and the semaphore lives in the memory mapped right above that stack, as
+ * a lock in a malloc arena can lie right above a thread's stack: a few
+ * kilobytes above the holder's frames, yet no part of its stack, so its
+ * unit is a held lock all the same. */
 #include "common.h"
 
 #include <semaphore.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HOLDER_STACK (1u << 20)
+#define ARENA_ABOVE (64u << 10)
+#define ARENA_HEADER 64 /* where an arena's first chunk would start */
 
 static sem_t global_gate;
 static sem_t *gate = &global_gate;
@@ -36,9 +46,19 @@ int main(int argc, char **argv)
     sem_t stack_gate;
     if (argc > 1 && strcmp(argv[1], "stack") == 0)
         gate = &stack_gate;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (argc > 1 && strcmp(argv[1], "above-stack") == 0) {
+        char *block = mmap(NULL, HOLDER_STACK + ARENA_ABOVE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+        if (block == MAP_FAILED || pthread_attr_setstack(&attr, block, HOLDER_STACK) != 0)
+            return 1;
+        gate = (sem_t *)(block + HOLDER_STACK + ARENA_HEADER);
+    }
     sem_init(gate, 0, counting ? 2 : 1);
     pthread_t t;
-    pthread_create(&t, NULL, sem_holder, NULL); /* @mark:create */
+    pthread_create(&t, &attr, sem_holder, NULL); /* @mark:create */
+    pthread_attr_destroy(&attr);
     latch_wait(&holding);
     pid_t pid = fork(); /* @mark:fork */
     if (pid == 0) {
