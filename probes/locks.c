@@ -43,7 +43,6 @@
 
 #include "fsan.h"
 
-
 /* ---- glibc lock introspection (layouts from <bits/struct_mutex.h> etc.) -- */
 
 /* glibc's mutex __kind: low bits type, 16 robust, 128 process-shared. */
@@ -242,12 +241,12 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, uintptr
  * here. */
 #define GLIBC_MUTEX_NOT_PLAIN (GLIBC_MUTEX_KIND_MASK | GLIBC_MUTEX_ROBUST | GLIBC_MUTEX_PSHARED)
 
-/* The fast paths call the real functions through REAL_KNOWN: the general
- * path looks both up before it fills the site cache (note_mutex_acquired),
- * and the fast paths run only after that: the lock on a cache hit, the
- * unlock on an entry that a lock pushed. */
-
-/* No frame of its own (the runtime is built with frame pointers): the
+/* The mutex fast paths call the real functions through REAL_KNOWN: the
+ * general path looks both up before it fills the site cache
+ * (note_mutex_acquired), and the fast paths run only after that: the lock
+ * on a cache hit, the unlock on an entry that a lock pushed.
+ *
+ * No frame of its own (the runtime is built with frame pointers): the
  * slow path is a tail call, so its frame stands for this one (see
  * mutex_lock_slow), and the fast path calls only the real function. */
 __attribute__((optimize("omit-frame-pointer"))) FSAN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
